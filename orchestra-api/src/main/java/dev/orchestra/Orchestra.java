@@ -1,0 +1,67 @@
+package dev.orchestra;
+
+import java.util.Map;
+import java.util.SortedSet;
+
+/**
+ * The registry: finds drivers by name among the {@link dev.orchestra.spi.DriverProvider}s on the
+ * class path and opens them.
+ *
+ * <p>Providers are looked up with {@link java.util.ServiceLoader} through the thread context class
+ * loader and this library's own class loader, once, on first use. A provider that fails to load is
+ * logged at WARN and skipped; the others stay usable.
+ *
+ * <pre>{@code
+ * try (Driver driver = Orchestra.open("local", "build-42")) {
+ *   Container c = driver.runContainer(Task.builder().id("hello").command("echo", "hi").build());
+ * }
+ * }</pre>
+ */
+public final class Orchestra {
+
+  private Orchestra() {}
+
+  private static final class Loaded {
+    static final DriverRegistry REGISTRY = DriverRegistry.load(DriverRegistry.defaultLoaders());
+  }
+
+  /**
+   * The names of every driver found.
+   *
+   * @return the names, sorted, unmodifiable
+   */
+  public static SortedSet<String> drivers() {
+    return Loaded.REGISTRY.names();
+  }
+
+  /**
+   * Opens a driver with no parameters.
+   *
+   * @param driverName the driver's registry name, for example {@code "local"}
+   * @param namespace the namespace every resource of the driver belongs to
+   * @return a new driver; close it to remove everything of the namespace
+   * @throws DriverNotFoundException if no driver has that name (the message lists the available
+   *     ones)
+   * @throws IllegalArgumentException if the namespace is blank or holds control characters
+   * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
+   */
+  public static Driver open(String driverName, String namespace) {
+    return open(driverName, namespace, Map.of());
+  }
+
+  /**
+   * Opens a driver with driver-specific parameters (for example {@code root} for the local driver,
+   * {@code host} for Docker).
+   *
+   * @param driverName the driver's registry name
+   * @param namespace the namespace every resource of the driver belongs to
+   * @param params the driver's parameters; an unknown one is refused
+   * @return a new driver; close it to remove everything of the namespace
+   * @throws DriverNotFoundException if no driver has that name
+   * @throws IllegalArgumentException if the namespace or a parameter is invalid
+   * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
+   */
+  public static Driver open(String driverName, String namespace, Map<String, String> params) {
+    return Loaded.REGISTRY.open(driverName, namespace, params);
+  }
+}

@@ -1,0 +1,101 @@
+package dev.orchestra.spi;
+
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The settings a driver was opened with, checked against the names it knows.
+ *
+ * <p>{@link #toString()} hides the value of every parameter whose name suggests a secret ({@code
+ * password}, {@code secret}, {@code token}, {@code key}, {@code credential}).
+ */
+public final class DriverParams {
+
+  private static final Set<String> SECRET_WORDS =
+      Set.of("password", "secret", "token", "key", "credential");
+
+  private final String driver;
+  private final Map<String, String> values;
+
+  private DriverParams(String driver, Map<String, String> values) {
+    this.driver = driver;
+    this.values = values;
+  }
+
+  /**
+   * Checks the given parameters.
+   *
+   * @param driver the driver's name, for messages
+   * @param params the parameters as given; not {@code null}, no {@code null} keys or values
+   * @param known every parameter name the driver understands
+   * @return the checked parameters
+   * @throws IllegalArgumentException if a parameter is unknown (the message lists the known ones)
+   *     or null
+   */
+  public static DriverParams of(String driver, Map<String, String> params, Set<String> known) {
+    if (params == null) {
+      throw new IllegalArgumentException("params of driver '" + driver + "' must not be null");
+    }
+    Map<String, String> copy = new TreeMap<>();
+    params.forEach(
+        (k, v) -> {
+          if (k == null || v == null) {
+            throw new IllegalArgumentException(
+                "params of driver '" + driver + "' must not hold null keys or values");
+          }
+          if (!known.contains(k)) {
+            throw new IllegalArgumentException(
+                "unknown parameter '"
+                    + k
+                    + "' for driver '"
+                    + driver
+                    + "'; known: "
+                    + (known.isEmpty() ? "none" : String.join(", ", new TreeSet<>(known))));
+          }
+          copy.put(k, v);
+        });
+    return new DriverParams(driver, Collections.unmodifiableMap(copy));
+  }
+
+  /**
+   * The value of a parameter.
+   *
+   * @param name the parameter's name
+   * @return its value, or empty when it was not given
+   */
+  public Optional<String> get(String name) {
+    return Optional.ofNullable(values.get(name));
+  }
+
+  /**
+   * Every parameter that was given.
+   *
+   * @return the parameters, sorted by name, unmodifiable
+   */
+  public Map<String, String> asMap() {
+    return values;
+  }
+
+  /**
+   * Whether a parameter's value must never be shown.
+   *
+   * @param name the parameter's name
+   * @return {@code true} when the name suggests a secret
+   */
+  public static boolean isSecret(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return SECRET_WORDS.stream().anyMatch(lower::contains);
+  }
+
+  @Override
+  public String toString() {
+    Map<String, String> shown = new TreeMap<>();
+    values.forEach((k, v) -> shown.put(k, isSecret(k) ? "****" : v));
+    return driver + shown;
+  }
+}
