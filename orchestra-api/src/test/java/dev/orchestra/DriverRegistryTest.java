@@ -1,0 +1,200 @@
+package dev.orchestra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.orchestra.spi.DriverProvider;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DriverRegistryTest {
+
+  @TempDir Path dir;
+
+  /** A class loader whose service file lists the given provider class names. */
+  private ClassLoader loaderListing(String... classNames) throws IOException {
+    Path services = dir.resolve("META-INF/services");
+    Files.createDirectories(services);
+    Files.write(services.resolve(DriverProvider.class.getName()), List.of(classNames));
+    return new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader());
+  }
+
+  @Test
+  void findsProvidersByName() throws IOException {
+    DriverRegistry registry =
+        DriverRegistry.load(List.of(loaderListing(Alpha.class.getName(), Beta.class.getName())));
+
+    assertThat(registry.names()).containsExactly("alpha", "beta");
+    try (Driver driver = registry.open("alpha", "ns-1", Map.of("k", "v"))) {
+      assertThat(driver.name()).isEqualTo("alpha");
+      assertThat(((NamedDriver) driver).namespace).isEqualTo("ns-1");
+      assertThat(((NamedDriver) driver).params).containsEntry("k", "v");
+    }
+  }
+
+  @Test
+  void unknownNameListsTheAvailableOnes() throws IOException {
+    DriverRegistry registry =
+        DriverRegistry.load(List.of(loaderListing(Alpha.class.getName(), Beta.class.getName())));
+
+    assertThatThrownBy(() -> registry.open("gamma", "ns", Map.of()))
+        .isInstanceOf(DriverNotFoundException.class)
+        .hasMessageContaining("'gamma'")
+        .hasMessageContaining("alpha, beta");
+  }
+
+  @Test
+  void providersThatFailToLoadAreSkipped() throws IOException {
+    DriverRegistry registry =
+        DriverRegistry.load(
+            List.of(
+                loaderListing(
+                    "dev.orchestra.NoSuchProvider",
+                    Exploding.class.getName(),
+                    Alpha.class.getName(),
+                    Nameless.class.getName())));
+
+    assertThat(registry.names()).containsExactly("alpha");
+  }
+
+  @Test
+  void duplicateNamesAreAnErrorNamingBothClasses() throws IOException {
+    DriverRegistry registry =
+        DriverRegistry.load(
+            List.of(loaderListing(Alpha.class.getName(), OtherAlpha.class.getName())));
+
+    assertThat(registry.names()).containsExactly("alpha");
+    assertThatThrownBy(() -> registry.open("alpha", "ns", Map.of()))
+        .isInstanceOf(OrchestraException.class)
+        .hasMessageContaining(Alpha.class.getName())
+        .hasMessageContaining(OtherAlpha.class.getName());
+  }
+
+  @Test
+  void aProviderSeenThroughTwoLoadersCountsOnce() throws IOException {
+    ClassLoader loader = loaderListing(Alpha.class.getName());
+
+    DriverRegistry registry = DriverRegistry.load(List.of(loader, loader));
+
+    assertThat(registry.open("alpha", "ns", Map.of()).name()).isEqualTo("alpha");
+  }
+
+  @Test
+  void checksNamespaceAndParams() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
+
+    assertThatThrownBy(() -> registry.open("alpha", " ", Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("namespace");
+    assertThatThrownBy(() -> registry.open("alpha", null, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("namespace");
+    assertThatThrownBy(() -> registry.open("alpha", "ns", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("params");
+  }
+
+  @Test
+  void wrapsUnexpectedProviderFailures() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Broken.class.getName())));
+
+    assertThatThrownBy(() -> registry.open("broken", "ns", Map.of()))
+        .isExactlyInstanceOf(OrchestraException.class)
+        .hasMessageContaining("'broken'")
+        .hasMessageContaining("'ns'")
+        .hasRootCauseInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void theFacadeUsesTheClassPath() {
+    // orchestra-api ships no driver; the facade must answer, not fail
+    assertThat(Orchestra.drivers()).doesNotContainNull();
+    assertThatThrownBy(() -> Orchestra.open("no-such-driver", "ns"))
+        .isInstanceOf(DriverNotFoundException.class)
+        .hasMessageContaining("no-such-driver");
+  }
+
+  /** Just enough of a driver to tell which provider opened it. */
+  static final class NamedDriver implements Driver {
+    final String name;
+    final String namespace;
+    final Map<String, String> params;
+
+    NamedDriver(String name, String namespace, Map<String, String> params) {
+      this.name = name;
+      this.namespace = namespace;
+      this.params = params;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public Container runContainer(Task task) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Volume createVolume(String name, long sizeBytes) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  public static class Alpha implements DriverProvider {
+    @Override
+    public String name() {
+      return "alpha";
+    }
+
+    @Override
+    public Driver create(String namespace, Map<String, String> params) {
+      return new NamedDriver(name(), namespace, params);
+    }
+  }
+
+  public static class OtherAlpha extends Alpha {}
+
+  public static class Beta extends Alpha {
+    @Override
+    public String name() {
+      return "beta";
+    }
+  }
+
+  public static class Nameless extends Alpha {
+    @Override
+    public String name() {
+      return " ";
+    }
+  }
+
+  public static class Exploding extends Alpha {
+    public Exploding() {
+      throw new IllegalStateException("cannot start");
+    }
+  }
+
+  public static class Broken extends Alpha {
+    @Override
+    public String name() {
+      return "broken";
+    }
+
+    @Override
+    public Driver create(String namespace, Map<String, String> params) {
+      throw new UnsupportedOperationException("oops");
+    }
+  }
+}
