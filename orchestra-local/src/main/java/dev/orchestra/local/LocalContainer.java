@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -392,6 +393,15 @@ final class LocalContainer implements Container {
                 + " did not exit within "
                 + KILL_TIMEOUT.toSeconds()
                 + " s of SIGKILL");
+      }
+      try {
+        // The process is gone; wait for the JDK to collect its exit status too.
+        if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new OrchestraException(
+              "cleaning up task '" + task.id() + "' failed: pid " + p.pid() + " is not reaped");
+        }
+      } catch (InterruptedException e) {
+        throw Exceptions.launder("cleaning up task '" + task.id() + "'", e);
       }
       exited(p.exitValue());
       try {
