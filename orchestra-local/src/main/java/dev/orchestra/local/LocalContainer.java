@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * reach.
  *
  * <p>After {@link #cleanup()}, {@link #status()} keeps answering the final status (the exit code
- * the process had, 137 when cleanup had to kill it) and {@link #logs} throws {@link
+ * the process had; 137 when cleanup's SIGKILL ended it) and {@link #logs} throws {@link
  * ContainerNotFoundException}.
  */
 final class LocalContainer implements Container {
