@@ -16,5 +16,18 @@ public enum Capability {
   /** {@link ContainerLimits#cpuShares()} is enforced. */
   CPU_LIMIT,
   /** {@link ContainerLimits#memoryBytes()} is enforced. */
-  MEMORY_LIMIT
+  MEMORY_LIMIT,
+  /** {@link Container#follow(java.io.OutputStream, java.io.OutputStream)} streams live output. */
+  FOLLOW,
+  /** {@link Container#stop(java.time.Duration)} stops a task gracefully, then forcibly. */
+  STOP,
+  /** {@link Task#timeout()} is enforced: the driver stops a task that runs longer. */
+  TIMEOUT,
+  /**
+   * {@link Driver#find(String)} finds a task from a new driver instance of the namespace: any task
+   * for platforms that keep state (Docker), finished ones across restarts for the local driver.
+   */
+  REATTACH,
+  /** {@link Driver#createSandbox(Task)} runs several commands in one long-lived container. */
+  SANDBOX
 }

@@ -1,5 +1,6 @@
 package dev.orchestra;
 
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -56,6 +57,47 @@ public interface Driver extends AutoCloseable {
    * @throws IllegalStateException if this driver is closed
    */
   Volume createVolume(String name, long sizeBytes);
+
+  /**
+   * Finds the container of a task of this namespace, also one started by another driver instance (a
+   * CI server that restarted finds its running and finished tasks). Starts nothing.
+   *
+   * <p>Requires {@link Capability#REATTACH}.
+   *
+   * @param taskId the task's id
+   * @return the task's container, or empty when the namespace has no task of that id
+   * @throws IllegalArgumentException if the id is null, blank or holds control characters
+   * @throws OrchestraException if the platform cannot be asked
+   * @throws UnsupportedOperationException if the driver lacks {@link Capability#REATTACH}
+   * @throws IllegalStateException if this driver is closed
+   */
+  default Optional<Container> find(String taskId) {
+    throw new UnsupportedOperationException(
+        getClass().getName() + " does not support find (Capability.REATTACH)");
+  }
+
+  /**
+   * Starts a sandbox: one long-lived container, in which {@link Sandbox#exec(Task)} runs several
+   * commands one after the other, sharing its task directory, mounts and image.
+   *
+   * <p>The task describes the sandbox: its id (idempotent, as for {@link #runContainer(Task)}),
+   * image, mounts, limits, user, privileged flag, environment and working directory. Its command is
+   * the sandbox's main process, which keeps the sandbox alive: a command that waits, such as {@code
+   * sleep 86400}; the sandbox ends when it ends. The sandbox's {@link Sandbox#container()} is that
+   * main process.
+   *
+   * <p>Requires {@link Capability#SANDBOX}.
+   *
+   * @param task the sandbox's description
+   * @return the sandbox
+   * @throws OrchestraException if the platform fails to start it
+   * @throws UnsupportedOperationException if the driver lacks {@link Capability#SANDBOX}
+   * @throws IllegalStateException if this driver is closed
+   */
+  default Sandbox createSandbox(Task task) {
+    throw new UnsupportedOperationException(
+        getClass().getName() + " does not support sandboxes (Capability.SANDBOX)");
+  }
 
   /**
    * The optional behaviours this driver honours. A {@link Task} option whose capability is absent

@@ -1,13 +1,20 @@
 package dev.orchestra;
 
+import dev.orchestra.spi.DriverParams;
 import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -118,14 +125,21 @@ final class DriverRegistry {
     return providers.get(0);
   }
 
-  Driver open(String name, String namespace, Map<String, String> params) {
+  /**
+   * Opens a driver. Parameters come from the environment ({@code ORCHESTRA_<DRIVER>_<PARAM>}),
+   * overridden by {@code params}.
+   */
+  Driver open(
+      String name, String namespace, Map<String, String> params, Map<String, String> environment) {
     Names.requireText("driver name", name);
     Names.requireNamespace(namespace);
     if (params == null) {
       throw new IllegalArgumentException("params must not be null");
     }
     DriverProvider provider = provider(name);
-    Map<String, String> copy = Collections.unmodifiableMap(new TreeMap<>(params));
+    Map<String, String> merged = new TreeMap<>(environmentParams(name, environment));
+    merged.putAll(params);
+    Map<String, String> copy = Collections.unmodifiableMap(merged);
     Driver driver;
     try {
       driver = provider.create(namespace, copy);
@@ -139,8 +153,124 @@ final class DriverRegistry {
       throw new OrchestraException(
           "driver provider " + provider.getClass().getName() + " returned no driver");
     }
-    LOG.debug("opened driver '{}' for namespace '{}'", name, namespace);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("opened driver '{}' for namespace '{}' with {}", name, namespace, redacted(copy));
+    }
     return driver;
+  }
+
+  /** Opens a driver for {@code driver://namespace?param=value&...}; {@code params} win. */
+  Driver open(URI uri, Map<String, String> params, Map<String, String> environment) {
+    if (uri == null) {
+      throw new IllegalArgumentException("driver URI must not be null");
+    }
+    if (params == null) {
+      throw new IllegalArgumentException("params must not be null");
+    }
+    if (uri.getScheme() == null || uri.isOpaque() || uri.getRawAuthority() == null) {
+      throw new IllegalArgumentException(
+          "driver URI must read driver://namespace?param=value&..., was '" + uri + "'");
+    }
+    String path = uri.getRawPath();
+    if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "driver URI must have no path or fragment (driver://namespace?param=value&...), was '"
+              + redacted(uri)
+              + "'");
+    }
+    Map<String, String> merged = new TreeMap<>(queryParams(uri));
+    merged.putAll(params);
+    return open(
+        uri.getScheme().toLowerCase(Locale.ROOT),
+        decode(uri.getRawAuthority()),
+        merged,
+        environment);
+  }
+
+  static URI parse(String uri) {
+    if (uri == null) {
+      throw new IllegalArgumentException("driver URI must not be null");
+    }
+    try {
+      return new URI(uri);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(
+          "driver URI is malformed (" + e.getReason() + "): '" + redacted(uri) + "'", e);
+    }
+  }
+
+  /** {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}. */
+  static Map<String, String> environmentParams(String driver, Map<String, String> environment) {
+    String prefix =
+        "ORCHESTRA_" + driver.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_") + "_";
+    Map<String, String> params = new TreeMap<>();
+    environment.forEach(
+        (key, value) -> {
+          if (key.startsWith(prefix) && key.length() > prefix.length()) {
+            params.put(key.substring(prefix.length()).toLowerCase(Locale.ROOT), value);
+          }
+        });
+    return params;
+  }
+
+  private static Map<String, String> queryParams(URI uri) {
+    Map<String, String> params = new TreeMap<>();
+    String query = uri.getRawQuery();
+    if (query == null || query.isEmpty()) {
+      return params;
+    }
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = decode(eq < 0 ? pair : pair.substring(0, eq));
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException(
+            "driver URI has a parameter without a name: '" + redacted(uri) + "'");
+      }
+      if (params.put(key, value) != null) {
+        throw new IllegalArgumentException(
+            "driver URI gives parameter '" + key + "' twice: '" + redacted(uri) + "'");
+      }
+    }
+    return params;
+  }
+
+  /**
+   * Percent-decodes a URI component as UTF-8; unlike form decoding, '+' stays '+'. {@link URI} has
+   * already checked that every escape is complete and hexadecimal.
+   */
+  private static String decode(String raw) {
+    if (raw.indexOf('%') < 0) {
+      return raw;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%') {
+        bytes.write(HexFormat.fromHexDigits(raw, i + 1, i + 3));
+        i += 2;
+      } else {
+        byte[] encoded = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        bytes.write(encoded, 0, encoded.length);
+      }
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static Map<String, String> redacted(Map<String, String> params) {
+    Map<String, String> shown = new TreeMap<>();
+    params.forEach((k, v) -> shown.put(k, DriverParams.isSecret(k) ? "****" : v));
+    return shown;
+  }
+
+  /** The URI for messages: its query, which may hold secrets, replaced. */
+  private static String redacted(Object uri) {
+    String text = String.valueOf(uri);
+    int q = text.indexOf('?');
+    return q < 0 ? text : text.substring(0, q) + "?...";
   }
 
   private static String classNames(List<DriverProvider> providers) {

@@ -1,5 +1,6 @@
 package dev.orchestra;
 
+import java.net.URI;
 import java.util.Map;
 import java.util.SortedSet;
 
@@ -51,7 +52,8 @@ public final class Orchestra {
 
   /**
    * Opens a driver with driver-specific parameters (for example {@code root} for the local driver,
-   * {@code host} for Docker).
+   * {@code host} for Docker). Parameters may also come from environment variables named {@code
+   * ORCHESTRA_<DRIVER>_<PARAM>} (see {@link #open(String)}); the map wins over them.
    *
    * @param driverName the driver's registry name
    * @param namespace the namespace every resource of the driver belongs to
@@ -62,6 +64,44 @@ public final class Orchestra {
    * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
    */
   public static Driver open(String driverName, String namespace, Map<String, String> params) {
-    return Loaded.REGISTRY.open(driverName, namespace, params);
+    return Loaded.REGISTRY.open(driverName, namespace, params, System.getenv());
+  }
+
+  /**
+   * Opens a driver described by a URI: {@code driver://namespace?param=value&...}, for example
+   * {@code docker://build-42?host=tcp://10.0.0.5:2376&pull=never}. The scheme names the driver, the
+   * authority is the namespace, the query holds the parameters; all percent-decoded as UTF-8
+   * ({@code +} stays {@code +}).
+   *
+   * <p>Parameters may also come from environment variables named {@code ORCHESTRA_<DRIVER>_<PARAM>}
+   * ({@code ORCHESTRA_DOCKER_HOST} gives the docker driver {@code host}; the driver name
+   * upper-cased with other characters as {@code _}, the parameter lower-cased); the URI wins over
+   * the environment. The same environment variables apply to {@link #open(String, String, Map)},
+   * whose map wins. Messages never show the query, which may hold secrets.
+   *
+   * @param uri the driver URI
+   * @return a new driver; close it to remove everything of the namespace
+   * @throws IllegalArgumentException if the URI is malformed, has a path or fragment, repeats a
+   *     parameter, or a parameter is unknown to the driver (the message lists the known ones)
+   * @throws DriverNotFoundException if no driver is registered under the scheme
+   * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
+   */
+  public static Driver open(String uri) {
+    return open(DriverRegistry.parse(uri), Map.of());
+  }
+
+  /**
+   * Opens a driver described by a URI, with more parameters, which win over the URI's and the
+   * environment's (see {@link #open(String)}).
+   *
+   * @param uri the driver URI, {@code driver://namespace?param=value&...}
+   * @param params parameters that override the URI's
+   * @return a new driver; close it to remove everything of the namespace
+   * @throws IllegalArgumentException if the URI is malformed or a parameter unknown
+   * @throws DriverNotFoundException if no driver is registered under the scheme
+   * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
+   */
+  public static Driver open(URI uri, Map<String, String> params) {
+    return Loaded.REGISTRY.open(uri, params, System.getenv());
   }
 }

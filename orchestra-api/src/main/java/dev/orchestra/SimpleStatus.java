@@ -1,27 +1,34 @@
 package dev.orchestra;
 
-/** The value behind {@link ContainerStatus#running()} and {@link ContainerStatus#exited(int)}. */
-record SimpleStatus(boolean isDone, int exitCode) implements ContainerStatus {
+/** The value behind the factories of {@link ContainerStatus}. */
+record SimpleStatus(boolean isDone, int exitCode, ExitReason reason) implements ContainerStatus {
 
-  static final SimpleStatus RUNNING = new SimpleStatus(false, -1);
+  /** The highest signal number Linux defines (SIGRTMAX). */
+  static final int MAX_SIGNAL = 64;
 
-  private static final SimpleStatus[] EXITED = new SimpleStatus[256];
+  static final SimpleStatus RUNNING = new SimpleStatus(false, -1, ExitReason.RUNNING);
 
-  static {
-    for (int code = 0; code < EXITED.length; code++) {
-      EXITED[code] = new SimpleStatus(true, code);
+  static ExitReason derivedReason(boolean isDone, int exitCode) {
+    if (!isDone) {
+      return ExitReason.RUNNING;
     }
+    return exitCode > 128 && exitCode <= 128 + MAX_SIGNAL ? ExitReason.SIGNALED : ExitReason.EXITED;
   }
 
-  static SimpleStatus exited(int exitCode) {
-    if (exitCode < 0 || exitCode >= EXITED.length) {
+  static SimpleStatus done(int exitCode, ExitReason reason) {
+    if (exitCode < 0 || exitCode > 255) {
       throw new IllegalArgumentException("exit code must be 0 to 255, was " + exitCode);
     }
-    return EXITED[exitCode];
+    if (reason == null || reason == ExitReason.RUNNING) {
+      throw new IllegalArgumentException("the reason of a done status must not be " + reason);
+    }
+    return new SimpleStatus(true, exitCode, reason);
   }
 
   @Override
   public String toString() {
-    return isDone ? "exited(" + exitCode + ")" : "running";
+    return isDone
+        ? reason.name().toLowerCase(java.util.Locale.ROOT) + "(" + exitCode + ")"
+        : "running";
   }
 }

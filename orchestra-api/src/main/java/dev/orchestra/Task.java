@@ -5,6 +5,7 @@ import dev.orchestra.spi.TaskPaths;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,6 +35,7 @@ public final class Task {
   private final String user;
   private final Object stdin; // byte[] (replayable) or InputStream (single use)
   private final String workDir;
+  private final Duration timeout;
 
   private Task(Builder b) {
     this.id = b.id;
@@ -46,6 +48,7 @@ public final class Task {
     this.user = b.user;
     this.stdin = b.stdin;
     this.workDir = b.workDir;
+    this.timeout = b.timeout;
   }
 
   /**
@@ -74,6 +77,7 @@ public final class Task {
     b.user = user;
     b.stdin = stdin;
     b.workDir = workDir;
+    b.timeout = timeout;
     return b;
   }
 
@@ -177,6 +181,17 @@ public final class Task {
     return Optional.ofNullable(workDir);
   }
 
+  /**
+   * The longest the task may run. A driver with {@link Capability#TIMEOUT} stops a task that runs
+   * longer (as by {@link Container#stop(Duration)} with a grace period of 10 seconds) and reports
+   * {@link ExitReason#TIMED_OUT}.
+   *
+   * @return the maximum run time, or empty for no limit
+   */
+  public Optional<Duration> timeout() {
+    return Optional.ofNullable(timeout);
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -198,12 +213,14 @@ public final class Task {
         && privileged == t.privileged
         && Objects.equals(user, t.user)
         && sameStdin
-        && Objects.equals(workDir, t.workDir);
+        && Objects.equals(workDir, t.workDir)
+        && Objects.equals(timeout, t.timeout);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, image, command, env, mounts, limits, privileged, user, workDir);
+    return Objects.hash(
+        id, image, command, env, mounts, limits, privileged, user, workDir, timeout);
   }
 
   @Override
@@ -234,6 +251,9 @@ public final class Task {
     if (workDir != null) {
       s.append(", workDir=").append(workDir);
     }
+    if (timeout != null) {
+      s.append(", timeout=").append(timeout);
+    }
     return s.append(']').toString();
   }
 
@@ -255,6 +275,7 @@ public final class Task {
     private String user;
     private Object stdin;
     private String workDir;
+    private Duration timeout;
 
     private Builder() {}
 
@@ -505,6 +526,24 @@ public final class Task {
      */
     public Builder workDir(String workDir) {
       this.workDir = TaskPaths.requireRelativePath("workDir", workDir, true);
+      return this;
+    }
+
+    /**
+     * Limits how long the task may run (see {@link Task#timeout()}).
+     *
+     * @param timeout the maximum run time, positive
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     */
+    public Builder timeout(Duration timeout) {
+      if (timeout == null) {
+        throw new IllegalArgumentException("timeout must not be null");
+      }
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+      }
+      this.timeout = timeout;
       return this;
     }
 

@@ -32,7 +32,7 @@ class DriverRegistryTest {
         DriverRegistry.load(List.of(loaderListing(Alpha.class.getName(), Beta.class.getName())));
 
     assertThat(registry.names()).containsExactly("alpha", "beta");
-    try (Driver driver = registry.open("alpha", "ns-1", Map.of("k", "v"))) {
+    try (Driver driver = registry.open("alpha", "ns-1", Map.of("k", "v"), Map.of())) {
       assertThat(driver.name()).isEqualTo("alpha");
       assertThat(((NamedDriver) driver).namespace).isEqualTo("ns-1");
       assertThat(((NamedDriver) driver).params).containsEntry("k", "v");
@@ -44,7 +44,7 @@ class DriverRegistryTest {
     DriverRegistry registry =
         DriverRegistry.load(List.of(loaderListing(Alpha.class.getName(), Beta.class.getName())));
 
-    assertThatThrownBy(() -> registry.open("gamma", "ns", Map.of()))
+    assertThatThrownBy(() -> registry.open("gamma", "ns", Map.of(), Map.of()))
         .isInstanceOf(DriverNotFoundException.class)
         .hasMessageContaining("'gamma'")
         .hasMessageContaining("alpha, beta");
@@ -71,7 +71,7 @@ class DriverRegistryTest {
             List.of(loaderListing(Alpha.class.getName(), OtherAlpha.class.getName())));
 
     assertThat(registry.names()).containsExactly("alpha");
-    assertThatThrownBy(() -> registry.open("alpha", "ns", Map.of()))
+    assertThatThrownBy(() -> registry.open("alpha", "ns", Map.of(), Map.of()))
         .isInstanceOf(OrchestraException.class)
         .hasMessageContaining(Alpha.class.getName())
         .hasMessageContaining(OtherAlpha.class.getName());
@@ -83,20 +83,20 @@ class DriverRegistryTest {
 
     DriverRegistry registry = DriverRegistry.load(List.of(loader, loader));
 
-    assertThat(registry.open("alpha", "ns", Map.of()).name()).isEqualTo("alpha");
+    assertThat(registry.open("alpha", "ns", Map.of(), Map.of()).name()).isEqualTo("alpha");
   }
 
   @Test
   void checksNamespaceAndParams() throws IOException {
     DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
 
-    assertThatThrownBy(() -> registry.open("alpha", " ", Map.of()))
+    assertThatThrownBy(() -> registry.open("alpha", " ", Map.of(), Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("namespace");
-    assertThatThrownBy(() -> registry.open("alpha", null, Map.of()))
+    assertThatThrownBy(() -> registry.open("alpha", null, Map.of(), Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("namespace");
-    assertThatThrownBy(() -> registry.open("alpha", "ns", null))
+    assertThatThrownBy(() -> registry.open("alpha", "ns", null, Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("params");
   }
@@ -105,11 +105,84 @@ class DriverRegistryTest {
   void wrapsUnexpectedProviderFailures() throws IOException {
     DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Broken.class.getName())));
 
-    assertThatThrownBy(() -> registry.open("broken", "ns", Map.of()))
+    assertThatThrownBy(() -> registry.open("broken", "ns", Map.of(), Map.of()))
         .isExactlyInstanceOf(OrchestraException.class)
         .hasMessageContaining("'broken'")
         .hasMessageContaining("'ns'")
         .hasRootCauseInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void opensByUriWithPercentDecodedParams() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
+
+    NamedDriver driver =
+        (NamedDriver)
+            registry.open(
+                DriverRegistry.parse(
+                    "ALPHA://build-42?host=tcp://10.0.0.5:2376&pull=never&label=a%20b%2Bc+d&empty="),
+                Map.of(),
+                Map.of());
+
+    assertThat(driver.namespace).isEqualTo("build-42");
+    assertThat(driver.params)
+        .containsEntry("host", "tcp://10.0.0.5:2376")
+        .containsEntry("pull", "never")
+        .containsEntry("label", "a b+c+d")
+        .containsEntry("empty", "");
+  }
+
+  @Test
+  void explicitParamsWinOverTheUriWhichWinsOverTheEnvironment() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
+    Map<String, String> env =
+        Map.of(
+            "ORCHESTRA_ALPHA_HOST", "from-env",
+            "ORCHESTRA_ALPHA_PULL", "from-env",
+            "ORCHESTRA_ALPHA_ROOT", "from-env",
+            "ORCHESTRA_BETA_HOST", "other driver");
+
+    NamedDriver driver =
+        (NamedDriver)
+            registry.open(
+                DriverRegistry.parse("alpha://ns?host=from-uri&pull=from-uri"),
+                Map.of("host", "from-map"),
+                env);
+
+    assertThat(driver.params)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("host", "from-map", "pull", "from-uri", "root", "from-env"));
+    NamedDriver plain = (NamedDriver) registry.open("alpha", "ns", Map.of(), env);
+    assertThat(plain.params).containsEntry("host", "from-env");
+  }
+
+  @Test
+  void refusesMalformedUrisWithoutShowingTheirQuery() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
+
+    assertThatThrownBy(() -> DriverRegistry.parse("alpha://ns?token=s3cret&x=%zz bad"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("s3cret");
+    assertThatThrownBy(
+            () ->
+                registry.open(
+                    DriverRegistry.parse("alpha://ns/path?token=s3cret"), Map.of(), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("path")
+        .hasMessageNotContaining("s3cret");
+    assertThatThrownBy(
+            () -> registry.open(DriverRegistry.parse("alpha://ns?a=1&a=2"), Map.of(), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'a' twice");
+    assertThatThrownBy(
+            () -> registry.open(DriverRegistry.parse("alpha://ns?x=%4"), Map.of(), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("malformed");
+    assertThatThrownBy(() -> registry.open(DriverRegistry.parse("alpha:ns"), Map.of(), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("driver://namespace");
+    assertThatThrownBy(() -> registry.open(DriverRegistry.parse("gamma://ns"), Map.of(), Map.of()))
+        .isInstanceOf(DriverNotFoundException.class);
   }
 
   @Test

@@ -196,6 +196,19 @@ class TaskTest {
   }
 
   @Test
+  void timeoutMustBePositive() {
+    assertThat(valid().timeout(java.time.Duration.ofSeconds(5)).build().timeout())
+        .contains(java.time.Duration.ofSeconds(5));
+    assertThat(valid().build().timeout()).isEmpty();
+    assertThatThrownBy(() -> Task.builder().timeout(java.time.Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("timeout");
+    assertThatThrownBy(() -> Task.builder().timeout(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("timeout");
+  }
+
+  @Test
   void refusesTwoMountsAtOnePath() {
     assertThatThrownBy(() -> valid().mount("a", "/x").mount("b", "x/").build())
         .isInstanceOf(IllegalArgumentException.class)

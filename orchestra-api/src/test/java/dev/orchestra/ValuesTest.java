@@ -19,6 +19,44 @@ class ValuesTest {
   }
 
   @Test
+  void statusReasonsAndSignals() {
+    assertThat(ContainerStatus.running().reason()).isEqualTo(ExitReason.RUNNING);
+    assertThat(ContainerStatus.running().signal()).isEmpty();
+    assertThat(ContainerStatus.exited(3).reason()).isEqualTo(ExitReason.EXITED);
+    assertThat(ContainerStatus.exited(3).signal()).isEmpty();
+    assertThat(ContainerStatus.exited(137).reason()).isEqualTo(ExitReason.SIGNALED);
+    assertThat(ContainerStatus.exited(137).signal()).hasValue(9);
+    assertThat(ContainerStatus.exited(255).reason()).isEqualTo(ExitReason.EXITED);
+    ContainerStatus stopped = ContainerStatus.done(143, ExitReason.STOPPED);
+    assertThat(stopped.reason()).isEqualTo(ExitReason.STOPPED);
+    assertThat(stopped.signal()).hasValue(15);
+    assertThat(stopped).hasToString("stopped(143)");
+    assertThatThrownBy(() -> ContainerStatus.done(0, ExitReason.RUNNING))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ContainerStatus.done(0, null))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aDriverStatusWithoutReasonDerivesIt() {
+    ContainerStatus legacy =
+        new ContainerStatus() {
+          @Override
+          public boolean isDone() {
+            return true;
+          }
+
+          @Override
+          public int exitCode() {
+            return 130;
+          }
+        };
+
+    assertThat(legacy.reason()).isEqualTo(ExitReason.SIGNALED);
+    assertThat(legacy.signal()).hasValue(2);
+  }
+
+  @Test
   void limitsRefuseNegativeValues() {
     assertThat(ContainerLimits.NONE.isUnlimited()).isTrue();
     assertThat(new ContainerLimits(512, 0).isUnlimited()).isFalse();
