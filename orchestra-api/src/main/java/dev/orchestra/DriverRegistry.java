@@ -247,15 +247,16 @@ final class DriverRegistry {
       return raw;
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
-    for (int i = 0; i < raw.length(); i++) {
-      char c = raw.charAt(i);
-      if (c == '%') {
-        bytes.write(HexFormat.fromHexDigits(raw, i + 1, i + 3));
-        i += 2;
-      } else {
-        byte[] encoded = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-        bytes.write(encoded, 0, encoded.length);
+    int i = 0;
+    while (i < raw.length()) {
+      int escape = raw.indexOf('%', i);
+      int end = escape < 0 ? raw.length() : escape;
+      bytes.writeBytes(raw.substring(i, end).getBytes(StandardCharsets.UTF_8));
+      if (escape >= 0) {
+        bytes.write(HexFormat.fromHexDigits(raw, escape + 1, escape + 3));
+        end = escape + 3;
       }
+      i = end;
     }
     return bytes.toString(StandardCharsets.UTF_8);
   }

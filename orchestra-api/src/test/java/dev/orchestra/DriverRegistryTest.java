@@ -120,7 +120,7 @@ class DriverRegistryTest {
         (NamedDriver)
             registry.open(
                 DriverRegistry.parse(
-                    "ALPHA://build-42?host=tcp://10.0.0.5:2376&pull=never&label=a%20b%2Bc+d&empty="),
+                    "ALPHA://build-42?host=tcp://10.0.0.5:2376&pull=never&label=a%20b%2Bc+d%C3%A9😀&empty="),
                 Map.of(),
                 Map.of());
 
@@ -128,7 +128,7 @@ class DriverRegistryTest {
     assertThat(driver.params)
         .containsEntry("host", "tcp://10.0.0.5:2376")
         .containsEntry("pull", "never")
-        .containsEntry("label", "a b+c+d")
+        .containsEntry("label", "a b+c+d\u00e9\uD83D\uDE00")
         .containsEntry("empty", "");
   }
 
