@@ -5,9 +5,11 @@ import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.SSLConfig;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -33,12 +35,15 @@ final class DockerConnection implements AutoCloseable {
   private static final int MAX_CONNECTIONS = 128;
 
   private final URI host;
+  private final SSLConfig ssl;
   private final String source;
   private final DockerClient api;
   private final DockerClient streams;
 
-  private DockerConnection(URI host, String source, DockerClient api, DockerClient streams) {
+  private DockerConnection(
+      URI host, SSLConfig ssl, String source, DockerClient api, DockerClient streams) {
     this.host = host;
+    this.ssl = ssl;
     this.source = source;
     this.api = api;
     this.streams = streams;
@@ -70,7 +75,8 @@ final class DockerConnection implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw invalidHost(hostParam, e);
     }
-    DockerConnection connection = new DockerConnection(host, source, api, streams);
+    DockerConnection connection =
+        new DockerConnection(host, config.getSSLConfig(), source, api, streams);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
       api.pingCmd().exec();
@@ -144,6 +150,20 @@ final class DockerConnection implements AutoCloseable {
   /** The client for streaming calls: attach, logs, pull. No response timeout. */
   DockerClient streams() {
     return streams;
+  }
+
+  /**
+   * Attaches to a created container's standard input and delivers {@code input} in the background,
+   * then end of file (the container must have {@code StdinOnce}). Returns once the engine accepted
+   * the attach.
+   *
+   * @throws RuntimeException as docker-java throws, if the engine refuses or cannot be reached
+   */
+  StdinDelivery attachStdin(String containerId, InputStream input, String task) {
+    if ("tcp".equals(host.getScheme())) {
+      return SocketStdinFeeder.attach(host, ssl, containerId, input, task);
+    }
+    return StdinFeeder.attach(streams, containerId, input, task);
   }
 
   /** Where the engine is, and why there: for messages. */

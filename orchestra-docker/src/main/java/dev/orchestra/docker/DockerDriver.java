@@ -476,16 +476,16 @@ final class DockerDriver implements Driver {
         throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
       }
     }
-    StdinFeeder feeder = null;
+    StdinDelivery feeder = null;
     try {
       if (withStdin) {
-        feeder = StdinFeeder.attach(streams(), containerId, stdin.get(), describe(taskId));
+        feeder = connection.attachStdin(containerId, stdin.get(), describe(taskId));
       }
       LOG.debug("starting container {} of {}", name, describe(taskId));
       api().startContainerCmd(containerId).exec();
     } catch (RuntimeException e) {
       if (feeder != null) {
-        feeder.close();
+        feeder.abandon();
       } else {
         closeQuietly(stdin, taskId);
       }

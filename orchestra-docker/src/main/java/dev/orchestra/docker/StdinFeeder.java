@@ -10,7 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers a task's standard input through an attach made before its container starts.
+ * Delivers a task's standard input through docker-java's attach, made before its container starts:
+ * for engines on a local socket, where ending the attach loses nothing. (Over {@code tcp://} see
+ * {@link SocketStdinFeeder}.)
  *
  * <p>The HttpClient 5 transport pumps the input into the hijacked connection but never half-closes
  * it at the end, so the engine would wait for more. The container is therefore created with {@code
@@ -18,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * closes the task's standard input, which reads end of file after every byte. Output is never read
  * through this attach (the logs API serves it), so nothing is lost by ending it.
  */
-final class StdinFeeder extends StreamCallback<Frame> {
+final class StdinFeeder extends StreamCallback<Frame> implements StdinDelivery {
 
   private static final Logger LOG = LoggerFactory.getLogger(StdinFeeder.class);
 
@@ -56,6 +58,11 @@ final class StdinFeeder extends StreamCallback<Frame> {
         .exec(feeder);
     feeder.awaitStarted("attaching the standard input of " + task);
     return feeder;
+  }
+
+  @Override
+  public void abandon() {
+    close();
   }
 
   @Override
