@@ -22,7 +22,6 @@ import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
-import dev.orchestra.spi.Exceptions;
 import dev.orchestra.spi.Names;
 import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
@@ -46,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * their namespace so that {@link #close()} finds them from any driver instance.
  *
  * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
- * inside. The image's entrypoint is cleared, so the task's command is the whole argv. Logs go to
- * the engine's {@code local} log driver, which keeps bytes as they were written (the default {@code
- * json-file} driver mangles bytes that are not UTF-8).
+ * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
+ * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
+ * signal). Logs go to the engine's {@code local} log driver, which keeps bytes as they were written
+ * (the default {@code json-file} driver mangles bytes that are not UTF-8). Images come through
+ * {@link ImagePuller}, stdin through {@link DockerConnection#attachStdin}.
  */
 final class DockerDriver implements Driver {
 
@@ -73,6 +74,7 @@ final class DockerDriver implements Driver {
   private final String namespace;
   private final DockerConnection connection;
   private final PullPolicy pullPolicy;
+  private final ImagePuller images;
   private final Object[] taskLocks = new Object[LOCK_STRIPES];
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -80,6 +82,7 @@ final class DockerDriver implements Driver {
     this.namespace = Names.requireNamespace(namespace);
     this.connection = connection;
     this.pullPolicy = pullPolicy;
+    this.images = new ImagePuller(connection, pullPolicy);
     for (int i = 0; i < taskLocks.length; i++) {
       taskLocks[i] = new Object();
     }
@@ -126,7 +129,7 @@ final class DockerDriver implements Driver {
         LOG.debug("{} already has container {}", describe(taskId), name);
         return existing.get();
       }
-      ensureImage(image, taskId);
+      images.ensure(image, describe(taskId));
       List<String> newVolumes = ensureVolumes(task.mounts());
       try {
         return createAndStart(task, name, image, workDir, hostConfig);
@@ -250,7 +253,7 @@ final class DockerDriver implements Driver {
    * @return {@code false} if the container did not exist
    */
   boolean removeContainer(String containerId, String what) {
-    Pause pause = new Pause(what);
+    Pause pause = new Pause(what, REMOVAL_PATIENCE);
     while (true) {
       try {
         LOG.debug("removing {}", what);
@@ -279,7 +282,7 @@ final class DockerDriver implements Driver {
    * @return {@code false} if the volume did not exist
    */
   boolean removeVolume(String dockerName, String what, boolean patient) {
-    Pause pause = new Pause(what);
+    Pause pause = new Pause(what, REMOVAL_PATIENCE);
     boolean released = false;
     while (true) {
       try {
@@ -572,107 +575,6 @@ final class DockerDriver implements Driver {
     return names;
   }
 
-  // ---- images
-
-  private void ensureImage(String image, String taskId) {
-    switch (pullPolicy) {
-      case NEVER -> {
-        if (!imagePresent(image, taskId)) {
-          throw new ImageNotFoundException(
-              image,
-              "image '"
-                  + image
-                  + "' of "
-                  + describe(taskId)
-                  + " is not on the Docker engine at "
-                  + connection.describe()
-                  + ", and the pull policy is 'never' (load or build it there, or use pull=missing)",
-              null);
-        }
-      }
-      case MISSING -> {
-        if (!imagePresent(image, taskId)) {
-          pull(image, taskId);
-        }
-      }
-      case ALWAYS -> pull(image, taskId);
-    }
-  }
-
-  private boolean imagePresent(String image, String taskId) {
-    try {
-      LOG.debug("inspecting image {} for {}", image, describe(taskId));
-      api().inspectImageCmd(image).exec();
-      return true;
-    } catch (NotFoundException e) {
-      return false;
-    } catch (RuntimeException e) {
-      throw EngineErrors.failure("looking up image '" + image + "' for " + describe(taskId), e);
-    }
-  }
-
-  private void pull(String image, String taskId) {
-    ImageReference ref = ImageReference.parse(image);
-    LOG.info("pulling image {} for {} (pull policy {})", image, describe(taskId), pullPolicy);
-    PullProgress progress = new PullProgress();
-    String what = "pulling image '" + image + "' for " + describe(taskId);
-    String failure;
-    RuntimeException cause = null;
-    try {
-      streams().pullImageCmd(ref.repository()).withTag(ref.tag()).exec(progress);
-      progress.awaitCompletion(what);
-      failure = progress.error();
-    } catch (OrchestraInterruptedException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      cause = e;
-      failure = EngineErrors.answer(e);
-    }
-    if (failure == null && imagePresent(image, taskId)) {
-      LOG.info("pulled image {}", image);
-      return;
-    }
-    if (failure == null) {
-      failure = "the pull ended, but the engine still has no image '" + image + "'";
-    }
-    String message =
-        "image '"
-            + image
-            + "' of "
-            + describe(taskId)
-            + " could not be pulled by the Docker engine at "
-            + connection.describe()
-            + " (pull policy '"
-            + pullPolicy
-            + "'): "
-            + failure;
-    if (pullPolicy == PullPolicy.ALWAYS && imagePresent(image, taskId)) {
-      throw new OrchestraException(message, cause);
-    }
-    throw new ImageNotFoundException(image, message, cause);
-  }
-
-  /** Collects the first error a pull reports inside its progress stream. */
-  private static final class PullProgress
-      extends StreamCallback<com.github.dockerjava.api.model.PullResponseItem> {
-
-    private volatile String error;
-
-    @Override
-    public void onNext(com.github.dockerjava.api.model.PullResponseItem item) {
-      if (error == null && item.isErrorIndicated()) {
-        error =
-            item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
-                ? item.getErrorDetail().getMessage()
-                : "the engine reported a failed pull without details";
-      }
-    }
-
-    String error() {
-      return error;
-    }
-  }
-
   // ---- volumes
 
   /** Creates the task's missing volumes; returns the Docker names of those it created. */
@@ -773,30 +675,5 @@ final class DockerDriver implements Driver {
       return "no Orchestra namespace (it has no " + Labels.NAMESPACE + " label)";
     }
     return "namespace '" + ownerNamespace + "' (" + label + "=" + value + ")";
-  }
-
-  /** Bounded, growing pauses between retries; answers interruption. */
-  private static final class Pause {
-    private final String what;
-    private final long deadline = System.nanoTime() + REMOVAL_PATIENCE.toNanos();
-    private long millis = 50;
-
-    Pause(String what) {
-      this.what = what;
-    }
-
-    /** Sleeps before another attempt; {@code false} when patience is exhausted. */
-    boolean again() {
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      try {
-        Thread.sleep(millis);
-      } catch (InterruptedException e) {
-        throw Exceptions.launder(what, e);
-      }
-      millis = Math.min(millis * 2, 1000);
-      return true;
-    }
   }
 }
