@@ -11,25 +11,31 @@ PIDFILE=/var/run/docker.pid
 
 say() { echo "docker-up: $*" >&2; }
 
+require_root() {
+  if [[ $EUID -ne 0 ]]; then
+    say "must run as root to $1 (or start Docker yourself and re-run)"
+    exit 1
+  fi
+}
+
 engine_answers() { docker info >/dev/null 2>&1; }
 
+# Installs the Debian packages that are missing, among: docker.io busybox-static.
 install_packages() {
-  local missing=()
-  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
-  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+  local missing=() package
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
   if ((${#missing[@]} > 0)); then
+    require_root "install ${missing[*]}"
     say "installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 
 start_engine() {
-  if engine_answers; then
-    say "engine already answers"
-    return
-  fi
+  require_root "start dockerd"
   if ! pgrep -x dockerd >/dev/null 2>&1; then
     if [[ -e "$PIDFILE" ]]; then
       say "removing stale $PIDFILE (no dockerd runs)"
@@ -89,6 +95,13 @@ file_is_static() {
   [[ "$answer" == *"not a dynamic executable"* ]]
 }
 
-install_packages
-start_engine
+if ! engine_answers; then
+  install_packages docker.io
+  start_engine
+else
+  say "engine already answers"
+fi
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  install_packages busybox-static
+fi
 build_busybox_image
