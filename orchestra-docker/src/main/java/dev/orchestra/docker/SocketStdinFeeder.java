@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Locale;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,6 +152,10 @@ final class SocketStdinFeeder implements StdinDelivery {
       }
       SSLSocket tls =
           (SSLSocket) context.getSocketFactory().createSocket(plain, host.getHost(), port, true);
+      // Check the engine's certificate names the host, as the HTTP client does.
+      SSLParameters parameters = tls.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      tls.setSSLParameters(parameters);
       tls.startHandshake();
       return tls;
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
