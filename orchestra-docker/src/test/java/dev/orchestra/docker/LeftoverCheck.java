@@ -87,7 +87,9 @@ public final class LeftoverCheck {
       System.exit(1);
     }
     LOG.info(
-        "no container or volume of the {} namespace(s) the tests used is left on the engine",
-        ours == null ? "(all)" : ours.size());
+        "no container or volume of {} is left on the engine",
+        ours == null
+            ? "any Orchestra namespace"
+            : "the " + ours.size() + " namespace(s) noted since the last clean build");
   }
 }
