@@ -12,6 +12,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.VolumeOptions;
 import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerLimits;
@@ -69,7 +70,6 @@ final class DockerDriver implements Driver {
   private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
 
   private static final int LOCK_STRIPES = 64;
-  private static final int CREATE_ATTEMPTS = 3;
 
   private final String namespace;
   private final DockerConnection connection;
@@ -108,6 +108,16 @@ final class DockerDriver implements Driver {
     if (task == null) {
       throw new IllegalArgumentException("task must not be null");
     }
+    try {
+      return run(task);
+    } catch (RuntimeException e) {
+      // The caller's stdin stream is ours to close, delivered or not.
+      closeQuietly(task.stdin(), task.id());
+      throw e;
+    }
+  }
+
+  private Container run(Task task) {
     requireOpen();
     String taskId = task.id();
     String image =
@@ -127,6 +137,7 @@ final class DockerDriver implements Driver {
       Optional<DockerContainer> existing = lookup(name, taskId);
       if (existing.isPresent()) {
         LOG.debug("{} already has container {}", describe(taskId), name);
+        closeQuietly(task.stdin(), taskId);
         return existing.get();
       }
       images.ensure(image, describe(taskId));
@@ -358,7 +369,10 @@ final class DockerDriver implements Driver {
           new com.github.dockerjava.api.model.Mount()
               .withType(MountType.VOLUME)
               .withSource(DockerNames.of(namespace, m.name()))
-              .withTarget(TaskPaths.resolve(taskDir, "mount path", m.path())));
+              .withTarget(TaskPaths.resolve(taskDir, "mount path", m.path()))
+              // Should the engine have to create the volume itself (another driver instance
+              // removed it meanwhile), it still carries the labels close() looks for.
+              .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels(m.name()))));
     }
     ContainerLimits limits = task.limits();
     if (limits.cpuShares() > Integer.MAX_VALUE) {
@@ -423,7 +437,8 @@ final class DockerDriver implements Driver {
     List<String> env = new ArrayList<>();
     task.env().forEach((k, v) -> env.add(k + "=" + v));
     String containerId = null;
-    for (int attempt = 1; containerId == null; attempt++) {
+    Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
+    while (containerId == null) {
       CreateContainerCmd create =
           api()
               .createContainerCmd(image)
@@ -458,10 +473,12 @@ final class DockerDriver implements Driver {
           closeQuietly(stdin, taskId);
           return existing.get();
         }
-        if (attempt >= CREATE_ATTEMPTS) {
+        // The engine reserves the name before the container can be inspected, and the holder
+        // may be removed meanwhile: after a short pause, create (or find) it again.
+        LOG.debug("container {} is not there yet after a name conflict; trying again", name);
+        if (!pause.again()) {
           throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
         }
-        LOG.debug("container {} vanished after a name conflict; creating it again", name);
       } catch (NotFoundException e) {
         throw new ImageNotFoundException(
             image,
@@ -475,7 +492,6 @@ final class DockerDriver implements Driver {
                 + EngineErrors.answer(e),
             e);
       } catch (RuntimeException e) {
-        closeQuietly(stdin, taskId);
         throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
       }
     }
@@ -489,8 +505,6 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       if (feeder != null) {
         feeder.abandon();
-      } else {
-        closeQuietly(stdin, taskId);
       }
       RuntimeException failure =
           EngineErrors.failure(
@@ -618,12 +632,7 @@ final class DockerDriver implements Driver {
     CreateVolumeResponse created;
     try {
       LOG.debug("creating volume {} of namespace '{}'", dockerName, namespace);
-      created =
-          api()
-              .createVolumeCmd()
-              .withName(dockerName)
-              .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.VOLUME, name))
-              .exec();
+      created = api().createVolumeCmd().withName(dockerName).withLabels(volumeLabels(name)).exec();
     } catch (RuntimeException e) {
       throw EngineErrors.failure(
           "creating volume '" + name + "' of namespace '" + namespace + "'", e);
@@ -632,6 +641,10 @@ final class DockerDriver implements Driver {
     checkVolumeOwner(name, dockerName, created.getLabels());
     LOG.info("created volume '{}' ({}) in namespace '{}'", name, dockerName, namespace);
     return true;
+  }
+
+  private Map<String, String> volumeLabels(String name) {
+    return Map.of(Labels.NAMESPACE, namespace, Labels.VOLUME, name);
   }
 
   private void checkVolumeOwner(String name, String dockerName, Map<String, String> labels) {
@@ -650,10 +663,17 @@ final class DockerDriver implements Driver {
     }
   }
 
+  /**
+   * Removes the volumes a failed run created, unless another task uses them meanwhile (a volume of
+   * the namespace stays labelled, so close() removes it then).
+   */
   private void removeVolumesAfterFailure(List<String> dockerNames, RuntimeException failure) {
     for (String dockerName : dockerNames) {
       try {
-        removeVolume(dockerName, "volume " + dockerName + " created for a failed task", false);
+        LOG.debug("removing volume {} created for a task that failed to start", dockerName);
+        api().removeVolumeCmd(dockerName).exec();
+      } catch (NotFoundException | ConflictException e) {
+        LOG.debug("keeping volume {}: {}", dockerName, EngineErrors.answer(e));
       } catch (RuntimeException e) {
         LOG.warn("could not remove volume {} after a failed start: {}", dockerName, e.getMessage());
         failure.addSuppressed(e);
