@@ -1,0 +1,120 @@
+package dev.orchestra.tck;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
+
+/**
+ * Bounds every test method, parameterized invocation, {@code @BeforeEach} and {@code @AfterEach}
+ * method of a {@link DriverTck} by {@link DriverTck#testTimeout()}.
+ *
+ * <p>The method runs on a thread of its own, so that a driver call that never returns (and ignores
+ * interruption) cannot hang the build: at the deadline the thread is interrupted, given a short
+ * grace to stop, and the test fails with a {@link TimeoutException} whose stack trace is where the
+ * method was stuck.
+ */
+final class TckTimeoutExtension implements InvocationInterceptor {
+
+  private static final Duration GRACE = Duration.ofSeconds(10);
+
+  @Override
+  public void interceptTestMethod(
+      Invocation<Void> invocation,
+      ReflectiveInvocationContext<Method> invocationContext,
+      ExtensionContext extensionContext)
+      throws Throwable {
+    bounded(invocation, extensionContext, "test");
+  }
+
+  @Override
+  public void interceptTestTemplateMethod(
+      Invocation<Void> invocation,
+      ReflectiveInvocationContext<Method> invocationContext,
+      ExtensionContext extensionContext)
+      throws Throwable {
+    bounded(invocation, extensionContext, "test");
+  }
+
+  @Override
+  public void interceptBeforeEachMethod(
+      Invocation<Void> invocation,
+      ReflectiveInvocationContext<Method> invocationContext,
+      ExtensionContext extensionContext)
+      throws Throwable {
+    bounded(invocation, extensionContext, "@BeforeEach " + invocationContext.getExecutable());
+  }
+
+  @Override
+  public void interceptAfterEachMethod(
+      Invocation<Void> invocation,
+      ReflectiveInvocationContext<Method> invocationContext,
+      ExtensionContext extensionContext)
+      throws Throwable {
+    bounded(invocation, extensionContext, "@AfterEach " + invocationContext.getExecutable());
+  }
+
+  private static void bounded(Invocation<Void> invocation, ExtensionContext context, String what)
+      throws Throwable {
+    Duration limit = limitFor(context);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread worker =
+        new Thread(
+            () -> {
+              try {
+                invocation.proceed();
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "orchestra-tck " + context.getUniqueId());
+    worker.setDaemon(true);
+    worker.start();
+    try {
+      worker.join(limit.toMillis());
+    } catch (InterruptedException e) {
+      worker.interrupt();
+      throw e;
+    }
+    if (worker.isAlive()) {
+      StackTraceElement[] stuckAt = worker.getStackTrace();
+      worker.interrupt();
+      worker.join(GRACE.toMillis());
+      TimeoutException timeout =
+          new TimeoutException(
+              what
+                  + " of '"
+                  + context.getDisplayName()
+                  + "' did not finish within "
+                  + limit
+                  + " (set system property "
+                  + TckSettings.TIMEOUT_PROPERTY
+                  + " or override DriverTck.testTimeout() to change it); stack trace: where it"
+                  + " was stuck");
+      timeout.setStackTrace(stuckAt);
+      if (failure.get() != null) {
+        timeout.addSuppressed(failure.get());
+      }
+      throw timeout;
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+
+  private static Duration limitFor(ExtensionContext context) {
+    return context
+        .getTestInstances()
+        .flatMap(
+            instances ->
+                instances.getAllInstances().stream()
+                    .filter(DriverTck.class::isInstance)
+                    .map(DriverTck.class::cast)
+                    .findFirst())
+        .map(DriverTck::testTimeout)
+        .orElseGet(TckSettings::testTimeout);
+  }
+}
