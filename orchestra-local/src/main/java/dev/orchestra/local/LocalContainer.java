@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * reach.
  *
  * <p>After {@link #cleanup()}, {@link #status()} keeps answering the final status (the exit code
- * the process had, 137 when cleanup had to kill it) and {@link #logs} throws {@link
+ * the process had; 137 when cleanup's SIGKILL ended it) and {@link #logs} throws {@link
  * ContainerNotFoundException}.
  */
 final class LocalContainer implements Container {
@@ -392,6 +393,15 @@ final class LocalContainer implements Container {
                 + " did not exit within "
                 + KILL_TIMEOUT.toSeconds()
                 + " s of SIGKILL");
+      }
+      try {
+        // The process is gone; wait for the JDK to collect its exit status too.
+        if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new OrchestraException(
+              "cleaning up task '" + task.id() + "' failed: pid " + p.pid() + " is not reaped");
+        }
+      } catch (InterruptedException e) {
+        throw Exceptions.launder("cleaning up task '" + task.id() + "'", e);
       }
       exited(p.exitValue());
       try {

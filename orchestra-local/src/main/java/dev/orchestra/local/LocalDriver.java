@@ -10,6 +10,9 @@ import dev.orchestra.Volume;
 import dev.orchestra.spi.DriverParams;
 import dev.orchestra.spi.Names;
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -18,7 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +42,7 @@ final class LocalDriver implements Driver {
   private final String namespace;
   private final NamespaceState state;
   private final Set<Capability> warnedOptions = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean warnedCharset = new AtomicBoolean();
 
   /** Set when close() begins; from then on this instance starts nothing. */
   private volatile boolean closed;
@@ -110,6 +116,7 @@ final class LocalDriver implements Driver {
     ensureOpen();
     LOG.debug("runContainer {} in namespace '{}'", task, namespace);
     warnAboutIgnoredOptions(task);
+    warnAboutUnencodableText(task);
     state.sharedLock().lock();
     try {
       ensureOpen();
@@ -146,6 +153,32 @@ final class LocalDriver implements Driver {
           given,
           task.id(),
           namespace);
+    }
+  }
+
+  /**
+   * Java 17 hands a process its arguments and environment in the JVM's default charset, replacing
+   * what that charset cannot encode by '?': say so, once, rather than let a task see mangled text.
+   */
+  private void warnAboutUnencodableText(Task task) {
+    Charset charset = Charset.defaultCharset();
+    if (charset.equals(StandardCharsets.UTF_8) || warnedCharset.get()) {
+      return;
+    }
+    CharsetEncoder encoder = charset.newEncoder();
+    boolean lossy =
+        Stream.concat(
+                task.command().stream(),
+                task.env().entrySet().stream().flatMap(e -> Stream.of(e.getKey(), e.getValue())))
+            .anyMatch(text -> !encoder.canEncode(text));
+    if (lossy && warnedCharset.compareAndSet(false, true)) {
+      LOG.warn(
+          "task '{}' of namespace '{}' has a command or environment that this JVM's default"
+              + " charset {} cannot encode; the process receives '?' instead. Run the JVM with"
+              + " -Dfile.encoding=UTF-8 or in a UTF-8 locale",
+          task.id(),
+          namespace,
+          charset);
     }
   }
 

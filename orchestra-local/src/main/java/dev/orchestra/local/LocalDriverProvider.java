@@ -37,11 +37,13 @@ import java.util.Map;
  *   <li>Output goes straight to files, never through the heap; {@code logs()} streams them.
  *   <li>Tasks and their ids are shared by every driver instance of a namespace (same root, same
  *       namespace) within this JVM, not across JVMs.
- *   <li>{@code cleanup()} kills the task's whole process tree with SIGKILL (so a running task's
- *       final status reads 137), then deletes its directory without following links; afterwards
- *       {@code status()} still answers the final status and {@code logs()} throws {@link
- *       dev.orchestra.ContainerNotFoundException}. A process that detached itself from the tree (a
- *       double-forked daemon) cannot be found and keeps running.
+ *   <li>{@code cleanup()} kills the task's whole process tree with SIGKILL, descendants first, then
+ *       deletes its directory without following links; afterwards {@code status()} still answers
+ *       the final status (137 for a process the SIGKILL ended; a shell may end first, with its own
+ *       code, once its children are gone) and {@code logs()} throws {@link
+ *       dev.orchestra.ContainerNotFoundException}. A process that left the tree (a daemon that
+ *       detached itself, or a background child of a task that already ended) cannot be found and
+ *       keeps running.
  *   <li>{@code close()} cleans up every task of the namespace and deletes its root directory with
  *       all volumes; the driver instance then refuses new work with {@link IllegalStateException}.
  * </ul>

@@ -1,13 +1,15 @@
 package dev.orchestra.local;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,11 @@ final class ProcessTree {
 
   /** Stops sweeping a tree that keeps forking faster than it can be killed. */
   private static final int MAX_SWEEPS = 50;
+
+  private static final long MAX_PAUSE_MILLIS = 50;
+
+  private static final Path PROC = Path.of("/proc");
+  private static final boolean HAS_PROC = Files.isDirectory(PROC.resolve("self"));
 
   private ProcessTree() {}
 
@@ -59,18 +66,57 @@ final class ProcessTree {
     }
     killed.put(root.pid(), root);
 
+    return awaitExit(new ArrayList<>(killed.values()), timeout);
+  }
+
+  /**
+   * Polls, with a growing pause, until none of the processes is alive. Polling rather than {@link
+   * ProcessHandle#onExit()}, which for a process that is not this JVM's child first looks again
+   * after 300 ms and more.
+   */
+  private static List<ProcessHandle> awaitExit(List<ProcessHandle> pending, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    List<ProcessHandle> survivors = new ArrayList<>();
-    for (ProcessHandle p : killed.values()) {
-      long left = Math.max(0, deadline - System.nanoTime());
-      try {
-        p.onExit().get(left, TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        survivors.add(p);
-      } catch (ExecutionException e) {
-        throw new IllegalStateException("onExit of pid " + p.pid() + " cannot fail", e);
+    long pauseMillis = 1;
+    while (true) {
+      pending.removeIf(p -> !isRunning(p));
+      if (pending.isEmpty() || System.nanoTime() - deadline >= 0) {
+        return pending;
       }
+      Thread.sleep(pauseMillis);
+      pauseMillis = Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS);
     }
-    return survivors;
+  }
+
+  /**
+   * Whether a process still runs. {@link ProcessHandle#isAlive()} also answers {@code true} for a
+   * zombie, a process that has ended but whose parent (init, for an orphan) has not collected it
+   * yet, which can take a while; where {@code /proc} shows the state, a zombie counts as ended.
+   *
+   * @param p the process
+   * @return {@code false} once it has ended
+   */
+  static boolean isRunning(ProcessHandle p) {
+    if (!p.isAlive()) {
+      return false;
+    }
+    if (!HAS_PROC) {
+      return true;
+    }
+    try {
+      String stat =
+          new String(
+              Files.readAllBytes(PROC.resolve(Long.toString(p.pid())).resolve("stat")),
+              StandardCharsets.ISO_8859_1);
+      // "pid (command) state ...": the command may hold anything, ')' included.
+      int end = stat.lastIndexOf(')');
+      char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+      return state != 'Z' && state != 'X';
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      LOG.debug("cannot read the state of pid {}; taking it as running: {}", p.pid(), e.toString());
+      return true;
+    }
   }
 }

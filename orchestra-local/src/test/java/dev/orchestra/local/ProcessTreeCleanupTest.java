@@ -1,0 +1,75 @@
+package dev.orchestra.local;
+
+import static dev.orchestra.local.LocalTesting.TIMEOUT;
+import static dev.orchestra.local.LocalTesting.alive;
+import static dev.orchestra.local.LocalTesting.logs;
+import static dev.orchestra.local.LocalTesting.open;
+import static dev.orchestra.local.LocalTesting.pids;
+import static dev.orchestra.local.LocalTesting.sh;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.orchestra.Container;
+import dev.orchestra.Driver;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Cleanup and close leave no process of a task's tree behind. */
+class ProcessTreeCleanupTest {
+
+  /** Prints, in some order, its own pid and those of two sleeps, a nested shell and its sleep. */
+  private static final String TREE =
+      "sleep 300 & echo $!; sleep 300 & echo $!;"
+          + " sh -c 'sleep 300 & echo $!; wait' & echo $!;"
+          + " echo $$; wait";
+
+  @TempDir Path root;
+
+  @Test
+  void cleanupKillsTheWholeTree() {
+    try (Driver driver = open(root, "tree")) {
+      Container c = driver.runContainer(sh("tree", TREE).build());
+      long[] pids = awaitPids(c);
+
+      c.cleanup();
+
+      await()
+          .atMost(TIMEOUT)
+          .untilAsserted(
+              () -> assertThat(Arrays.stream(pids).filter(LocalTesting::alive)).isEmpty());
+      // The root shell may end on its own once its children are killed: any exit code will do.
+      assertThat(c.status().isDone()).isTrue();
+    }
+  }
+
+  @Test
+  void closeKillsTheWholeTreeOfEveryTask() {
+    Driver driver = open(root, "trees");
+    long[] first;
+    long[] second;
+    try {
+      first = awaitPids(driver.runContainer(sh("first", TREE).build()));
+      second = awaitPids(driver.runContainer(sh("second", TREE).build()));
+    } finally {
+      driver.close();
+    }
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(
+            () -> {
+              assertThat(Arrays.stream(first).filter(LocalTesting::alive)).isEmpty();
+              assertThat(Arrays.stream(second).filter(LocalTesting::alive)).isEmpty();
+            });
+  }
+
+  private static long[] awaitPids(Container c) {
+    await().atMost(TIMEOUT).until(() -> logs(c).outLines().size() == 5);
+    long[] pids = pids(logs(c).outLines());
+    assertThat(Arrays.stream(pids).filter(pid -> !alive(pid)))
+        .as("pids of the tree %s that are not alive", LocalTesting.describe(pids))
+        .isEmpty();
+    return pids;
+  }
+}
