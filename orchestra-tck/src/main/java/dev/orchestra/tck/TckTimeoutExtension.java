@@ -14,12 +14,13 @@ import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
  *
  * <p>The method runs on a thread of its own, so that a driver call that never returns (and ignores
  * interruption) cannot hang the build: at the deadline the thread is interrupted, given a short
- * grace to stop, and the test fails with a {@link TimeoutException} whose stack trace is where the
- * method was stuck.
+ * grace to stop (half the timeout, at most 10 seconds), and the test fails with a {@link
+ * TimeoutException} whose stack trace is where the method was stuck.
  */
 final class TckTimeoutExtension implements InvocationInterceptor {
 
-  private static final Duration GRACE = Duration.ofSeconds(10);
+  /** The longest a timed-out method is given to stop once interrupted, before tear-down runs. */
+  private static final Duration MAX_GRACE = Duration.ofSeconds(10);
 
   @Override
   public void interceptTestMethod(
@@ -82,7 +83,8 @@ final class TckTimeoutExtension implements InvocationInterceptor {
     if (worker.isAlive()) {
       StackTraceElement[] stuckAt = worker.getStackTrace();
       worker.interrupt();
-      worker.join(GRACE.toMillis());
+      Duration half = limit.dividedBy(2);
+      worker.join((half.compareTo(MAX_GRACE) < 0 ? half : MAX_GRACE).toMillis());
       TimeoutException timeout =
           new TimeoutException(
               what
