@@ -1,0 +1,745 @@
+package dev.orchestra.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.CreateContainerResponse;
+import com.github.dockerjava.api.command.CreateVolumeResponse;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
+import com.github.dockerjava.api.command.ListVolumesResponse;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.MountType;
+import dev.orchestra.Capability;
+import dev.orchestra.Container;
+import dev.orchestra.ContainerLimits;
+import dev.orchestra.Driver;
+import dev.orchestra.ImageNotFoundException;
+import dev.orchestra.Mount;
+import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Task;
+import dev.orchestra.Volume;
+import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.Names;
+import dev.orchestra.spi.TaskPaths;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code "docker"} driver: each task is a container named {@code {namespace}-{task id}} (see
+ * {@link DockerNames}), each volume a named volume {@code {namespace}-{name}}, both labelled with
+ * their namespace so that {@link #close()} finds them from any driver instance.
+ *
+ * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
+ * inside. The image's entrypoint is cleared, so the task's command is the whole argv. Logs go to
+ * the engine's {@code local} log driver, which keeps bytes as they were written (the default {@code
+ * json-file} driver mangles bytes that are not UTF-8).
+ */
+final class DockerDriver implements Driver {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DockerDriver.class);
+
+  /** Where task directories live inside containers. */
+  static final String TASK_ROOT = "/tmp/orchestra";
+
+  private static final Set<Capability> CAPABILITIES =
+      Collections.unmodifiableSet(EnumSet.allOf(Capability.class));
+
+  /** Up to 1 GiB of log per task before the oldest part is dropped. */
+  private static final LogConfig LOG_CONFIG =
+      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "10"));
+
+  /** How long removal waits for a removal already in progress, or a volume still in use. */
+  private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
+
+  private static final int LOCK_STRIPES = 64;
+  private static final int CREATE_ATTEMPTS = 3;
+
+  private final String namespace;
+  private final DockerConnection connection;
+  private final PullPolicy pullPolicy;
+  private final Object[] taskLocks = new Object[LOCK_STRIPES];
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  DockerDriver(String namespace, DockerConnection connection, PullPolicy pullPolicy) {
+    this.namespace = Names.requireNamespace(namespace);
+    this.connection = connection;
+    this.pullPolicy = pullPolicy;
+    for (int i = 0; i < taskLocks.length; i++) {
+      taskLocks[i] = new Object();
+    }
+    LOG.info(
+        "opened namespace '{}' on the Docker engine at {} (pull policy {})",
+        namespace,
+        connection.describe(),
+        pullPolicy);
+  }
+
+  @Override
+  public String name() {
+    return DockerDriverProvider.NAME;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public Container runContainer(Task task) {
+    if (task == null) {
+      throw new IllegalArgumentException("task must not be null");
+    }
+    requireOpen();
+    String taskId = task.id();
+    String image =
+        task.image()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "task '"
+                            + taskId
+                            + "' has no image; the docker driver runs every task in one"));
+    String name = DockerNames.of(namespace, taskId);
+    String taskDir = TASK_ROOT + "/" + name;
+    String workDir =
+        task.workDir().map(w -> TaskPaths.resolve(taskDir, "workDir", w)).orElse(taskDir);
+    HostConfig hostConfig = hostConfig(task, taskDir);
+    synchronized (taskLocks[Math.floorMod(taskId.hashCode(), LOCK_STRIPES)]) {
+      Optional<DockerContainer> existing = lookup(name, taskId);
+      if (existing.isPresent()) {
+        LOG.debug("{} already has container {}", describe(taskId), name);
+        return existing.get();
+      }
+      ensureImage(image, taskId);
+      List<String> newVolumes = ensureVolumes(task.mounts());
+      try {
+        return createAndStart(task, name, image, workDir, hostConfig);
+      } catch (RuntimeException e) {
+        removeVolumesAfterFailure(newVolumes, e);
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public Volume createVolume(String name, long sizeBytes) {
+    Names.requireVolumeName(name);
+    if (sizeBytes < 0) {
+      throw new IllegalArgumentException(
+          "sizeBytes of volume '" + name + "' must be 0 or positive, was " + sizeBytes);
+    }
+    requireOpen();
+    if (sizeBytes > 0) {
+      LOG.warn(
+          "the docker driver cannot limit the size of volume '{}' in namespace '{}': ignoring"
+              + " sizeBytes {}",
+          name,
+          namespace,
+          sizeBytes);
+    }
+    obtainVolume(name);
+    return new DockerVolume(this, name, DockerNames.of(namespace, name));
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<RuntimeException> failures = new ArrayList<>();
+    int containers = 0;
+    int volumes = 0;
+    try {
+      for (String containerId : namespaceContainers(failures)) {
+        try {
+          if (removeContainer(containerId, "container " + containerId)) {
+            containers++;
+          }
+        } catch (OrchestraInterruptedException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.warn("closing namespace '{}': {}", namespace, e.getMessage());
+          failures.add(e);
+        }
+      }
+      for (String volumeName : namespaceVolumes(failures)) {
+        try {
+          if (removeVolume(volumeName, "volume " + volumeName, true)) {
+            volumes++;
+          }
+        } catch (OrchestraInterruptedException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.warn("closing namespace '{}': {}", namespace, e.getMessage());
+          failures.add(e);
+        }
+      }
+    } finally {
+      connection.close();
+    }
+    if (!failures.isEmpty()) {
+      List<String> messages = new ArrayList<>();
+      failures.forEach(f -> messages.add(f.getMessage()));
+      OrchestraException e =
+          new OrchestraException(
+              "closing namespace '"
+                  + namespace
+                  + "' on the Docker engine at "
+                  + connection.describe()
+                  + " left "
+                  + failures.size()
+                  + " failure(s): "
+                  + String.join("; ", messages));
+      failures.forEach(e::addSuppressed);
+      throw e;
+    }
+    LOG.info(
+        "closed namespace '{}': removed {} container(s) and {} volume(s)",
+        namespace,
+        containers,
+        volumes);
+  }
+
+  @Override
+  public String toString() {
+    return "DockerDriver[namespace=" + namespace + ", engine=" + connection.describe() + "]";
+  }
+
+  // ---- used by DockerContainer and DockerVolume
+
+  DockerClient api() {
+    return connection.api();
+  }
+
+  DockerClient streams() {
+    return connection.streams();
+  }
+
+  String namespace() {
+    return namespace;
+  }
+
+  String describe(String taskId) {
+    return "task '" + taskId + "' in namespace '" + namespace + "'";
+  }
+
+  /**
+   * Force-removes a container, running or not, waiting for a removal already in progress.
+   *
+   * @return {@code false} if the container did not exist
+   */
+  boolean removeContainer(String containerId, String what) {
+    Pause pause = new Pause(what);
+    while (true) {
+      try {
+        LOG.debug("removing {}", what);
+        api().removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+        return true;
+      } catch (NotFoundException e) {
+        return false;
+      } catch (ConflictException e) {
+        // "removal of container ... is already in progress": done once it answers not found.
+        if (!pause.again()) {
+          throw EngineErrors.failure("removing " + what, e);
+        }
+      } catch (RuntimeException e) {
+        throw EngineErrors.failure("removing " + what, e);
+      }
+    }
+  }
+
+  /**
+   * Removes a volume.
+   *
+   * @param patient whether to wait a little while the volume is still in use (by a container being
+   *     removed)
+   * @return {@code false} if the volume did not exist
+   */
+  boolean removeVolume(String dockerName, String what, boolean patient) {
+    Pause pause = new Pause(what);
+    while (true) {
+      try {
+        LOG.debug("removing {}", what);
+        api().removeVolumeCmd(dockerName).exec();
+        return true;
+      } catch (NotFoundException e) {
+        return false;
+      } catch (ConflictException e) {
+        if (!patient || !pause.again()) {
+          throw EngineErrors.failure("removing " + what, e);
+        }
+      } catch (RuntimeException e) {
+        throw EngineErrors.failure("removing " + what, e);
+      }
+    }
+  }
+
+  // ---- containers
+
+  private HostConfig hostConfig(Task task, String taskDir) {
+    List<com.github.dockerjava.api.model.Mount> mounts = new ArrayList<>();
+    for (Mount m : task.mounts()) {
+      mounts.add(
+          new com.github.dockerjava.api.model.Mount()
+              .withType(MountType.VOLUME)
+              .withSource(DockerNames.of(namespace, m.name()))
+              .withTarget(TaskPaths.resolve(taskDir, "mount path", m.path())));
+    }
+    ContainerLimits limits = task.limits();
+    if (limits.cpuShares() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "cpuShares of task '"
+              + task.id()
+              + "' must be at most "
+              + Integer.MAX_VALUE
+              + " for Docker, was "
+              + limits.cpuShares());
+    }
+    HostConfig hostConfig =
+        HostConfig.newHostConfig()
+            .withMounts(mounts)
+            .withPrivileged(task.privileged())
+            .withLogConfig(LOG_CONFIG);
+    if (limits.cpuShares() > 0) {
+      hostConfig.withCpuShares((int) limits.cpuShares());
+    }
+    if (limits.memoryBytes() > 0) {
+      hostConfig.withMemory(limits.memoryBytes());
+    }
+    return hostConfig;
+  }
+
+  private Optional<DockerContainer> lookup(String name, String taskId) {
+    InspectContainerResponse found;
+    try {
+      LOG.debug("inspecting container {} of {}", name, describe(taskId));
+      found = api().inspectContainerCmd(name).exec();
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("looking up container " + name + " of " + describe(taskId), e);
+    }
+    Map<String, String> labels =
+        found.getConfig() == null || found.getConfig().getLabels() == null
+            ? Map.of()
+            : found.getConfig().getLabels();
+    if (!namespace.equals(labels.get(Labels.NAMESPACE))
+        || !taskId.equals(labels.get(Labels.TASK_ID))) {
+      throw new OrchestraException(
+          "the container name "
+              + name
+              + " of "
+              + describe(taskId)
+              + " is taken by container "
+              + found.getId()
+              + ", which belongs to "
+              + owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID))
+              + "; remove that container or use another namespace");
+    }
+    return Optional.of(new DockerContainer(this, taskId, name, found.getId()));
+  }
+
+  private DockerContainer createAndStart(
+      Task task, String name, String image, String workDir, HostConfig hostConfig) {
+    String taskId = task.id();
+    Optional<InputStream> stdin = task.stdin();
+    boolean withStdin = stdin.isPresent();
+    List<String> env = new ArrayList<>();
+    task.env().forEach((k, v) -> env.add(k + "=" + v));
+    String containerId = null;
+    for (int attempt = 1; containerId == null; attempt++) {
+      CreateContainerCmd create =
+          api()
+              .createContainerCmd(image)
+              .withName(name)
+              .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.TASK_ID, taskId))
+              .withEntrypoint("")
+              .withCmd(task.command())
+              .withEnv(env)
+              .withWorkingDir(workDir)
+              .withTty(false)
+              .withAttachStdin(withStdin)
+              .withStdinOpen(withStdin)
+              .withStdInOnce(withStdin)
+              .withAttachStdout(false)
+              .withAttachStderr(false)
+              .withHostConfig(hostConfig);
+      task.user().ifPresent(create::withUser);
+      try {
+        LOG.debug("creating container {} for {} from image {}", name, describe(taskId), image);
+        CreateContainerResponse created = create.exec();
+        containerId = created.getId();
+        if (created.getWarnings() != null) {
+          for (String warning : created.getWarnings()) {
+            LOG.warn(
+                "the engine warns about container {} of {}: {}", name, describe(taskId), warning);
+          }
+        }
+      } catch (ConflictException e) {
+        // Another thread or driver instance holds the name: its container is this task's.
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          closeQuietly(stdin, taskId);
+          return existing.get();
+        }
+        if (attempt >= CREATE_ATTEMPTS) {
+          throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+        }
+        LOG.debug("container {} vanished after a name conflict; creating it again", name);
+      } catch (NotFoundException e) {
+        throw new ImageNotFoundException(
+            image,
+            "creating container "
+                + name
+                + " for "
+                + describe(taskId)
+                + " failed: image '"
+                + image
+                + "' is gone: "
+                + EngineErrors.answer(e),
+            e);
+      } catch (RuntimeException e) {
+        closeQuietly(stdin, taskId);
+        throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+      }
+    }
+    StdinFeeder feeder = null;
+    try {
+      if (withStdin) {
+        feeder = StdinFeeder.attach(streams(), containerId, stdin.get(), describe(taskId));
+      }
+      LOG.debug("starting container {} of {}", name, describe(taskId));
+      api().startContainerCmd(containerId).exec();
+    } catch (RuntimeException e) {
+      if (feeder != null) {
+        feeder.close();
+      } else {
+        closeQuietly(stdin, taskId);
+      }
+      RuntimeException failure =
+          EngineErrors.failure(
+              "starting "
+                  + (task.privileged() ? "privileged " : "")
+                  + "container "
+                  + name
+                  + " of "
+                  + describe(taskId),
+              e);
+      removeAfterFailure(containerId, name, failure);
+      throw failure;
+    }
+    LOG.info(
+        "started container {} ({}) of {} from image {}",
+        name,
+        containerId.substring(0, Math.min(12, containerId.length())),
+        describe(taskId),
+        image);
+    return new DockerContainer(this, taskId, name, containerId);
+  }
+
+  private void removeAfterFailure(String containerId, String name, RuntimeException failure) {
+    try {
+      removeContainer(containerId, "container " + name + " that failed to start");
+    } catch (RuntimeException e) {
+      LOG.warn("could not remove container {} that failed to start: {}", name, e.getMessage());
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void closeQuietly(Optional<InputStream> stdin, String taskId) {
+    if (stdin.isEmpty()) {
+      return;
+    }
+    try {
+      stdin.get().close();
+    } catch (IOException e) {
+      LOG.warn("closing the stdin stream of task '{}' failed: {}", taskId, e.toString());
+    }
+  }
+
+  private List<String> namespaceContainers(List<RuntimeException> failures) {
+    List<String> ids = new ArrayList<>();
+    try {
+      LOG.debug("listing the containers of namespace '{}'", namespace);
+      for (com.github.dockerjava.api.model.Container c :
+          api()
+              .listContainersCmd()
+              .withShowAll(true)
+              .withLabelFilter(Map.of(Labels.NAMESPACE, namespace))
+              .exec()) {
+        ids.add(c.getId());
+      }
+    } catch (RuntimeException e) {
+      RuntimeException failure =
+          EngineErrors.failure("listing the containers of namespace '" + namespace + "'", e);
+      LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
+      failures.add(failure);
+    }
+    return ids;
+  }
+
+  private List<String> namespaceVolumes(List<RuntimeException> failures) {
+    List<String> names = new ArrayList<>();
+    try {
+      LOG.debug("listing the volumes of namespace '{}'", namespace);
+      ListVolumesResponse listed =
+          api()
+              .listVolumesCmd()
+              .withFilter("label", List.of(Labels.namespaceFilter(namespace)))
+              .exec();
+      if (listed.getVolumes() != null) {
+        listed.getVolumes().forEach(v -> names.add(v.getName()));
+      }
+    } catch (RuntimeException e) {
+      RuntimeException failure =
+          EngineErrors.failure("listing the volumes of namespace '" + namespace + "'", e);
+      LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
+      failures.add(failure);
+    }
+    return names;
+  }
+
+  // ---- images
+
+  private void ensureImage(String image, String taskId) {
+    switch (pullPolicy) {
+      case NEVER -> {
+        if (!imagePresent(image, taskId)) {
+          throw new ImageNotFoundException(
+              image,
+              "image '"
+                  + image
+                  + "' of "
+                  + describe(taskId)
+                  + " is not on the Docker engine at "
+                  + connection.describe()
+                  + ", and the pull policy is 'never' (load or build it there, or use pull=missing)",
+              null);
+        }
+      }
+      case MISSING -> {
+        if (!imagePresent(image, taskId)) {
+          pull(image, taskId);
+        }
+      }
+      case ALWAYS -> pull(image, taskId);
+    }
+  }
+
+  private boolean imagePresent(String image, String taskId) {
+    try {
+      LOG.debug("inspecting image {} for {}", image, describe(taskId));
+      api().inspectImageCmd(image).exec();
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("looking up image '" + image + "' for " + describe(taskId), e);
+    }
+  }
+
+  private void pull(String image, String taskId) {
+    ImageReference ref = ImageReference.parse(image);
+    LOG.info("pulling image {} for {} (pull policy {})", image, describe(taskId), pullPolicy);
+    PullProgress progress = new PullProgress();
+    String what = "pulling image '" + image + "' for " + describe(taskId);
+    String failure;
+    RuntimeException cause = null;
+    try {
+      streams().pullImageCmd(ref.repository()).withTag(ref.tag()).exec(progress);
+      progress.awaitCompletion(what);
+      failure = progress.error();
+    } catch (OrchestraInterruptedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      cause = e;
+      failure = EngineErrors.answer(e);
+    }
+    if (failure == null && imagePresent(image, taskId)) {
+      LOG.info("pulled image {}", image);
+      return;
+    }
+    if (failure == null) {
+      failure = "the pull ended, but the engine still has no image '" + image + "'";
+    }
+    String message =
+        "image '"
+            + image
+            + "' of "
+            + describe(taskId)
+            + " could not be pulled by the Docker engine at "
+            + connection.describe()
+            + " (pull policy '"
+            + pullPolicy
+            + "'): "
+            + failure;
+    if (pullPolicy == PullPolicy.ALWAYS && imagePresent(image, taskId)) {
+      throw new OrchestraException(message, cause);
+    }
+    throw new ImageNotFoundException(image, message, cause);
+  }
+
+  /** Collects the first error a pull reports inside its progress stream. */
+  private static final class PullProgress
+      extends StreamCallback<com.github.dockerjava.api.model.PullResponseItem> {
+
+    private volatile String error;
+
+    @Override
+    public void onNext(com.github.dockerjava.api.model.PullResponseItem item) {
+      if (error == null && item.isErrorIndicated()) {
+        error =
+            item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
+                ? item.getErrorDetail().getMessage()
+                : "the engine reported a failed pull without details";
+      }
+    }
+
+    String error() {
+      return error;
+    }
+  }
+
+  // ---- volumes
+
+  /** Creates the task's missing volumes; returns the Docker names of those it created. */
+  private List<String> ensureVolumes(List<Mount> mounts) {
+    Set<String> names = new LinkedHashSet<>();
+    mounts.forEach(m -> names.add(m.name()));
+    List<String> created = new ArrayList<>();
+    try {
+      for (String name : names) {
+        if (obtainVolume(name)) {
+          created.add(DockerNames.of(namespace, name));
+        }
+      }
+    } catch (RuntimeException e) {
+      removeVolumesAfterFailure(created, e);
+      throw e;
+    }
+    return created;
+  }
+
+  /**
+   * Creates the volume unless it exists.
+   *
+   * @return {@code true} if it was created by this call
+   */
+  private boolean obtainVolume(String name) {
+    String dockerName = DockerNames.of(namespace, name);
+    try {
+      LOG.debug("inspecting volume {} of namespace '{}'", dockerName, namespace);
+      InspectVolumeResponse existing = api().inspectVolumeCmd(dockerName).exec();
+      checkVolumeOwner(name, dockerName, existing.getLabels());
+      return false;
+    } catch (NotFoundException e) {
+      LOG.debug("volume {} does not exist yet", dockerName);
+    } catch (OrchestraException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "looking up volume '" + name + "' of namespace '" + namespace + "'", e);
+    }
+    CreateVolumeResponse created;
+    try {
+      LOG.debug("creating volume {} of namespace '{}'", dockerName, namespace);
+      created =
+          api()
+              .createVolumeCmd()
+              .withName(dockerName)
+              .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.VOLUME, name))
+              .exec();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "creating volume '" + name + "' of namespace '" + namespace + "'", e);
+    }
+    // Creating an existing volume answers with the existing one: it may be another's.
+    checkVolumeOwner(name, dockerName, created.getLabels());
+    LOG.info("created volume '{}' ({}) in namespace '{}'", name, dockerName, namespace);
+    return true;
+  }
+
+  private void checkVolumeOwner(String name, String dockerName, Map<String, String> labels) {
+    Map<String, String> l = labels == null ? Map.of() : labels;
+    if (!namespace.equals(l.get(Labels.NAMESPACE)) || !name.equals(l.get(Labels.VOLUME))) {
+      throw new OrchestraException(
+          "the Docker volume name "
+              + dockerName
+              + " of volume '"
+              + name
+              + "' in namespace '"
+              + namespace
+              + "' is taken by a volume of "
+              + owner(l.get(Labels.NAMESPACE), Labels.VOLUME, l.get(Labels.VOLUME))
+              + "; remove that volume or use another namespace");
+    }
+  }
+
+  private void removeVolumesAfterFailure(List<String> dockerNames, RuntimeException failure) {
+    for (String dockerName : dockerNames) {
+      try {
+        removeVolume(dockerName, "volume " + dockerName + " created for a failed task", false);
+      } catch (RuntimeException e) {
+        LOG.warn("could not remove volume {} after a failed start: {}", dockerName, e.getMessage());
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  // ---- helpers
+
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException(
+          "the docker driver of namespace '" + namespace + "' is closed");
+    }
+  }
+
+  private static String owner(String ownerNamespace, String label, String value) {
+    if (ownerNamespace == null) {
+      return "no Orchestra namespace (it has no " + Labels.NAMESPACE + " label)";
+    }
+    return "namespace '" + ownerNamespace + "' (" + label + "=" + value + ")";
+  }
+
+  /** Bounded, growing pauses between retries; answers interruption. */
+  private static final class Pause {
+    private final String what;
+    private final long deadline = System.nanoTime() + REMOVAL_PATIENCE.toNanos();
+    private long millis = 50;
+
+    Pause(String what) {
+      this.what = what;
+    }
+
+    /** Sleeps before another attempt; {@code false} when patience is exhausted. */
+    boolean again() {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        throw Exceptions.launder(what, e);
+      }
+      millis = Math.min(millis * 2, 1000);
+      return true;
+    }
+  }
+}
