@@ -26,7 +26,8 @@ public final class Main {
   /** The exit code of bad input. */
   static final int USAGE = 2;
 
-  private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
+  /** The level of Orchestra's own loggers (the drivers' platform calls). */
+  private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.dev.orchestra";
 
   private final Stdio stdio;
   private final boolean configureLogging;
