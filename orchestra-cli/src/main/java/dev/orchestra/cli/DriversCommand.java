@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     headerHeading = "%n",
+    descriptionHeading = "%n",
+    optionListHeading = "%nOptions:%n",
     header = "List the drivers found, with their capabilities.",
     description = {
       "Opens each driver with its default parameters on a throwaway namespace to ask what it"

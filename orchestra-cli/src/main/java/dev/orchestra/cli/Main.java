@@ -11,7 +11,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The {@code orchestra} command: {@code run}, {@code drivers} and {@code tck}.
+ * The {@code orchestra} command: {@code run}, {@code drivers}, {@code close} and {@code tck}.
  *
  * <p>Exit codes: a task's own exit code for {@code run}; {@value #USAGE} for bad input (an unknown
  * option, a malformed value, an unknown driver or driver parameter); {@value #FAILURE} when a
@@ -69,6 +69,7 @@ public final class Main {
     cli.addSubcommand(new CommandLine.HelpCommand());
     cli.addSubcommand(new RunCommand(stdio));
     cli.addSubcommand(new DriversCommand());
+    cli.addSubcommand(new CloseCommand());
     cli.addSubcommand(new TckCommand());
     // Everything after the command's first word belongs to the task, as with `docker run`.
     cli.getSubcommands().get("run").setStopAtPositional(true);

@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
     versionProvider = OrchestraCommand.Version.class,
     usageHelpAutoWidth = true,
     headerHeading = "%n",
+    descriptionHeading = "%n",
+    optionListHeading = "%nOptions:%n",
     header = "Run build tasks as containers on any platform, through pluggable drivers.",
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",

@@ -24,6 +24,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     usageHelpAutoWidth = true,
     headerHeading = "%n",
+    descriptionHeading = "%n",
+    optionListHeading = "%nOptions:%n",
     header = "Run a task through a driver and exit with its exit code.",
     description = {
       "Streams the task's standard output and standard error live to this command's own, passes"

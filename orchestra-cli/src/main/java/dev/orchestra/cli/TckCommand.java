@@ -33,6 +33,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     usageHelpAutoWidth = true,
     headerHeading = "%n",
+    descriptionHeading = "%n",
+    optionListHeading = "%nOptions:%n",
     header = "Run the driver contract's tests (the TCK) against a driver.",
     description = {
       "Prints one line per test (PASS, FAIL, or SKIP with the reason: a capability the driver"

@@ -106,12 +106,19 @@ class BadInputTest {
   }
 
   @Test
+  void closeNeedsTheNamespace() {
+    assertUsageError(
+        Cli.run("close", "--param", "root=" + root),
+        "orchestra close: Missing required option: '--namespace=NS'");
+  }
+
+  @Test
   void noCommandAtAllShowsTheUsageOnStderr() {
     Cli.Result r = Cli.run();
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
-    assertThat(r.err()).contains("Usage: orchestra", "run", "drivers", "tck");
+    assertThat(r.err()).contains("Usage: orchestra", "run", "drivers", "close", "tck");
   }
 
   @Test

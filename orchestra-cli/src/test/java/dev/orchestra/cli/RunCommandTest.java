@@ -182,7 +182,8 @@ class RunCommandTest {
       assertThat(second.out()).isEqualTo("saved\n");
       assertThat(root.resolve("kept")).isDirectory();
     } finally {
-      Orchestra.open("local", "kept", Map.of("root", root.toString())).close();
+      Cli.Result close = Cli.run("close", "--namespace", "kept", "--param", "root=" + root);
+      assertThat(close.exitCode()).as(close.err()).isZero();
     }
     assertThat(root.resolve("kept")).doesNotExist();
   }
