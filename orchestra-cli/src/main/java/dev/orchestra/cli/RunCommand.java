@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
       "0-255:the task's own exit code",
       "1:the driver failed (engine unreachable, image missing, ...)",
       "2:bad input (unknown option, malformed -e or -v, unknown driver, ...)",
-      "130:stopped by Ctrl-C"
+      "130:stopped by Ctrl-C",
+      "141:stopped because its output is no longer read (as by SIGPIPE)"
     })
 final class RunCommand implements Callable<Integer> {
 

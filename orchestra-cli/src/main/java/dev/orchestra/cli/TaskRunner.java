@@ -7,6 +7,7 @@ import dev.orchestra.Task;
 import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -28,6 +29,12 @@ final class TaskRunner {
 
   /** The exit code of a run stopped by SIGINT, as shells report it: 128 + 2. */
   static final int STOPPED = 130;
+
+  /**
+   * The exit code of a run stopped because its output went away (a reader such as {@code head}
+   * exited), as for a process killed by SIGPIPE: 128 + 13.
+   */
+  static final int OUTPUT_CLOSED = 141;
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
 
@@ -66,7 +73,8 @@ final class TaskRunner {
    * @param task the task to run
    * @param out receives the task's standard output; flushed, never closed
    * @param err receives the task's standard error; flushed, never closed
-   * @return the task's exit code, or {@link #STOPPED}
+   * @return the task's exit code, {@link #STOPPED}, or {@link #OUTPUT_CLOSED} when writing to
+   *     {@code out} or {@code err} failed silently (see {@link PrintStream#checkError()})
    * @throws IllegalArgumentException if the driver refuses the task as invalid
    * @throws OrchestraException if the driver fails to start, watch or clean up the task
    */
@@ -117,6 +125,12 @@ final class TaskRunner {
     try {
       while (!started.status().isDone()) {
         forwardNewOutput(started, newOut, newErr);
+        if (isClosed(out) || isClosed(err)) {
+          // Nobody reads any more; a task that writes forever (`yes | head`) would never end.
+          LOG.info("the output of task {} is closed; stopping it", task.id());
+          started.cleanup();
+          return OUTPUT_CLOSED;
+        }
         Thread.sleep(pollInterval.toMillis());
       }
     } catch (InterruptedException e) {
@@ -139,6 +153,15 @@ final class TaskRunner {
     } catch (IOException e) {
       throw Exceptions.launder("writing the output of container " + container.id(), e);
     }
+  }
+
+  /**
+   * Whether writing to a stream has failed. A {@link PrintStream} (the process's own {@code
+   * System.out}) swallows write errors, such as a closed pipe, and only reports them here; other
+   * streams throw, and {@link Container#logs} passes that on.
+   */
+  private static boolean isClosed(OutputStream stream) {
+    return stream instanceof PrintStream print && print.checkError();
   }
 
   /** The shutdown hook: stops the task, then releases the driver. */
