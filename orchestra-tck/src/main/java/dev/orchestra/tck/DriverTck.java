@@ -93,10 +93,11 @@ import org.slf4j.LoggerFactory;
  * {@code test}).
  *
  * <p>Timeouts: each test, {@code @BeforeEach} and {@code @AfterEach} method must finish within
- * {@link #testTimeout()}, the system property {@value TckSettings#TIMEOUT_PROPERTY} (an ISO-8601
- * duration such as {@code PT2M} or a number of seconds; default 2 minutes). Each wait for a task's
- * state gives up after {@link #awaitTimeout()}, the system property {@value
- * TckSettings#AWAIT_PROPERTY} (same format; default 60 seconds).
+ * {@link #testTimeout()}, the system property {@code orchestra.tck.timeout} (an ISO-8601 duration
+ * such as {@code PT2M} or a number of seconds; default 2 minutes). Each wait for a task's state
+ * gives up after {@link #awaitTimeout()}, the system property {@code orchestra.tck.await} (same
+ * format; default 60 seconds). A test that times out fails with a {@link
+ * java.util.concurrent.TimeoutException} whose stack trace shows where it was stuck.
  *
  * <p>Optional behaviour is declared by {@link Driver#capabilities()}: the tests of a capability the
  * driver lacks are aborted with the reason ({@code driver 'local' does not declare capability
@@ -154,8 +155,8 @@ public abstract class DriverTck {
   /**
    * The most one wait for a task's state may take before the test fails.
    *
-   * @return the system property {@value TckSettings#AWAIT_PROPERTY} (ISO-8601 duration or seconds)
-   *     or 60 seconds
+   * @return the system property {@code orchestra.tck.await} (ISO-8601 duration or seconds) or 60
+   *     seconds
    */
   protected Duration awaitTimeout() {
     return TckSettings.awaitTimeout();
@@ -165,8 +166,8 @@ public abstract class DriverTck {
    * The most one test method (or one {@code @BeforeEach} or {@code @AfterEach} method) may take
    * before it is interrupted and fails.
    *
-   * @return the system property {@value TckSettings#TIMEOUT_PROPERTY} (ISO-8601 duration or
-   *     seconds) or 2 minutes
+   * @return the system property {@code orchestra.tck.timeout} (ISO-8601 duration or seconds) or 2
+   *     minutes
    */
   protected Duration testTimeout() {
     return TckSettings.testTimeout();

@@ -68,7 +68,7 @@ final class BrokenDrivers {
 
     @Override
     protected Duration awaitTimeout() {
-      return Duration.ofSeconds(8);
+      return Duration.ofSeconds(15);
     }
 
     @Override
@@ -509,6 +509,20 @@ final class BrokenDrivers {
     }
   }
 
+  /** Declares no capability at all, whatever the local driver offers. */
+  static final class NoCapabilities extends BrokenTck {
+    NoCapabilities() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Set<Capability> capabilities() {
+                  return Set.of();
+                }
+              });
+    }
+  }
+
   /** status() blocks until interrupted: only the TCK's per-test timeout ends the test. */
   static final class StatusHangs extends BrokenTck {
     StatusHangs() {
@@ -540,7 +554,7 @@ final class BrokenDrivers {
 
     @Override
     protected Duration testTimeout() {
-      return Duration.ofSeconds(2);
+      return Duration.ofSeconds(3);
     }
   }
 
