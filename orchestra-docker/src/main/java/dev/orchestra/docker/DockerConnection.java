@@ -76,8 +76,9 @@ final class DockerConnection implements AutoCloseable {
       api.pingCmd().exec();
     } catch (RuntimeException e) {
       connection.close();
-      if (Exceptions.isInterruption(e) || Exceptions.isInterruption(e.getCause())) {
-        throw Exceptions.launder("connecting to the Docker engine at " + host, e);
+      Throwable interruption = EngineErrors.interruption(e);
+      if (interruption != null) {
+        throw Exceptions.launder("connecting to the Docker engine at " + host, interruption);
       }
       throw new OrchestraException(
           "cannot reach the Docker engine at "

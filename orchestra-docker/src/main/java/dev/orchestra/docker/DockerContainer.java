@@ -44,6 +44,7 @@ final class DockerContainer implements Container {
     if (cached != null) {
       return cached;
     }
+    requireDriverOpen("reading the status of");
     InspectContainerResponse inspected;
     try {
       LOG.debug("inspecting container {} of {}", name, describe());
@@ -67,6 +68,7 @@ final class DockerContainer implements Container {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
+    requireDriverOpen("reading the logs of");
     String what = "reading the logs of container " + name + " of " + describe();
     LogDemuxer demuxer = new LogDemuxer(stdout, stderr);
     try {
@@ -96,6 +98,10 @@ final class DockerContainer implements Container {
 
   @Override
   public void cleanup() {
+    if (driver.isClosed()) {
+      LOG.debug("container {} of {} went with its closed namespace", name, describe());
+      return;
+    }
     if (driver.removeContainer(containerId, "container " + name + " of " + describe())) {
       LOG.info("removed container {} of {}", name, describe());
     } else {
@@ -129,6 +135,21 @@ final class DockerContainer implements Container {
       return ContainerStatus.exited(255);
     }
     return ContainerStatus.exited(code.intValue());
+  }
+
+  /** After close() the namespace's containers are gone, and so is the connection. */
+  private void requireDriverOpen(String action) {
+    if (driver.isClosed()) {
+      throw new ContainerNotFoundException(
+          taskId,
+          action
+              + " container "
+              + name
+              + " of "
+              + describe()
+              + " failed: the driver was closed, which removed every container of the namespace",
+          null);
+    }
   }
 
   private ContainerNotFoundException notFound(String action, NotFoundException e) {

@@ -235,6 +235,11 @@ final class DockerDriver implements Driver {
     return namespace;
   }
 
+  /** Whether {@link #close()} was called: it removed every container and volume. */
+  boolean isClosed() {
+    return closed.get();
+  }
+
   String describe(String taskId) {
     return "task '" + taskId + "' in namespace '" + namespace + "'";
   }
@@ -265,14 +270,17 @@ final class DockerDriver implements Driver {
   }
 
   /**
-   * Removes a volume.
+   * Removes a volume. The engine refuses while any container references it, finished or not: the
+   * finished containers of this namespace that reference it are removed first (their tasks are
+   * over; only their logs go with them), while a running one makes the removal fail.
    *
-   * @param patient whether to wait a little while the volume is still in use (by a container being
-   *     removed)
+   * @param patient whether to wait a little while the volume is still in use, for containers that
+   *     are being removed
    * @return {@code false} if the volume did not exist
    */
   boolean removeVolume(String dockerName, String what, boolean patient) {
     Pause pause = new Pause(what);
+    boolean released = false;
     while (true) {
       try {
         LOG.debug("removing {}", what);
@@ -281,12 +289,60 @@ final class DockerDriver implements Driver {
       } catch (NotFoundException e) {
         return false;
       } catch (ConflictException e) {
-        if (!patient || !pause.again()) {
+        if (!released) {
+          released = true;
+          releaseFinishedContainers(dockerName, what, e);
+        } else if (!patient || !pause.again()) {
           throw EngineErrors.failure("removing " + what, e);
         }
       } catch (RuntimeException e) {
         throw EngineErrors.failure("removing " + what, e);
       }
+    }
+  }
+
+  /** Removes the finished containers of this namespace that still reference a volume. */
+  private void releaseFinishedContainers(String dockerName, String what, ConflictException inUse) {
+    List<com.github.dockerjava.api.model.Container> users;
+    try {
+      LOG.debug("listing the containers that use {}", what);
+      users =
+          api().listContainersCmd().withShowAll(true).withVolumeFilter(List.of(dockerName)).exec();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("listing the containers that use " + what, e);
+    }
+    List<String> busy = new ArrayList<>();
+    for (com.github.dockerjava.api.model.Container user : users) {
+      Map<String, String> labels = user.getLabels() == null ? Map.of() : user.getLabels();
+      boolean finished = "exited".equals(user.getState()) || "dead".equals(user.getState());
+      if (!finished || !namespace.equals(labels.get(Labels.NAMESPACE))) {
+        busy.add(
+            String.join(",", user.getNames())
+                + " ("
+                + user.getState()
+                + (labels.containsKey(Labels.TASK_ID)
+                    ? ", task '" + labels.get(Labels.TASK_ID) + "'"
+                    : "")
+                + ")");
+      }
+    }
+    if (!busy.isEmpty()) {
+      throw new OrchestraException(
+          "removing "
+              + what
+              + " failed: it is in use by "
+              + String.join(", ", busy)
+              + "; "
+              + EngineErrors.answer(inUse),
+          inUse);
+    }
+    for (com.github.dockerjava.api.model.Container user : users) {
+      LOG.info(
+          "removing finished container {} of task '{}', which still references {}",
+          String.join(",", user.getNames()),
+          user.getLabels().get(Labels.TASK_ID),
+          what);
+      removeContainer(user.getId(), "container " + String.join(",", user.getNames()));
     }
   }
 
@@ -315,6 +371,7 @@ final class DockerDriver implements Driver {
         HostConfig.newHostConfig()
             .withMounts(mounts)
             .withPrivileged(task.privileged())
+            .withInit(true)
             .withLogConfig(LOG_CONFIG);
     if (limits.cpuShares() > 0) {
       hostConfig.withCpuShares((int) limits.cpuShares());

@@ -26,6 +26,10 @@ final class DockerVolume implements Volume {
 
   @Override
   public void cleanup() {
+    if (driver.isClosed()) {
+      LOG.debug("volume '{}' went with its closed namespace", name);
+      return;
+    }
     String what =
         "volume '" + name + "' (" + dockerName + ") of namespace '" + driver.namespace() + "'";
     if (driver.removeVolume(dockerName, what, false)) {

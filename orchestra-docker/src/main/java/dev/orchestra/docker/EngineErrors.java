@@ -2,7 +2,10 @@ package dev.orchestra.docker;
 
 import com.github.dockerjava.api.exception.DockerException;
 import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.spi.Exceptions;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,13 +72,39 @@ final class EngineErrors {
     if (t instanceof OrchestraException e) {
       return e;
     }
-    if (Exceptions.isInterruption(t)) {
-      return Exceptions.launder(what, t);
+    Throwable interruption = interruption(t);
+    if (interruption != null) {
+      return Exceptions.launder(what, interruption);
+    }
+    if (!(t instanceof DockerException) && Thread.currentThread().isInterrupted()) {
+      // The transport answers an interrupt in its own ways (a cancelled wait for a pooled
+      // connection, say): without an answer from the engine, the interruption is the cause.
+      return new OrchestraInterruptedException(what + " was interrupted", t);
     }
     if (t instanceof Error e) {
       throw e;
     }
     return new OrchestraException(what + " failed: " + answer(t), t);
+  }
+
+  /**
+   * The interruption somewhere in a failure's causes: docker-java wraps the transport's {@link
+   * InterruptedIOException} (an interrupted wait for a pooled connection) in a plain runtime
+   * exception. An {@link InterruptedIOException} counts only when the thread's flag is set, since
+   * connect timeouts are {@link InterruptedIOException}s too.
+   */
+  static Throwable interruption(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof InterruptedException || c instanceof ClosedByInterruptException) {
+        return c;
+      }
+      if (c instanceof InterruptedIOException
+          && Exceptions.isInterruption(c)
+          && Thread.currentThread().isInterrupted()) {
+        return c;
+      }
+    }
+    return null;
   }
 
   private static String unescape(String json) {

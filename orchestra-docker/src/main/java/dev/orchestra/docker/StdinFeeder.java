@@ -67,11 +67,37 @@ final class StdinFeeder extends StreamCallback<Frame> {
     }
   }
 
-  /** Ends the attach when the input is exhausted (or fails), so that the engine closes stdin. */
+  /**
+   * Ends the attach when the input is exhausted (or fails), so that the engine closes stdin.
+   *
+   * <p>It is read by the transport's pump thread, which dies with an uncaught exception when the
+   * attach closes under a write (a task that exits without reading all its input). That thread is
+   * not ours to create, so the first read gives it a handler that logs instead of printing a stack
+   * trace on the standard error of the application.
+   */
   private final class EndSignallingInput extends FilterInputStream {
+
+    private boolean handlerSet;
 
     EndSignallingInput(InputStream in) {
       super(in);
+    }
+
+    private void pumpFailed(Thread pump, Throwable e) {
+      if (isFinished()) {
+        LOG.debug(
+            "{} ended before reading all its stdin ({} bytes delivered): {}",
+            task,
+            delivered.get(),
+            e.toString());
+      } else {
+        LOG.warn(
+            "delivering stdin to {} failed after {} bytes; the task reads end of file: {}",
+            task,
+            delivered.get(),
+            EngineErrors.rootCause(e));
+      }
+      StdinFeeder.this.close();
     }
 
     @Override
@@ -83,6 +109,10 @@ final class StdinFeeder extends StreamCallback<Frame> {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+      if (!handlerSet) {
+        handlerSet = true;
+        Thread.currentThread().setUncaughtExceptionHandler(this::pumpFailed);
+      }
       if (isFinished()) {
         return -1;
       }

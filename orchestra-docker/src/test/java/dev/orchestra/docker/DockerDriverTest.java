@@ -10,6 +10,7 @@ import static dev.orchestra.docker.DockerTesting.stdout;
 import static dev.orchestra.docker.DockerTesting.volumesOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.command.BuildImageResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -20,8 +21,11 @@ import dev.orchestra.Driver;
 import dev.orchestra.ImageNotFoundException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
+import dev.orchestra.Volume;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -359,6 +364,40 @@ class DockerDriverTest {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       c.logs(out, new ByteArrayOutputStream());
       assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("héllo\nwörld");
+    }
+  }
+
+  @Test
+  void aTaskThatIgnoresItsStdinEndsNormallyAndTheStreamIsClosed() {
+    AtomicBoolean closed = new AtomicBoolean();
+    InputStream input =
+        new ByteArrayInputStream(new byte[16 * 1024 * 1024]) {
+          @Override
+          public void close() {
+            closed.set(true);
+          }
+        };
+    try (Driver driver = open(namespace("ignore"))) {
+      Container c = driver.runContainer(task("ignore", "true").stdin(input).build());
+      assertThat(awaitDone(c).exitCode()).isZero();
+      await().atMost(DockerTesting.TASK_TIMEOUT).untilTrue(closed);
+    }
+  }
+
+  @Test
+  void aVolumeARunningTaskUsesIsNotRemovedButNamed() {
+    String namespace = namespace("busy");
+    try (Driver driver = open(namespace)) {
+      Volume volume = driver.createVolume("busy", 0);
+      Container c = driver.runContainer(task("user", "sleep", "300").mount("busy", "v").build());
+      assertThatThrownBy(volume::cleanup)
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("'busy'")
+          .hasMessageContaining("in use by")
+          .hasMessageContaining("task 'user'");
+      c.cleanup();
+      volume.cleanup();
+      assertThat(volumesOf(namespace)).isEmpty();
     }
   }
 }

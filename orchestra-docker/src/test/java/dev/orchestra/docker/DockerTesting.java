@@ -32,11 +32,11 @@ final class DockerTesting {
   }
 
   static Driver open(String namespace) {
-    return Orchestra.open("docker", namespace);
+    return Orchestra.open("docker", TestNamespaces.record(namespace));
   }
 
   static Driver open(String namespace, Map<String, String> params) {
-    return Orchestra.open("docker", namespace, params);
+    return Orchestra.open("docker", TestNamespaces.record(namespace), params);
   }
 
   /** A client of the engine for looking behind the driver's back. Lives as long as the JVM. */

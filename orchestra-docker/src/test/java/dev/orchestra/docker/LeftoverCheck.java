@@ -2,15 +2,19 @@ package dev.orchestra.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Run by the build after the tests: fails when any container or volume carrying an Orchestra
- * namespace label is left on the engine, listing them. Passes (with a warning) when no engine
+ * Run by the build after the tests: exits with status 1 when a container or volume of a namespace
+ * the tests used is left on the engine, listing them. Resources of other Orchestra namespaces (from
+ * another build sharing the engine) are listed as a warning. Passes with a warning when no engine
  * answers and Docker is not required.
  */
 public final class LeftoverCheck {
@@ -20,11 +24,12 @@ public final class LeftoverCheck {
   private LeftoverCheck() {}
 
   /**
-   * Checks the engine; exits with status 1 when something is left.
+   * Checks the engine.
    *
    * @param args ignored
+   * @throws IOException if the namespace log cannot be read
    */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws IOException {
     String unavailable = DockerEngineCondition.unavailableReason();
     if (unavailable != null) {
       if (DockerEngineCondition.isRequired()) {
@@ -34,7 +39,9 @@ public final class LeftoverCheck {
       LOG.warn("not checking for leftover Docker resources: {}", unavailable);
       return;
     }
+    Set<String> ours = TestNamespaces.recorded();
     List<String> left = new ArrayList<>();
+    List<String> others = new ArrayList<>();
     try (DockerConnection connection = DockerConnection.open(Optional.empty())) {
       DockerClient docker = connection.api();
       for (var c :
@@ -43,26 +50,33 @@ public final class LeftoverCheck {
               .withShowAll(true)
               .withLabelFilter(List.of(Labels.NAMESPACE))
               .exec()) {
-        left.add(
+        String namespace = c.getLabels().get(Labels.NAMESPACE);
+        String what =
             "container "
                 + String.join(",", c.getNames())
                 + " ("
                 + c.getState()
                 + ") of namespace '"
-                + c.getLabels().get(Labels.NAMESPACE)
-                + "'");
+                + namespace
+                + "'";
+        (ours == null || ours.contains(namespace) ? left : others).add(what);
       }
       var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
       if (volumes.getVolumes() != null) {
         for (InspectVolumeResponse v : volumes.getVolumes()) {
-          left.add(
-              "volume "
-                  + v.getName()
-                  + " of namespace '"
-                  + (v.getLabels() == null ? null : v.getLabels().get(Labels.NAMESPACE))
-                  + "'");
+          Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
+          String namespace = labels.get(Labels.NAMESPACE);
+          String what = "volume " + v.getName() + " of namespace '" + namespace + "'";
+          (ours == null || ours.contains(namespace) ? left : others).add(what);
         }
       }
+    }
+    if (!others.isEmpty()) {
+      LOG.warn(
+          "{} resource(s) of Orchestra namespaces this build did not use are on the engine"
+              + " (another build sharing it?):\n  {}",
+          others.size(),
+          String.join("\n  ", others));
     }
     if (!left.isEmpty()) {
       LOG.error(
@@ -72,6 +86,8 @@ public final class LeftoverCheck {
           String.join("\n  ", left));
       System.exit(1);
     }
-    LOG.info("no Orchestra container or volume is left on the Docker engine");
+    LOG.info(
+        "no container or volume of the {} namespace(s) the tests used is left on the engine",
+        ours == null ? "(all)" : ours.size());
   }
 }
