@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -164,6 +165,27 @@ class CliProcessTest {
         .contains("[DEBUG] ")
         .contains("orchestra run: ")
         .contains("\tat dev.orchestra.");
+  }
+
+  @Test
+  void showsImagePullProgressOnStderr() throws Exception {
+    boolean required =
+        Boolean.parseBoolean(System.getenv("ORCHESTRA_REQUIRE_DOCKER"))
+            || Boolean.getBoolean("orchestra.requireDocker");
+    Assumptions.assumeTrue(
+        required || Files.exists(Path.of("/var/run/docker.sock")),
+        "no Docker engine at /var/run/docker.sock: image pulls cannot be shown");
+    String image = "orchestra-cli-test-no-such-image:0";
+
+    Process p = start("run", "--driver", "docker", "--image", image, "--", "true");
+    p.getOutputStream().close();
+
+    // Nothing can be pulled here: the progress starts, then the pull fails, as a runtime error.
+    assertThat(exitCode(p)).isEqualTo(1);
+    assertThat(stderr())
+        .contains("pulling image " + image)
+        .contains("orchestra run: ")
+        .contains(image);
   }
 
   @Test

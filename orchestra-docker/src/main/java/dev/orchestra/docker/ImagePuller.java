@@ -5,6 +5,8 @@ import com.github.dockerjava.api.model.PullResponseItem;
 import dev.orchestra.ImageNotFoundException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +19,13 @@ import org.slf4j.LoggerFactory;
 final class ImagePuller {
 
   private static final Logger LOG = LoggerFactory.getLogger(ImagePuller.class);
+
+  /**
+   * The engine's pull progress, one line per layer and step ({@code Downloading}, {@code Pull
+   * complete}, ...), at INFO: a logger of its own, so that an application can show it (the {@code
+   * orchestra} command prints it on stderr) without the rest of the driver's INFO lines.
+   */
+  static final Logger PROGRESS = LoggerFactory.getLogger("dev.orchestra.docker.pull");
 
   private final DockerConnection connection;
   private final PullPolicy policy;
@@ -74,7 +83,8 @@ final class ImagePuller {
   private void pull(String image, String task) {
     ImageReference ref = ImageReference.parse(image);
     LOG.info("pulling image {} for {} (pull policy {})", image, task, policy);
-    PullProgress progress = new PullProgress();
+    PROGRESS.info("pulling image {}", image);
+    PullProgress progress = new PullProgress(image);
     String what = "pulling image '" + image + "' for " + task;
     String failure;
     RuntimeException cause = null;
@@ -112,13 +122,29 @@ final class ImagePuller {
     throw new ImageNotFoundException(image, message, cause);
   }
 
-  /** Collects the first error a pull reports inside its progress stream. */
+  /**
+   * Reports each layer's change of step to {@link #PROGRESS} (not every byte count) and collects
+   * the first error a pull reports inside its progress stream.
+   */
   private static final class PullProgress extends StreamCallback<PullResponseItem> {
 
+    private final String image;
+    private final Map<String, String> stepOfLayer = new ConcurrentHashMap<>();
     private volatile String error;
+
+    PullProgress(String image) {
+      this.image = image;
+    }
 
     @Override
     public void onNext(PullResponseItem item) {
+      String step = item.getStatus();
+      if (step != null && PROGRESS.isInfoEnabled()) {
+        String layer = item.getId() == null ? "" : item.getId();
+        if (!step.equals(stepOfLayer.put(layer, step))) {
+          PROGRESS.info("{}: {}{}", image, layer.isEmpty() ? "" : layer + ": ", step);
+        }
+      }
       if (error == null && item.isErrorIndicated()) {
         error =
             item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
