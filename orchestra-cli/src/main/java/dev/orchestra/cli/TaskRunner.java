@@ -1,0 +1,208 @@
+package dev.orchestra.cli;
+
+import dev.orchestra.Container;
+import dev.orchestra.Driver;
+import dev.orchestra.OrchestraException;
+import dev.orchestra.Task;
+import dev.orchestra.spi.Exceptions;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one task to its end the way a terminal expects: its output streamed live, its exit code
+ * returned, and everything it created removed afterwards, also when the user presses Ctrl-C.
+ *
+ * <p>The whole lifecycle of a command-line run lives here. Today the contract has no way to follow
+ * logs or to stop a task gracefully, so output is streamed by polling {@link Container#logs} and
+ * forwarding only the bytes not yet written, and Ctrl-C stops the task with {@link
+ * Container#cleanup()} (which kills its process tree at once).
+ *
+ * <p>The runner owns the driver it is given: it closes it when the task is done or stopped, unless
+ * asked to keep what the task left (its container, volumes and namespace).
+ */
+final class TaskRunner {
+
+  /** The exit code of a run stopped by SIGINT, as shells report it: 128 + 2. */
+  static final int STOPPED = 130;
+
+  /**
+   * The exit code of a run stopped because its output went away (a reader such as {@code head}
+   * exited), as for a process killed by SIGPIPE: 128 + 13.
+   */
+  static final int OUTPUT_CLOSED = 141;
+
+  private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
+
+  private final Driver driver;
+  private final String namespace;
+  private final boolean keep;
+  private final Duration pollInterval;
+
+  private final Object lock = new Object();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicBoolean released = new AtomicBoolean();
+  private Container container; // guarded by lock
+
+  /**
+   * Creates a runner.
+   *
+   * @param driver the open driver to run on; the runner closes it unless {@code keep}
+   * @param namespace the driver's namespace, for messages
+   * @param keep whether the container, volumes and namespace outlive the run
+   * @param pollInterval how often the task's status and output are read
+   */
+  TaskRunner(Driver driver, String namespace, boolean keep, Duration pollInterval) {
+    this.driver = driver;
+    this.namespace = namespace;
+    this.keep = keep;
+    this.pollInterval = pollInterval;
+  }
+
+  /**
+   * Starts the task, writes its standard output and standard error to the given streams as they
+   * grow, waits for its end and releases the driver.
+   *
+   * <p>While it runs, a shutdown hook (run by the JVM on SIGINT or SIGTERM) stops the task and
+   * releases the driver, and the call returns {@link #STOPPED}.
+   *
+   * @param task the task to run
+   * @param out receives the task's standard output; flushed, never closed
+   * @param err receives the task's standard error; flushed, never closed
+   * @return the task's exit code, {@link #STOPPED}, or {@link #OUTPUT_CLOSED} when writing to
+   *     {@code out} or {@code err} failed silently (see {@link PrintStream#checkError()})
+   * @throws IllegalArgumentException if the driver refuses the task as invalid
+   * @throws OrchestraException if the driver fails to start, watch or clean up the task
+   */
+  int run(Task task, OutputStream out, OutputStream err) {
+    Thread hook = new Thread(this::stop, "orchestra-stop-" + task.id());
+    Runtime.getRuntime().addShutdownHook(hook);
+    int exitCode;
+    try {
+      exitCode = watch(task, out, err);
+    } catch (RuntimeException e) {
+      if (stopping.get()) {
+        LOG.debug("task {} failed while being stopped: {}", task.id(), e.toString());
+        return STOPPED;
+      }
+      removeHook(hook);
+      try {
+        release();
+      } catch (RuntimeException cleanupFailure) {
+        e.addSuppressed(cleanupFailure);
+      }
+      throw e;
+    }
+    if (stopping.get()) {
+      return STOPPED;
+    }
+    removeHook(hook);
+    release();
+    return exitCode;
+  }
+
+  private int watch(Task task, OutputStream out, OutputStream err) {
+    Container started;
+    synchronized (lock) {
+      if (stopping.get()) {
+        return STOPPED;
+      }
+      started = driver.runContainer(task);
+      container = started;
+    }
+    LOG.info(
+        "task {} runs as container {} on driver '{}' in namespace '{}'",
+        task.id(),
+        started.id(),
+        driver.name(),
+        namespace);
+    SkippingOutputStream newOut = new SkippingOutputStream(out);
+    SkippingOutputStream newErr = new SkippingOutputStream(err);
+    try {
+      while (!started.status().isDone()) {
+        forwardNewOutput(started, newOut, newErr);
+        if (isClosed(out) || isClosed(err)) {
+          // Nobody reads any more; a task that writes forever (`yes | head`) would never end.
+          LOG.info("the output of task {} is closed; stopping it", task.id());
+          started.cleanup();
+          return OUTPUT_CLOSED;
+        }
+        Thread.sleep(pollInterval.toMillis());
+      }
+    } catch (InterruptedException e) {
+      throw Exceptions.launder("waiting for task " + task.id(), e);
+    }
+    forwardNewOutput(started, newOut, newErr);
+    int exitCode = started.status().exitCode();
+    LOG.info("task {} exited {}", task.id(), exitCode);
+    return exitCode;
+  }
+
+  private static void forwardNewOutput(
+      Container container, SkippingOutputStream out, SkippingOutputStream err) {
+    out.rewind();
+    err.rewind();
+    container.logs(out, err);
+    try {
+      out.flush();
+      err.flush();
+    } catch (IOException e) {
+      throw Exceptions.launder("writing the output of container " + container.id(), e);
+    }
+  }
+
+  /**
+   * Whether writing to a stream has failed. A {@link PrintStream} (the process's own {@code
+   * System.out}) swallows write errors, such as a closed pipe, and only reports them here; other
+   * streams throw, and {@link Container#logs} passes that on.
+   */
+  private static boolean isClosed(OutputStream stream) {
+    return stream instanceof PrintStream print && print.checkError();
+  }
+
+  /** The shutdown hook: stops the task, then releases the driver. */
+  private void stop() {
+    stopping.set(true);
+    synchronized (lock) {
+      if (container != null) {
+        LOG.info("stopping container {}", container.id());
+        try {
+          container.cleanup();
+        } catch (RuntimeException e) {
+          LOG.warn("could not stop container {}: {}", container.id(), e.getMessage(), e);
+        }
+      }
+    }
+    try {
+      release();
+    } catch (RuntimeException e) {
+      LOG.warn("could not clean up namespace '{}': {}", namespace, e.getMessage(), e);
+    }
+  }
+
+  /** Closes the driver once, removing the namespace, unless it is to be kept. */
+  private void release() {
+    if (!released.compareAndSet(false, true)) {
+      return;
+    }
+    if (keep) {
+      LOG.info("keeping namespace '{}' on driver '{}'", namespace, driver.name());
+      return;
+    }
+    LOG.debug("closing driver '{}' of namespace '{}'", driver.name(), namespace);
+    driver.close();
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // The JVM is shutting down: the hook runs (or ran) and does the cleanup itself.
+      LOG.debug("shutdown in progress; the stop hook cleans up");
+    }
+  }
+}

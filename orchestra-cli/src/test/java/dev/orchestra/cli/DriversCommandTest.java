@@ -1,0 +1,20 @@
+package dev.orchestra.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class DriversCommandTest {
+
+  @Test
+  void listsEveryDriverFoundWithItsCapabilities() {
+    Cli.Result r = Cli.run("drivers");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out().lines())
+        .startsWith("DRIVER     CAPABILITIES")
+        .contains(
+            "local      (none: runs the command only)", "exit-zero  (none: runs the command only)");
+    assertThat(r.err()).isEmpty();
+  }
+}

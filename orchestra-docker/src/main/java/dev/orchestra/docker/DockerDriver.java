@@ -1,0 +1,699 @@
+package dev.orchestra.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.CreateContainerResponse;
+import com.github.dockerjava.api.command.CreateVolumeResponse;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
+import com.github.dockerjava.api.command.ListVolumesResponse;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.VolumeOptions;
+import dev.orchestra.Capability;
+import dev.orchestra.Container;
+import dev.orchestra.ContainerLimits;
+import dev.orchestra.Driver;
+import dev.orchestra.ImageNotFoundException;
+import dev.orchestra.Mount;
+import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Task;
+import dev.orchestra.Volume;
+import dev.orchestra.spi.Names;
+import dev.orchestra.spi.TaskPaths;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code "docker"} driver: each task is a container named {@code {namespace}-{task id}} (see
+ * {@link DockerNames}), each volume a named volume {@code {namespace}-{name}}, both labelled with
+ * their namespace so that {@link #close()} finds them from any driver instance.
+ *
+ * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
+ * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
+ * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
+ * signal). Logs go to the engine's {@code local} log driver, which keeps bytes as they were written
+ * (the default {@code json-file} driver mangles bytes that are not UTF-8). Images come through
+ * {@link ImagePuller}, stdin through {@link DockerConnection#attachStdin}.
+ */
+final class DockerDriver implements Driver {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DockerDriver.class);
+
+  /** Where task directories live inside containers. */
+  static final String TASK_ROOT = "/tmp/orchestra";
+
+  private static final Set<Capability> CAPABILITIES =
+      Collections.unmodifiableSet(EnumSet.allOf(Capability.class));
+
+  /** Up to 1 GiB of log per task before the oldest part is dropped. */
+  private static final LogConfig LOG_CONFIG =
+      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "10"));
+
+  /** How long removal waits for a removal already in progress, or a volume still in use. */
+  private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
+
+  private static final int LOCK_STRIPES = 64;
+
+  private final String namespace;
+  private final DockerConnection connection;
+  private final PullPolicy pullPolicy;
+  private final ImagePuller images;
+  private final Object[] taskLocks = new Object[LOCK_STRIPES];
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  DockerDriver(String namespace, DockerConnection connection, PullPolicy pullPolicy) {
+    this.namespace = Names.requireNamespace(namespace);
+    this.connection = connection;
+    this.pullPolicy = pullPolicy;
+    this.images = new ImagePuller(connection, pullPolicy);
+    for (int i = 0; i < taskLocks.length; i++) {
+      taskLocks[i] = new Object();
+    }
+    LOG.info(
+        "opened namespace '{}' on the Docker engine at {} (pull policy {})",
+        namespace,
+        connection.describe(),
+        pullPolicy);
+  }
+
+  @Override
+  public String name() {
+    return DockerDriverProvider.NAME;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public Container runContainer(Task task) {
+    if (task == null) {
+      throw new IllegalArgumentException("task must not be null");
+    }
+    try {
+      return run(task);
+    } catch (RuntimeException e) {
+      // The caller's stdin stream is ours to close, delivered or not.
+      closeQuietly(task.stdin(), task.id());
+      throw e;
+    }
+  }
+
+  private Container run(Task task) {
+    requireOpen();
+    String taskId = task.id();
+    String image =
+        task.image()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "task '"
+                            + taskId
+                            + "' has no image; the docker driver runs every task in one"));
+    String name = DockerNames.of(namespace, taskId);
+    String taskDir = TASK_ROOT + "/" + name;
+    String workDir =
+        task.workDir().map(w -> TaskPaths.resolve(taskDir, "workDir", w)).orElse(taskDir);
+    HostConfig hostConfig = hostConfig(task, taskDir);
+    synchronized (taskLocks[Math.floorMod(taskId.hashCode(), LOCK_STRIPES)]) {
+      Optional<DockerContainer> existing = lookup(name, taskId);
+      if (existing.isPresent()) {
+        LOG.debug("{} already has container {}", describe(taskId), name);
+        closeQuietly(task.stdin(), taskId);
+        return existing.get();
+      }
+      images.ensure(image, describe(taskId));
+      List<String> newVolumes = ensureVolumes(task.mounts());
+      try {
+        return createAndStart(task, name, image, workDir, hostConfig);
+      } catch (RuntimeException e) {
+        removeVolumesAfterFailure(newVolumes, e);
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public Volume createVolume(String name, long sizeBytes) {
+    Names.requireVolumeName(name);
+    if (sizeBytes < 0) {
+      throw new IllegalArgumentException(
+          "sizeBytes of volume '" + name + "' must be 0 or positive, was " + sizeBytes);
+    }
+    requireOpen();
+    if (sizeBytes > 0) {
+      LOG.warn(
+          "the docker driver cannot limit the size of volume '{}' in namespace '{}': ignoring"
+              + " sizeBytes {}",
+          name,
+          namespace,
+          sizeBytes);
+    }
+    obtainVolume(name);
+    return new DockerVolume(this, name, DockerNames.of(namespace, name));
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<RuntimeException> failures = new ArrayList<>();
+    int containers = 0;
+    int volumes = 0;
+    try {
+      for (String containerId : namespaceContainers(failures)) {
+        try {
+          if (removeContainer(containerId, "container " + containerId)) {
+            containers++;
+          }
+        } catch (OrchestraInterruptedException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.warn("closing namespace '{}': {}", namespace, e.getMessage());
+          failures.add(e);
+        }
+      }
+      for (String volumeName : namespaceVolumes(failures)) {
+        try {
+          if (removeVolume(volumeName, "volume " + volumeName, true)) {
+            volumes++;
+          }
+        } catch (OrchestraInterruptedException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.warn("closing namespace '{}': {}", namespace, e.getMessage());
+          failures.add(e);
+        }
+      }
+    } finally {
+      connection.close();
+    }
+    if (!failures.isEmpty()) {
+      List<String> messages = new ArrayList<>();
+      failures.forEach(f -> messages.add(f.getMessage()));
+      OrchestraException e =
+          new OrchestraException(
+              "closing namespace '"
+                  + namespace
+                  + "' on the Docker engine at "
+                  + connection.describe()
+                  + " left "
+                  + failures.size()
+                  + " failure(s): "
+                  + String.join("; ", messages));
+      failures.forEach(e::addSuppressed);
+      throw e;
+    }
+    LOG.info(
+        "closed namespace '{}': removed {} container(s) and {} volume(s)",
+        namespace,
+        containers,
+        volumes);
+  }
+
+  @Override
+  public String toString() {
+    return "DockerDriver[namespace=" + namespace + ", engine=" + connection.describe() + "]";
+  }
+
+  // ---- used by DockerContainer and DockerVolume
+
+  DockerClient api() {
+    return connection.api();
+  }
+
+  DockerClient streams() {
+    return connection.streams();
+  }
+
+  String namespace() {
+    return namespace;
+  }
+
+  /** Whether {@link #close()} was called: it removed every container and volume. */
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  String describe(String taskId) {
+    return "task '" + taskId + "' in namespace '" + namespace + "'";
+  }
+
+  /**
+   * Force-removes a container, running or not, waiting for a removal already in progress.
+   *
+   * @return {@code false} if the container did not exist
+   */
+  boolean removeContainer(String containerId, String what) {
+    Pause pause = new Pause(what, REMOVAL_PATIENCE);
+    while (true) {
+      try {
+        LOG.debug("removing {}", what);
+        api().removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+        return true;
+      } catch (NotFoundException e) {
+        return false;
+      } catch (ConflictException e) {
+        // "removal of container ... is already in progress": done once it answers not found.
+        if (!pause.again()) {
+          throw EngineErrors.failure("removing " + what, e);
+        }
+      } catch (RuntimeException e) {
+        throw EngineErrors.failure("removing " + what, e);
+      }
+    }
+  }
+
+  /**
+   * Removes a volume. The engine refuses while any container references it, finished or not: the
+   * finished containers of this namespace that reference it are removed first (their tasks are
+   * over; only their logs go with them), while a running one makes the removal fail.
+   *
+   * @param patient whether to wait a little while the volume is still in use, for containers that
+   *     are being removed
+   * @return {@code false} if the volume did not exist
+   */
+  boolean removeVolume(String dockerName, String what, boolean patient) {
+    Pause pause = new Pause(what, REMOVAL_PATIENCE);
+    boolean released = false;
+    while (true) {
+      try {
+        LOG.debug("removing {}", what);
+        api().removeVolumeCmd(dockerName).exec();
+        return true;
+      } catch (NotFoundException e) {
+        return false;
+      } catch (ConflictException e) {
+        if (!released) {
+          released = true;
+          releaseFinishedContainers(dockerName, what, e);
+        } else if (!patient || !pause.again()) {
+          throw EngineErrors.failure("removing " + what, e);
+        }
+      } catch (RuntimeException e) {
+        throw EngineErrors.failure("removing " + what, e);
+      }
+    }
+  }
+
+  /** Removes the finished containers of this namespace that still reference a volume. */
+  private void releaseFinishedContainers(String dockerName, String what, ConflictException inUse) {
+    List<com.github.dockerjava.api.model.Container> users;
+    try {
+      LOG.debug("listing the containers that use {}", what);
+      users =
+          api().listContainersCmd().withShowAll(true).withVolumeFilter(List.of(dockerName)).exec();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("listing the containers that use " + what, e);
+    }
+    List<String> busy = new ArrayList<>();
+    for (com.github.dockerjava.api.model.Container user : users) {
+      Map<String, String> labels = user.getLabels() == null ? Map.of() : user.getLabels();
+      boolean finished = "exited".equals(user.getState()) || "dead".equals(user.getState());
+      if (!finished || !namespace.equals(labels.get(Labels.NAMESPACE))) {
+        busy.add(
+            String.join(",", user.getNames())
+                + " ("
+                + user.getState()
+                + (labels.containsKey(Labels.TASK_ID)
+                    ? ", task '" + labels.get(Labels.TASK_ID) + "'"
+                    : "")
+                + ")");
+      }
+    }
+    if (!busy.isEmpty()) {
+      throw new OrchestraException(
+          "removing "
+              + what
+              + " failed: it is in use by "
+              + String.join(", ", busy)
+              + "; "
+              + EngineErrors.answer(inUse),
+          inUse);
+    }
+    for (com.github.dockerjava.api.model.Container user : users) {
+      LOG.info(
+          "removing finished container {} of task '{}', which still references {}",
+          String.join(",", user.getNames()),
+          user.getLabels().get(Labels.TASK_ID),
+          what);
+      removeContainer(user.getId(), "container " + String.join(",", user.getNames()));
+    }
+  }
+
+  // ---- containers
+
+  private HostConfig hostConfig(Task task, String taskDir) {
+    List<com.github.dockerjava.api.model.Mount> mounts = new ArrayList<>();
+    for (Mount m : task.mounts()) {
+      mounts.add(
+          new com.github.dockerjava.api.model.Mount()
+              .withType(MountType.VOLUME)
+              .withSource(DockerNames.of(namespace, m.name()))
+              .withTarget(TaskPaths.resolve(taskDir, "mount path", m.path()))
+              // Should the engine have to create the volume itself (another driver instance
+              // removed it meanwhile), it still carries the labels close() looks for.
+              .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels(m.name()))));
+    }
+    ContainerLimits limits = task.limits();
+    if (limits.cpuShares() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "cpuShares of task '"
+              + task.id()
+              + "' must be at most "
+              + Integer.MAX_VALUE
+              + " for Docker, was "
+              + limits.cpuShares());
+    }
+    HostConfig hostConfig =
+        HostConfig.newHostConfig()
+            .withMounts(mounts)
+            .withPrivileged(task.privileged())
+            .withInit(true)
+            .withLogConfig(LOG_CONFIG);
+    if (limits.cpuShares() > 0) {
+      hostConfig.withCpuShares((int) limits.cpuShares());
+    }
+    if (limits.memoryBytes() > 0) {
+      hostConfig.withMemory(limits.memoryBytes());
+    }
+    return hostConfig;
+  }
+
+  private Optional<DockerContainer> lookup(String name, String taskId) {
+    InspectContainerResponse found;
+    try {
+      LOG.debug("inspecting container {} of {}", name, describe(taskId));
+      found = api().inspectContainerCmd(name).exec();
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("looking up container " + name + " of " + describe(taskId), e);
+    }
+    Map<String, String> labels =
+        found.getConfig() == null || found.getConfig().getLabels() == null
+            ? Map.of()
+            : found.getConfig().getLabels();
+    if (!namespace.equals(labels.get(Labels.NAMESPACE))
+        || !taskId.equals(labels.get(Labels.TASK_ID))) {
+      throw new OrchestraException(
+          "the container name "
+              + name
+              + " of "
+              + describe(taskId)
+              + " is taken by container "
+              + found.getId()
+              + ", which belongs to "
+              + owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID))
+              + "; remove that container or use another namespace");
+    }
+    return Optional.of(new DockerContainer(this, taskId, name, found.getId()));
+  }
+
+  private DockerContainer createAndStart(
+      Task task, String name, String image, String workDir, HostConfig hostConfig) {
+    String taskId = task.id();
+    Optional<InputStream> stdin = task.stdin();
+    boolean withStdin = stdin.isPresent();
+    List<String> env = new ArrayList<>();
+    task.env().forEach((k, v) -> env.add(k + "=" + v));
+    String containerId = null;
+    Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
+    while (containerId == null) {
+      CreateContainerCmd create =
+          api()
+              .createContainerCmd(image)
+              .withName(name)
+              .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.TASK_ID, taskId))
+              .withEntrypoint("")
+              .withCmd(task.command())
+              .withEnv(env)
+              .withWorkingDir(workDir)
+              .withTty(false)
+              .withAttachStdin(withStdin)
+              .withStdinOpen(withStdin)
+              .withStdInOnce(withStdin)
+              .withAttachStdout(false)
+              .withAttachStderr(false)
+              .withHostConfig(hostConfig);
+      task.user().ifPresent(create::withUser);
+      try {
+        LOG.debug("creating container {} for {} from image {}", name, describe(taskId), image);
+        CreateContainerResponse created = create.exec();
+        containerId = created.getId();
+        if (created.getWarnings() != null) {
+          for (String warning : created.getWarnings()) {
+            LOG.warn(
+                "the engine warns about container {} of {}: {}", name, describe(taskId), warning);
+          }
+        }
+      } catch (ConflictException e) {
+        // Another thread or driver instance holds the name: its container is this task's.
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          closeQuietly(stdin, taskId);
+          return existing.get();
+        }
+        // The engine reserves the name before the container can be inspected, and the holder
+        // may be removed meanwhile: after a short pause, create (or find) it again.
+        LOG.debug("container {} is not there yet after a name conflict; trying again", name);
+        if (!pause.again()) {
+          throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+        }
+      } catch (NotFoundException e) {
+        throw new ImageNotFoundException(
+            image,
+            "creating container "
+                + name
+                + " for "
+                + describe(taskId)
+                + " failed: image '"
+                + image
+                + "' is gone: "
+                + EngineErrors.answer(e),
+            e);
+      } catch (RuntimeException e) {
+        throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+      }
+    }
+    StdinDelivery feeder = null;
+    try {
+      if (withStdin) {
+        feeder = connection.attachStdin(containerId, stdin.get(), describe(taskId));
+      }
+      LOG.debug("starting container {} of {}", name, describe(taskId));
+      api().startContainerCmd(containerId).exec();
+    } catch (RuntimeException e) {
+      if (feeder != null) {
+        feeder.abandon();
+      }
+      RuntimeException failure =
+          EngineErrors.failure(
+              "starting "
+                  + (task.privileged() ? "privileged " : "")
+                  + "container "
+                  + name
+                  + " of "
+                  + describe(taskId),
+              e);
+      removeAfterFailure(containerId, name, failure);
+      throw failure;
+    }
+    LOG.info(
+        "started container {} ({}) of {} from image {}",
+        name,
+        containerId.substring(0, Math.min(12, containerId.length())),
+        describe(taskId),
+        image);
+    return new DockerContainer(this, taskId, name, containerId);
+  }
+
+  private void removeAfterFailure(String containerId, String name, RuntimeException failure) {
+    try {
+      removeContainer(containerId, "container " + name + " that failed to start");
+    } catch (RuntimeException e) {
+      LOG.warn("could not remove container {} that failed to start: {}", name, e.getMessage());
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void closeQuietly(Optional<InputStream> stdin, String taskId) {
+    if (stdin.isEmpty()) {
+      return;
+    }
+    try {
+      stdin.get().close();
+    } catch (IOException e) {
+      LOG.warn("closing the stdin stream of task '{}' failed: {}", taskId, e.toString());
+    }
+  }
+
+  private List<String> namespaceContainers(List<RuntimeException> failures) {
+    List<String> ids = new ArrayList<>();
+    try {
+      LOG.debug("listing the containers of namespace '{}'", namespace);
+      for (com.github.dockerjava.api.model.Container c :
+          api()
+              .listContainersCmd()
+              .withShowAll(true)
+              .withLabelFilter(Map.of(Labels.NAMESPACE, namespace))
+              .exec()) {
+        ids.add(c.getId());
+      }
+    } catch (RuntimeException e) {
+      RuntimeException failure =
+          EngineErrors.failure("listing the containers of namespace '" + namespace + "'", e);
+      LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
+      failures.add(failure);
+    }
+    return ids;
+  }
+
+  private List<String> namespaceVolumes(List<RuntimeException> failures) {
+    List<String> names = new ArrayList<>();
+    try {
+      LOG.debug("listing the volumes of namespace '{}'", namespace);
+      ListVolumesResponse listed =
+          api()
+              .listVolumesCmd()
+              .withFilter("label", List.of(Labels.namespaceFilter(namespace)))
+              .exec();
+      if (listed.getVolumes() != null) {
+        listed.getVolumes().forEach(v -> names.add(v.getName()));
+      }
+    } catch (RuntimeException e) {
+      RuntimeException failure =
+          EngineErrors.failure("listing the volumes of namespace '" + namespace + "'", e);
+      LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
+      failures.add(failure);
+    }
+    return names;
+  }
+
+  // ---- volumes
+
+  /** Creates the task's missing volumes; returns the Docker names of those it created. */
+  private List<String> ensureVolumes(List<Mount> mounts) {
+    Set<String> names = new LinkedHashSet<>();
+    mounts.forEach(m -> names.add(m.name()));
+    List<String> created = new ArrayList<>();
+    try {
+      for (String name : names) {
+        if (obtainVolume(name)) {
+          created.add(DockerNames.of(namespace, name));
+        }
+      }
+    } catch (RuntimeException e) {
+      removeVolumesAfterFailure(created, e);
+      throw e;
+    }
+    return created;
+  }
+
+  /**
+   * Creates the volume unless it exists.
+   *
+   * @return {@code true} if it was created by this call
+   */
+  private boolean obtainVolume(String name) {
+    String dockerName = DockerNames.of(namespace, name);
+    try {
+      LOG.debug("inspecting volume {} of namespace '{}'", dockerName, namespace);
+      InspectVolumeResponse existing = api().inspectVolumeCmd(dockerName).exec();
+      checkVolumeOwner(name, dockerName, existing.getLabels());
+      return false;
+    } catch (NotFoundException e) {
+      LOG.debug("volume {} does not exist yet", dockerName);
+    } catch (OrchestraException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "looking up volume '" + name + "' of namespace '" + namespace + "'", e);
+    }
+    CreateVolumeResponse created;
+    try {
+      LOG.debug("creating volume {} of namespace '{}'", dockerName, namespace);
+      created = api().createVolumeCmd().withName(dockerName).withLabels(volumeLabels(name)).exec();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "creating volume '" + name + "' of namespace '" + namespace + "'", e);
+    }
+    // Creating an existing volume answers with the existing one: it may be another's.
+    checkVolumeOwner(name, dockerName, created.getLabels());
+    LOG.info("created volume '{}' ({}) in namespace '{}'", name, dockerName, namespace);
+    return true;
+  }
+
+  private Map<String, String> volumeLabels(String name) {
+    return Map.of(Labels.NAMESPACE, namespace, Labels.VOLUME, name);
+  }
+
+  private void checkVolumeOwner(String name, String dockerName, Map<String, String> labels) {
+    Map<String, String> l = labels == null ? Map.of() : labels;
+    if (!namespace.equals(l.get(Labels.NAMESPACE)) || !name.equals(l.get(Labels.VOLUME))) {
+      throw new OrchestraException(
+          "the Docker volume name "
+              + dockerName
+              + " of volume '"
+              + name
+              + "' in namespace '"
+              + namespace
+              + "' is taken by a volume of "
+              + owner(l.get(Labels.NAMESPACE), Labels.VOLUME, l.get(Labels.VOLUME))
+              + "; remove that volume or use another namespace");
+    }
+  }
+
+  /**
+   * Removes the volumes a failed run created, unless another task uses them meanwhile (a volume of
+   * the namespace stays labelled, so close() removes it then).
+   */
+  private void removeVolumesAfterFailure(List<String> dockerNames, RuntimeException failure) {
+    for (String dockerName : dockerNames) {
+      try {
+        LOG.debug("removing volume {} created for a task that failed to start", dockerName);
+        api().removeVolumeCmd(dockerName).exec();
+      } catch (NotFoundException | ConflictException e) {
+        LOG.debug("keeping volume {}: {}", dockerName, EngineErrors.answer(e));
+      } catch (RuntimeException e) {
+        LOG.warn("could not remove volume {} after a failed start: {}", dockerName, e.getMessage());
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  // ---- helpers
+
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException(
+          "the docker driver of namespace '" + namespace + "' is closed");
+    }
+  }
+
+  private static String owner(String ownerNamespace, String label, String value) {
+    if (ownerNamespace == null) {
+      return "no Orchestra namespace (it has no " + Labels.NAMESPACE + " label)";
+    }
+    return "namespace '" + ownerNamespace + "' (" + label + "=" + value + ")";
+  }
+}

@@ -1,0 +1,21 @@
+package dev.orchestra.docker;
+
+/** The labels the driver puts on every container and volume it creates. */
+final class Labels {
+
+  /** The namespace the resource belongs to, exactly as the caller gave it. */
+  static final String NAMESPACE = "dev.orchestra.namespace";
+
+  /** On containers: the task id, exactly as the caller gave it. */
+  static final String TASK_ID = "dev.orchestra.task-id";
+
+  /** On volumes: the volume's name, exactly as the caller gave it. */
+  static final String VOLUME = "dev.orchestra.volume";
+
+  private Labels() {}
+
+  /** The filter value that selects every resource of a namespace. */
+  static String namespaceFilter(String namespace) {
+    return NAMESPACE + "=" + namespace;
+  }
+}

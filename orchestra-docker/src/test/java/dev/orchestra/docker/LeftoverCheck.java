@@ -1,0 +1,95 @@
+package dev.orchestra.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Run by the build after the tests: exits with status 1 when a container or volume of a namespace
+ * the tests used is left on the engine, listing them. Resources of other Orchestra namespaces (from
+ * another build sharing the engine) are listed as a warning. Passes with a warning when no engine
+ * answers and Docker is not required.
+ */
+public final class LeftoverCheck {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeftoverCheck.class);
+
+  private LeftoverCheck() {}
+
+  /**
+   * Checks the engine.
+   *
+   * @param args ignored
+   * @throws IOException if the namespace log cannot be read
+   */
+  public static void main(String[] args) throws IOException {
+    String unavailable = DockerEngineCondition.unavailableReason();
+    if (unavailable != null) {
+      if (DockerEngineCondition.isRequired()) {
+        LOG.error("cannot check for leftover Docker resources: {}", unavailable);
+        System.exit(2);
+      }
+      LOG.warn("not checking for leftover Docker resources: {}", unavailable);
+      return;
+    }
+    Set<String> ours = TestNamespaces.recorded();
+    List<String> left = new ArrayList<>();
+    List<String> others = new ArrayList<>();
+    try (DockerConnection connection = DockerConnection.open(Optional.empty())) {
+      DockerClient docker = connection.api();
+      for (var c :
+          docker
+              .listContainersCmd()
+              .withShowAll(true)
+              .withLabelFilter(List.of(Labels.NAMESPACE))
+              .exec()) {
+        String namespace = c.getLabels().get(Labels.NAMESPACE);
+        String what =
+            "container "
+                + String.join(",", c.getNames())
+                + " ("
+                + c.getState()
+                + ") of namespace '"
+                + namespace
+                + "'";
+        (ours == null || ours.contains(namespace) ? left : others).add(what);
+      }
+      var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
+      if (volumes.getVolumes() != null) {
+        for (InspectVolumeResponse v : volumes.getVolumes()) {
+          Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
+          String namespace = labels.get(Labels.NAMESPACE);
+          String what = "volume " + v.getName() + " of namespace '" + namespace + "'";
+          (ours == null || ours.contains(namespace) ? left : others).add(what);
+        }
+      }
+    }
+    if (!others.isEmpty()) {
+      LOG.warn(
+          "{} resource(s) of Orchestra namespaces this build did not use are on the engine"
+              + " (another build sharing it?):\n  {}",
+          others.size(),
+          String.join("\n  ", others));
+    }
+    if (!left.isEmpty()) {
+      LOG.error(
+          "{} Orchestra resource(s) left on the Docker engine after the tests; a test or close()"
+              + " does not clean up:\n  {}",
+          left.size(),
+          String.join("\n  ", left));
+      System.exit(1);
+    }
+    LOG.info(
+        "no container or volume of {} is left on the engine",
+        ours == null
+            ? "any Orchestra namespace"
+            : "the " + ours.size() + " namespace(s) noted since the last clean build");
+  }
+}

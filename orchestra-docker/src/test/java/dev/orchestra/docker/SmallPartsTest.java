@@ -1,0 +1,68 @@
+package dev.orchestra.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.dockerjava.api.exception.NotFoundException;
+import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
+import java.net.ConnectException;
+import org.junit.jupiter.api.Test;
+
+/** The driver's small pure helpers: image references, pull policies, the engine's answers. */
+class SmallPartsTest {
+
+  @Test
+  void imageReferencesSplitIntoRepositoryAndTag() {
+    assertThat(ImageReference.parse("busybox")).isEqualTo(new ImageReference("busybox", "latest"));
+    assertThat(ImageReference.parse("busybox:1.36"))
+        .isEqualTo(new ImageReference("busybox", "1.36"));
+    assertThat(ImageReference.parse("registry:5000/team/app"))
+        .isEqualTo(new ImageReference("registry:5000/team/app", "latest"));
+    assertThat(ImageReference.parse("registry:5000/app:2"))
+        .isEqualTo(new ImageReference("registry:5000/app", "2"));
+    assertThat(ImageReference.parse("app@sha256:abc"))
+        .isEqualTo(new ImageReference("app", "sha256:abc"));
+  }
+
+  @Test
+  void pullPolicyParsesItsThreeValues() {
+    assertThat(PullPolicy.parse("missing")).isEqualTo(PullPolicy.MISSING);
+    assertThat(PullPolicy.parse("Always")).isEqualTo(PullPolicy.ALWAYS);
+    assertThat(PullPolicy.parse(" never ")).isEqualTo(PullPolicy.NEVER);
+    assertThatThrownBy(() -> PullPolicy.parse("daily"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'daily'");
+  }
+
+  @Test
+  void theEnginesMessageIsTakenOutOfItsJson() {
+    NotFoundException e =
+        new NotFoundException("Status 404: {\"message\":\"No such container: a\\\"b\\u00e9\"}\n");
+    assertThat(EngineErrors.answer(e))
+        .isEqualTo("the engine answered HTTP 404: No such container: a\"bé");
+  }
+
+  @Test
+  void aTransportFailureNamesItsRootCause() {
+    RuntimeException e = new RuntimeException(new ConnectException("Connection refused"));
+    assertThat(EngineErrors.answer(e))
+        .isEqualTo("no answer from the engine: ConnectException: Connection refused");
+    assertThat(EngineErrors.failure("starting task t", e))
+        .isInstanceOf(OrchestraException.class)
+        .hasMessage(
+            "starting task t failed: no answer from the engine: ConnectException: Connection refused")
+        .hasCause(e);
+  }
+
+  @Test
+  void anInterruptionStaysAnInterruption() {
+    try {
+      assertThat(EngineErrors.failure("waiting", new InterruptedException()))
+          .isInstanceOf(OrchestraInterruptedException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+}
