@@ -30,6 +30,11 @@ final class LocalTesting {
     return Orchestra.open("local", namespace, Map.of("root", root.toString()));
   }
 
+  /** The task directory of a task, where it runs: {@code <root>/<namespace>/tasks/<id>/work}. */
+  static Path taskDir(Path root, String namespace, String taskId) throws IOException {
+    return root.toRealPath().resolve(namespace).resolve("tasks").resolve(taskId).resolve("work");
+  }
+
   /** A task running {@code script} with {@code sh -c}. */
   static Task.Builder sh(String id, String script) {
     return Task.builder().id(id).command("sh", "-c", script);
