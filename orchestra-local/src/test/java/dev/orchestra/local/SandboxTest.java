@@ -161,7 +161,7 @@ class SandboxTest {
     Sandbox sandbox = sandbox("closing");
     Container step = sandbox.exec(sh("long", "echo $$; exec sleep 300").build());
     await().atMost(TIMEOUT).until(() -> !logs(step).out().isEmpty());
-    long stepPid = Long.parseLong(logs(step).out().trim());
+    ProcessHandle stepPid = LocalTesting.process(Long.parseLong(logs(step).out().trim()));
     Path taskRoot = LocalTesting.taskDir(root, "sandboxes", "closing").getParent();
 
     sandbox.close();
@@ -193,7 +193,7 @@ class SandboxTest {
         other.createSandbox(Task.builder().id("box").command("sleep", "86400").build());
     Container step = sandbox.exec(sh("long", "echo $$; exec sleep 300").build());
     await().atMost(TIMEOUT).until(() -> !logs(step).out().isEmpty());
-    long stepPid = Long.parseLong(logs(step).out().trim());
+    ProcessHandle stepPid = LocalTesting.process(Long.parseLong(logs(step).out().trim()));
 
     other.close();
 

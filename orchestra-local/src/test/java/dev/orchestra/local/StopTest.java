@@ -5,7 +5,6 @@ import static dev.orchestra.local.LocalTesting.alive;
 import static dev.orchestra.local.LocalTesting.awaitDone;
 import static dev.orchestra.local.LocalTesting.logs;
 import static dev.orchestra.local.LocalTesting.open;
-import static dev.orchestra.local.LocalTesting.pids;
 import static dev.orchestra.local.LocalTesting.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,7 +17,7 @@ import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraInterruptedException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -90,17 +89,14 @@ class StopTest {
                         + " sleep 300 & echo $!; echo $$; wait")
                 .build());
     await().atMost(TIMEOUT).until(() -> logs(c).outLines().size() == 3);
-    long[] pids = pids(logs(c).outLines());
-    assertThat(Arrays.stream(pids).allMatch(LocalTesting::alive)).isTrue();
+    List<ProcessHandle> tree = LocalTesting.processes(logs(c).outLines());
     Duration grace = Duration.ofSeconds(1);
     long start = System.nanoTime();
 
     ContainerStatus stopped = c.stop(grace);
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(grace);
-    assertThat(Arrays.stream(pids).filter(LocalTesting::alive))
-        .as("processes of the tree %s still alive", Arrays.toString(pids))
-        .isEmpty();
+    assertThat(tree).as("processes of the tree still alive").noneMatch(LocalTesting::alive);
     assertThat(stopped.exitCode()).isEqualTo(143);
     assertThat(stopped.reason()).isEqualTo(ExitReason.STOPPED);
   }
@@ -219,7 +215,7 @@ class StopTest {
   void aPidAliveCheckSeesTheTaskGoneAfterStop() {
     Container c = driver.runContainer(sh("pid", "echo $$; exec sleep 300").build());
     await().atMost(TIMEOUT).until(() -> !logs(c).out().isEmpty());
-    long pid = Long.parseLong(logs(c).out().trim());
+    ProcessHandle pid = LocalTesting.process(Long.parseLong(logs(c).out().trim()));
 
     c.stop(Duration.ofSeconds(30));
 
