@@ -173,8 +173,8 @@ class DriverTckSelfTest {
         group(AbsoluteMountElsewhere.class, Mounts.class, "absoluteAndRelativeSame"),
         group(InterruptSwallowed.class, Interruption.class, "interruptFlagKept"),
         group(CapabilitiesOverclaimed.class, Capabilities.class, "user", "missingImage"),
-        group(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
-        group(
+        only(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
+        only(
             FollowReturnsAtOnce.class,
             Follow.class,
             "firstLineBeforeEnd",
@@ -198,7 +198,7 @@ class DriverTckSelfTest {
         group(StopRemoves.class, Stop.class, "logsKept"),
         group(StopRelabelsFinished.class, Stop.class, "finishedTaskUnchanged"),
         only(TimeoutIgnored.class, Timeout.class, "sleepTimesOut"),
-        group(TimeoutRelabelsFinished.class, Timeout.class, "endingInTimeExited"),
+        only(TimeoutRelabelsFinished.class, Timeout.class, "endingInTimeExited"),
         group(ReasonAlwaysExited.class, ExitReasons.class, "signaled"),
         group(
             FindAlwaysEmpty.class,
