@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerLimits;
 import dev.orchestra.ContainerNotFoundException;
@@ -77,12 +78,18 @@ class LocalDriverTest {
   }
 
   @Test
-  void declaresNoCapabilityAndWarnsOnceForEachIgnoredOption() {
+  void declaresTheLifecycleCapabilitiesAndWarnsOnceForEachIgnoredOption() {
     PrintStream original = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
     try (Driver driver = open(root, "options")) {
-      assertThat(driver.capabilities()).isEmpty();
+      assertThat(driver.capabilities())
+          .containsExactlyInAnyOrder(
+              Capability.FOLLOW,
+              Capability.STOP,
+              Capability.TIMEOUT,
+              Capability.REATTACH,
+              Capability.SANDBOX);
       for (String id : List.of("first", "second")) {
         Task task =
             sh(id, "echo ran")
@@ -144,7 +151,7 @@ class LocalDriverTest {
       Container sleeper = a.runContainer(sh("sleeper", "echo $$; exec sleep 300").build());
       assertThat(b.runContainer(sh("sleeper", "echo never").build())).isSameAs(sleeper);
       await().atMost(TIMEOUT).until(() -> !logs(sleeper).out().isEmpty());
-      long pid = Long.parseLong(logs(sleeper).out().trim());
+      ProcessHandle pid = LocalTesting.process(Long.parseLong(logs(sleeper).out().trim()));
 
       b.close();
 
@@ -175,7 +182,7 @@ class LocalDriverTest {
       Container otherTask = other.runContainer(sh("stays", "echo other").build());
       assertThat(stdoutWhenDone(otherTask)).isEqualTo("other\n");
       await().atMost(TIMEOUT).until(() -> !logs(sleeper).out().isEmpty());
-      long pid = Long.parseLong(logs(sleeper).out().trim());
+      ProcessHandle pid = LocalTesting.process(Long.parseLong(logs(sleeper).out().trim()));
       Path namespaceRoot = root.toRealPath().resolve("closing");
       assertThat(namespaceRoot.resolve("volumes/data/file")).hasContent("kept");
 
