@@ -115,7 +115,7 @@ import org.slf4j.LoggerFactory;
  * driver lacks are aborted with the reason ({@code driver 'local' does not declare capability
  * USER}), so that they are reported as skipped, never as passed. The task options have their tests
  * in {@link Capabilities}; the task lifecycle has one group per capability: {@link Follow} ({@link
- * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeout} ({@link
+ * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeouts} ({@link
  * Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link Sandboxes}
  * ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no capability: {@link
  * Container#await}, {@link Container#onExit} and {@link ContainerStatus#reason()} have defaults
@@ -1610,14 +1610,17 @@ public abstract class DriverTck {
     }
   }
 
-  /** {@link Task#timeout()}: the driver stops a task that runs too long. Requires TIMEOUT. */
+  /**
+   * {@link Task#timeout()}: the driver stops a task that runs too long. Requires {@link
+   * Capability#TIMEOUT}.
+   */
   @Nested
   @DisplayName("timeout")
   @TestInstance(TestInstance.Lifecycle.PER_METHOD)
-  public class Timeout {
+  public class Timeouts {
 
     /** For JUnit. */
-    public Timeout() {}
+    public Timeouts() {}
 
     @BeforeEach
     void requireTimeout() {
