@@ -1,7 +1,6 @@
 package dev.orchestra.cli;
 
 import dev.orchestra.Driver;
-import dev.orchestra.Orchestra;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -53,7 +52,7 @@ final class CloseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Orchestra.open(driverName, namespace, KeyValue.toMap(params)).close();
+    DriverTarget.parse(driverName).open(namespace, KeyValue.toMap(params)).close();
     return 0;
   }
 }

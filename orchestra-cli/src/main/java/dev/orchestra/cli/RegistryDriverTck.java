@@ -1,7 +1,6 @@
 package dev.orchestra.cli;
 
 import dev.orchestra.Driver;
-import dev.orchestra.Orchestra;
 import dev.orchestra.tck.DriverTck;
 import java.util.Map;
 
@@ -14,7 +13,7 @@ final class RegistryDriverTck extends DriverTck {
 
   private static volatile Target target;
 
-  private record Target(String driverName, Map<String, String> params, String image) {}
+  private record Target(DriverTarget driver, Map<String, String> params, String image) {}
 
   /** Created by JUnit. */
   RegistryDriverTck() {}
@@ -22,17 +21,17 @@ final class RegistryDriverTck extends DriverTck {
   /**
    * Chooses the driver that the next runs of this class test.
    *
-   * @param driverName the registry name
+   * @param driver the driver's registry name or URI (whose namespace the TCK replaces)
    * @param params the driver's parameters
    * @param image the image for every task, or {@code null} for the TCK's default
    */
-  static void use(String driverName, Map<String, String> params, String image) {
-    target = new Target(driverName, Map.copyOf(params), image);
+  static void use(String driver, Map<String, String> params, String image) {
+    target = new Target(DriverTarget.parse(driver), Map.copyOf(params), image);
   }
 
   @Override
   protected Driver newDriver(String namespace) {
-    return Orchestra.open(target().driverName(), namespace, target().params());
+    return target().driver().open(namespace, target().params());
   }
 
   @Override

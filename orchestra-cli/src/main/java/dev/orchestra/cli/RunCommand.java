@@ -3,7 +3,6 @@ package dev.orchestra.cli;
 import dev.orchestra.ContainerLimits;
 import dev.orchestra.Driver;
 import dev.orchestra.Mount;
-import dev.orchestra.Orchestra;
 import dev.orchestra.Task;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,7 +58,9 @@ final class RunCommand implements Callable<Integer> {
       names = "--driver",
       paramLabel = "NAME",
       defaultValue = "local",
-      description = "The driver to run on (default: ${DEFAULT-VALUE}); see 'orchestra drivers'.")
+      description =
+          "The driver to run on (default: ${DEFAULT-VALUE}), by name (see 'orchestra drivers')"
+              + " or as a URI driver://namespace?param=value&...")
   String driverName;
 
   @Option(
@@ -160,16 +161,33 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Task task = task();
-    boolean freshNamespace = namespace == null;
-    String ns = freshNamespace ? Namespaces.fresh("orchestra-cli") : namespace;
-    Driver driver = Orchestra.open(driverName, ns, KeyValue.toMap(params));
+    DriverTarget target = DriverTarget.parse(driverName);
+    if (namespace != null
+        && target.namespace().isPresent()
+        && !namespace.equals(target.namespace().get())) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--namespace '"
+              + namespace
+              + "' contradicts the namespace '"
+              + target.namespace().get()
+              + "' of --driver "
+              + target);
+    }
+    boolean freshNamespace = namespace == null && target.namespace().isEmpty();
+    String ns =
+        namespace != null
+            ? namespace
+            : target.namespace().orElseGet(() -> Namespaces.fresh("orchestra-cli"));
+    Driver driver = target.open(ns, KeyValue.toMap(params));
     int exitCode =
         new TaskRunner(driver, ns, keep, POLL_INTERVAL).run(task, stdio.out(), stdio.err());
     if (keep && freshNamespace && exitCode != TaskRunner.STOPPED) {
       spec.commandLine()
           .getErr()
           .printf(
-              "orchestra: kept namespace %s on driver %s (task %s)%n", ns, driverName, task.id());
+              "orchestra: kept namespace %s on driver %s (task %s)%n",
+              ns, target.driverName(), task.id());
     }
     return exitCode;
   }

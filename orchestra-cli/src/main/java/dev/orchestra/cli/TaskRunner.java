@@ -1,10 +1,13 @@
 package dev.orchestra.cli;
 
+import dev.orchestra.Capability;
 import dev.orchestra.Container;
+import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
 import dev.orchestra.spi.Exceptions;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -17,10 +20,12 @@ import org.slf4j.LoggerFactory;
  * Runs one task to its end the way a terminal expects: its output streamed live, its exit code
  * returned, and everything it created removed afterwards, also when the user presses Ctrl-C.
  *
- * <p>The whole lifecycle of a command-line run lives here. Today the contract has no way to follow
- * logs or to stop a task gracefully, so output is streamed by polling {@link Container#logs} and
- * forwarding only the bytes not yet written, and Ctrl-C stops the task with {@link
- * Container#cleanup()} (which kills its process tree at once).
+ * <p>The whole lifecycle of a command-line run lives here. Output is streamed with {@link
+ * Container#follow} when the driver declares {@link Capability#FOLLOW}; otherwise by polling {@link
+ * Container#logs} and forwarding only the bytes not yet written. Ctrl-C stops the task with {@link
+ * Container#stop(Duration)} (SIGTERM, then SIGKILL after {@link #STOP_GRACE}) when the driver
+ * declares {@link Capability#STOP}; otherwise with {@link Container#cleanup()}, which kills its
+ * process tree at once.
  *
  * <p>The runner owns the driver it is given: it closes it when the task is done or stopped, unless
  * asked to keep what the task left (its container, volumes and namespace).
@@ -35,6 +40,9 @@ final class TaskRunner {
    * exited), as for a process killed by SIGPIPE: 128 + 13.
    */
   static final int OUTPUT_CLOSED = 141;
+
+  /** How long a task stopped by Ctrl-C may take to end after SIGTERM before it is killed. */
+  static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
 
@@ -120,6 +128,9 @@ final class TaskRunner {
         started.id(),
         driver.name(),
         namespace);
+    if (driver.capabilities().contains(Capability.FOLLOW)) {
+      return follow(task, started, out, err);
+    }
     SkippingOutputStream newOut = new SkippingOutputStream(out);
     SkippingOutputStream newErr = new SkippingOutputStream(err);
     try {
@@ -140,6 +151,62 @@ final class TaskRunner {
     int exitCode = started.status().exitCode();
     LOG.info("task {} exited {}", task.id(), exitCode);
     return exitCode;
+  }
+
+  /** Streams the output live with {@link Container#follow}, which returns when the task ends. */
+  private int follow(Task task, Container started, OutputStream out, OutputStream err) {
+    ClosedOutput closed = new ClosedOutput();
+    try {
+      started.follow(closed.guard(out), closed.guard(err));
+    } catch (OrchestraException e) {
+      if (!closed.seen) {
+        throw e;
+      }
+    }
+    if (closed.seen) {
+      // Nobody reads any more; a task that writes forever (`yes | head`) would never end.
+      LOG.info("the output of task {} is closed; stopping it", task.id());
+      started.cleanup();
+      return OUTPUT_CLOSED;
+    }
+    ContainerStatus status = started.await(STOP_GRACE);
+    if (!status.isDone()) {
+      throw new OrchestraException(
+          "following task " + task.id() + " ended, but the task still runs (" + status + ")");
+    }
+    LOG.info("task {} exited {} ({})", task.id(), status.exitCode(), status.reason());
+    return status.exitCode();
+  }
+
+  /**
+   * Turns the silent failure of a {@link PrintStream} (a closed pipe) into an exception that ends
+   * {@link Container#follow}, and remembers it.
+   */
+  private static final class ClosedOutput {
+    volatile boolean seen;
+
+    OutputStream guard(OutputStream stream) {
+      return new FilterOutputStream(stream) {
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+          out.write(b, off, len);
+          check();
+        }
+
+        @Override
+        public void flush() throws IOException {
+          out.flush();
+          check();
+        }
+
+        private void check() throws IOException {
+          if (isClosed(out)) {
+            seen = true;
+            throw new IOException("the output is closed");
+          }
+        }
+      };
+    }
   }
 
   private static void forwardNewOutput(
@@ -171,7 +238,11 @@ final class TaskRunner {
       if (container != null) {
         LOG.info("stopping container {}", container.id());
         try {
-          container.cleanup();
+          if (driver.capabilities().contains(Capability.STOP)) {
+            container.stop(STOP_GRACE);
+          } else {
+            container.cleanup();
+          }
         } catch (RuntimeException e) {
           LOG.warn("could not stop container {}: {}", container.id(), e.getMessage(), e);
         }

@@ -4,6 +4,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import dev.orchestra.DriverNotFoundException;
 import dev.orchestra.Orchestra;
+import dev.orchestra.spi.DriverParams;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,18 +87,20 @@ final class TckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    DriverTarget target = DriverTarget.parse(driverName);
     SortedSet<String> available = Orchestra.drivers();
-    if (!available.contains(driverName)) {
-      throw new DriverNotFoundException(driverName, available);
+    if (!available.contains(target.driverName())) {
+      throw new DriverNotFoundException(target.driverName(), available);
     }
     Map<String, String> driverParams = KeyValue.toMap(params);
     KeyValue.toMap(properties).forEach(System::setProperty);
     RegistryDriverTck.use(driverName, driverParams, image);
 
+    Map<String, String> shown = new LinkedHashMap<>();
+    driverParams.forEach((k, v) -> shown.put(k, DriverParams.isSecret(k) ? "****" : v));
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
-        "Orchestra TCK against driver '%s'%s%n",
-        driverName, driverParams.isEmpty() ? "" : " with " + new LinkedHashMap<>(driverParams));
+        "Orchestra TCK against driver '%s'%s%n", target, shown.isEmpty() ? "" : " with " + shown);
     out.flush();
     TckReport report = new TckReport(out, common.debug);
     LauncherDiscoveryRequest request =

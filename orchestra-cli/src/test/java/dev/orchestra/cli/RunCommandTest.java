@@ -61,6 +61,43 @@ class RunCommandTest {
   }
 
   @Test
+  void acceptsADriverUriWhoseAuthorityIsTheNamespaceAndWhoseQueryHoldsParameters()
+      throws IOException {
+    String uri = "local://cli-uri-test?root=" + root.toUri().getRawPath();
+
+    Cli.Result r =
+        Cli.run("run", "--driver", uri, "--keep", "--", "sh", "-c", "echo via uri > f; cat f");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).isEqualTo("via uri\n");
+    try (Stream<Path> left = Files.list(root)) {
+      assertThat(left).map(p -> p.getFileName().toString()).containsExactly("cli-uri-test");
+    }
+    Cli.Result close = Cli.run("close", "--driver", uri, "--namespace", "cli-uri-test");
+    assertThat(close.exitCode()).isZero();
+    try (Stream<Path> left = Files.list(root)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  @Test
+  void refusesANamespaceThatContradictsTheDriverUri() {
+    Cli.Result r =
+        Cli.run("run", "--driver", "local://one?root=" + root, "--namespace", "two", "--", "true");
+
+    assertThat(r.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(r.err()).contains("'two'").contains("'one'").hasLineCount(1);
+  }
+
+  @Test
+  void refusesAMalformedDriverUriWithoutShowingItsQuery() {
+    Cli.Result r = Cli.run("run", "--driver", "local://ns?token=s3cret&x=%zz", "--", "true");
+
+    assertThat(r.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(r.err()).contains("malformed").doesNotContain("s3cret").hasLineCount(1);
+  }
+
+  @Test
   void removesTheNamespaceWhenDone() throws IOException {
     Cli.Result r = Cli.run(runOnLocal(root, "-v", "data:/out", "--", "sh", "-c", "echo x > out/f"));
 

@@ -55,7 +55,7 @@ class TckCommandTest {
     assertThat(r.out())
         .contains("FAIL  exit codes > the exit code is the task's own > exit 42: ")
         .contains("PASS  happy path > ")
-        .containsPattern("\n\\d+ tests: \\d+ passed, [1-9]\\d* failed, 5 skipped")
+        .containsPattern("\n\\d+ tests: \\d+ passed, [1-9]\\d* failed, [1-9]\\d* skipped")
         .contains("Failed:\n  exit codes > ");
   }
 
