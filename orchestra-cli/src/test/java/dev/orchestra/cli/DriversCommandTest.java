@@ -14,7 +14,8 @@ class DriversCommandTest {
     assertThat(r.out().lines())
         .startsWith("DRIVER     CAPABILITIES")
         .contains(
-            "local      (none: runs the command only)", "exit-zero  (none: runs the command only)");
+            "local      FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX",
+            "exit-zero  (none: runs the command only)");
     assertThat(r.err()).isEmpty();
   }
 }

@@ -56,7 +56,8 @@ class TckCommandTest {
         .contains("FAIL  exit codes > the exit code is the task's own > exit 42: ")
         .contains("PASS  happy path > ")
         .containsPattern("\n\\d+ tests: \\d+ passed, [1-9]\\d* failed, [1-9]\\d* skipped")
-        .contains("Failed:\n  exit codes > ");
+        .contains("Failed:\n  ")
+        .containsPattern("\n  exit codes > the exit code is the task's own > exit 42\n");
   }
 
   @Test
