@@ -59,8 +59,15 @@ final class DockerDriver implements Driver {
   /** Where task directories live inside containers. */
   static final String TASK_ROOT = "/tmp/orchestra";
 
+  /** Listed one by one: a capability added to the contract is not offered until implemented. */
   private static final Set<Capability> CAPABILITIES =
-      Collections.unmodifiableSet(EnumSet.allOf(Capability.class));
+      Collections.unmodifiableSet(
+          EnumSet.of(
+              Capability.IMAGE,
+              Capability.USER,
+              Capability.PRIVILEGED,
+              Capability.CPU_LIMIT,
+              Capability.MEMORY_LIMIT));
 
   /** Up to 1 GiB of log per task before the oldest part is dropped. */
   private static final LogConfig LOG_CONFIG =
