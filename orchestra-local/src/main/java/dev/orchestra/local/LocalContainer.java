@@ -3,108 +3,215 @@ package dev.orchestra.local;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerNotFoundException;
 import dev.orchestra.ContainerStatus;
-import dev.orchestra.Mount;
+import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
-import dev.orchestra.Task;
 import dev.orchestra.spi.Exceptions;
-import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A task of the local driver: one operating-system process started in a fresh task directory.
+ * One operating-system process of the local driver: a task, the main process of a sandbox, or a
+ * step of a sandbox.
  *
- * <p>Layout, below {@code <namespace root>/tasks/<safe task id>/}: {@code work/} is the task
- * directory (the default working directory, where mounts appear as links to volume directories),
- * {@code stdout} and {@code stderr} receive the process's output directly, outside the task's
- * reach.
+ * <p>Its files live in its own root directory: {@code stdout} and {@code stderr} receive the
+ * process's output directly, outside the task's reach, and {@code exit} records how it ended (see
+ * {@link ExitRecord}) as soon as the end is seen, so that a driver in a later JVM finds it. The
+ * owner lays out the rest (a task's {@code work/} directory with its mounts) when the process
+ * starts, through a {@link Layout}.
  *
- * <p>After {@link #cleanup()}, {@link #status()} keeps answering the final status (the exit code
- * the process had; 137 when cleanup's SIGKILL ended it) and {@link #logs} throws {@link
- * ContainerNotFoundException}.
+ * <p>The end of the process is observed through {@link Process#onExit()}; a timeout and the grace
+ * period after it run on the shared {@link TaskTimer}. No thread of this driver waits for a task.
+ *
+ * <p>After {@link #cleanup()}, {@link #status()} keeps answering the final status and {@link #logs}
+ * throws {@link ContainerNotFoundException}.
  */
 final class LocalContainer implements Container {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalContainer.class);
 
-  /** How long cleanup waits for killed processes to exit. */
+  /** How long cleanup and stop wait for killed processes to exit. */
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
 
-  private static final int COPY_BUFFER_BYTES = 64 * 1024;
+  /** How long a task that ran out of time may take to end after SIGTERM. */
+  static final Duration TIMEOUT_GRACE = Duration.ofSeconds(10);
+
+  /**
+   * What a process runs with, once its owner has laid out its directories.
+   *
+   * @param command the argv
+   * @param workDir the working directory, existing
+   * @param env the whole environment of the process
+   * @param stdin the input, if any
+   * @param timeout the longest it may run, if limited
+   */
+  record Launch(
+      List<String> command,
+      Path workDir,
+      Map<String, String> env,
+      Optional<InputStream> stdin,
+      Optional<Duration> timeout) {}
+
+  /** Lays out what a process needs below its root directory, which exists already. */
+  @FunctionalInterface
+  interface Layout {
+    Launch prepare() throws IOException;
+  }
 
   private enum Phase {
     NEW,
     FAILED,
-    RUNNING,
+    STARTED,
     REMOVED
   }
 
-  private final Task task;
-  private final String namespace;
-  private final NamespaceState state;
-  private final Path taskRoot;
-  private final Path taskDir;
-  private final Path stdoutFile;
-  private final Path stderrFile;
+  private final String taskId;
+  private final String description;
+  private final Path root;
+  private final LogFiles logFiles;
+  private final Consumer<LocalContainer> forget;
 
-  /** Serialises start and cleanup; status and logs never take it. */
+  /** Serialises start and cleanup; status, logs, follow and stop never take it. */
   private final ReentrantLock lifecycle = new ReentrantLock();
+
+  private final CompletableFuture<ContainerStatus> exit = new CompletableFuture<>();
+
+  /** Why the driver ended the process (stop, cleanup, timeout); the first request wins. */
+  private final AtomicReference<ExitReason> endRequest = new AtomicReference<>();
 
   private volatile Phase phase = Phase.NEW;
   private volatile Process process;
   private volatile String id;
   private volatile ContainerStatus done;
+  private volatile Launch launch;
+  private volatile ScheduledFuture<?> timeout;
+  private volatile ScheduledFuture<?> graceKill;
+  private volatile LocalSandbox sandbox;
   private RuntimeException startFailure;
   private StdinPump stdinPump;
 
-  LocalContainer(Task task, String namespace, NamespaceState state) {
-    this.task = task;
-    this.namespace = namespace;
-    this.state = state;
-    this.taskRoot = state.taskRoot(task.id());
-    this.taskDir = taskRoot.resolve("work");
-    this.stdoutFile = taskRoot.resolve("stdout");
-    this.stderrFile = taskRoot.resolve("stderr");
+  /**
+   * A container whose process is yet to start.
+   *
+   * @param taskId the id of the task (or step) as the caller gave it
+   * @param description who it is, for messages: {@code task 'x' of namespace 'y'}
+   * @param root its own directory; created at start, deleted by cleanup
+   * @param forget called once when cleanup (or a failed start) frees the id
+   */
+  LocalContainer(String taskId, String description, Path root, Consumer<LocalContainer> forget) {
+    this.taskId = taskId;
+    this.description = description;
+    this.root = root;
+    this.logFiles = new LogFiles(root);
+    this.forget = forget;
+  }
+
+  /**
+   * The container of a task that ended while another JVM ran it, from what that JVM left in the
+   * task's root directory. Loading trusts nothing on disk: links are never followed, the record is
+   * validated, and a task root that does not hold a valid record of this very task id is reported
+   * and ignored.
+   *
+   * @param taskId the task id asked for
+   * @param description who it is, for messages
+   * @param root the task's root directory
+   * @param forget called once when cleanup frees the id
+   * @return the ended task's container, or empty when the root holds no valid record of it
+   */
+  static Optional<LocalContainer> reattach(
+      String taskId, String description, Path root, Consumer<LocalContainer> forget) {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    ExitRecord record;
+    try {
+      requireRegular(root.getParent(), true);
+      requireRegular(root, true);
+      record = ExitRecord.read(root);
+      if (!record.taskId().equals(taskId)) {
+        throw new IOException(
+            root.resolve(ExitRecord.FILE) + " belongs to task '" + record.taskId() + "'");
+      }
+      LogFiles logs = new LogFiles(root);
+      requireRegular(logs.stdout(), false);
+      requireRegular(logs.stderr(), false);
+    } catch (NoSuchFileException e) {
+      LOG.info(
+          "{} left a directory {} without a record of its end ({}): the JVM that ran it ended"
+              + " first, or it never started; it is not found, and running it again replaces"
+              + " the directory",
+          description,
+          root,
+          e.getFile());
+      return Optional.empty();
+    } catch (IOException e) {
+      LOG.warn(
+          "{} left a directory {} that cannot be trusted, so it is not found, and running it"
+              + " again replaces the directory: {}",
+          description,
+          root,
+          e.getMessage());
+      return Optional.empty();
+    }
+    LocalContainer container = new LocalContainer(taskId, description, root, forget);
+    container.id = root.getFileName() + "-" + record.pid();
+    container.done = record.status();
+    container.exit.complete(container.done);
+    container.phase = Phase.STARTED;
+    LOG.info("found {} on disk: pid {} ended {}", description, record.pid(), container.done);
+    return Optional.of(container);
+  }
+
+  private static void requireRegular(Path path, boolean directory) throws IOException {
+    BasicFileAttributes attributes =
+        Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (directory ? !attributes.isDirectory() : !attributes.isRegularFile()) {
+      throw new IOException(
+          path
+              + " is not a "
+              + (directory ? "directory" : "regular file")
+              + " (links are not"
+              + " followed)");
+    }
   }
 
   /**
    * Starts the process unless this container has started already; threads that arrive while another
    * starts it wait for the outcome.
    *
+   * @param layout lays out the directories and says what to run; only called for the start
    * @throws OrchestraException if the start failed (in this thread or the one that tried first);
-   *     then the task directory is gone and the task id is free again
-   * @throws IllegalArgumentException if the task cannot be laid out in its directory
+   *     then the root directory is gone and the id is free again
+   * @throws IllegalArgumentException if the layout refuses the task
    */
-  void ensureStarted() {
+  void ensureStarted(Layout layout) {
     lockInterruptibly("starting");
     try {
       switch (phase) {
-        case NEW -> start();
+        case NEW -> start(layout);
         case FAILED ->
             throw new OrchestraException(
-                "starting task '" + task.id() + "' failed: " + startFailure.getMessage(),
-                startFailure);
-        case RUNNING, REMOVED -> {
-          // Started by an earlier call: the same container answers every call for the task id.
+                "starting " + description + " failed: " + startFailure.getMessage(), startFailure);
+        case STARTED, REMOVED -> {
+          // Started by an earlier call: the same container answers every call for the id.
         }
       }
     } finally {
@@ -112,175 +219,154 @@ final class LocalContainer implements Container {
     }
   }
 
-  private void start() {
+  private void start(Layout layout) {
     try {
-      Process started = launch();
+      Launch planned = prepare(layout);
+      Process started = spawn(planned);
       process = started;
-      id = taskRoot.getFileName() + "-" + started.pid();
-      phase = Phase.RUNNING;
-      started.onExit().thenRun(this::recordExit);
-      LOG.info(
-          "started task '{}' of namespace '{}' as pid {}: {}",
-          task.id(),
-          namespace,
-          started.pid(),
-          task.command());
+      launch = planned;
+      id = root.getFileName() + "-" + started.pid();
+      phase = Phase.STARTED;
+      planned
+          .timeout()
+          .ifPresent(
+              limit ->
+                  timeout =
+                      TaskTimer.schedule(
+                          "stopping " + description + " after its timeout",
+                          () -> timedOut(limit),
+                          limit));
+      started.onExit().whenComplete((p, failure) -> processEnded());
+      LOG.info("started {} as pid {}: {}", description, started.pid(), planned.command());
     } catch (RuntimeException e) {
       phase = Phase.FAILED;
       startFailure = e;
-      removeTaskRoot(e);
-      state.forget(task.id(), this);
+      removeRoot(e);
+      forget.accept(this);
       throw e;
     }
   }
 
-  private Process launch() {
+  private Launch prepare(Layout layout) {
     try {
-      if (Files.exists(taskRoot, LinkOption.NOFOLLOW_LINKS)) {
+      if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
         LOG.warn(
-            "removing leftover directory {} of task '{}' of namespace '{}' before running it"
-                + " afresh",
-            taskRoot,
-            task.id(),
-            namespace);
-        FileTrees.delete(taskRoot);
+            "removing the leftover directory {} of {} before running it afresh", root, description);
+        FileTrees.delete(root);
       }
-      Files.createDirectories(taskDir);
-      mountVolumes();
-      Path workDir = TaskPaths.resolve(taskDir, "workDir", task.workDir().orElse("."));
-      Files.createDirectories(workDir);
-
-      ProcessBuilder builder =
-          new ProcessBuilder(task.command())
-              .directory(workDir.toFile())
-              .redirectOutput(ProcessBuilder.Redirect.to(stdoutFile.toFile()))
-              .redirectError(ProcessBuilder.Redirect.to(stderrFile.toFile()))
-              .redirectInput(ProcessBuilder.Redirect.PIPE);
-      Map<String, String> env = builder.environment();
-      env.clear();
-      String path = System.getenv("PATH");
-      if (path != null) {
-        env.put("PATH", path);
-      }
-      env.putAll(task.env());
-
-      LOG.debug("starting task '{}' in {}", task.id(), workDir);
-      Process started;
-      try {
-        started = builder.start();
-      } catch (IOException e) {
-        throw new OrchestraException(
-            "starting task '"
-                + task.id()
-                + "' of namespace '"
-                + namespace
-                + "' failed: cannot run command "
-                + task.command()
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-      feedStdin(started);
-      return started;
+      Files.createDirectories(root);
+      return layout.prepare();
     } catch (IOException e) {
       throw new OrchestraException(
-          "preparing the directory of task '"
-              + task.id()
-              + "' of namespace '"
-              + namespace
-              + "' failed: "
-              + e,
+          "preparing the directory of " + description + " failed: " + e, e);
+    }
+  }
+
+  private Process spawn(Launch planned) {
+    ProcessBuilder builder =
+        new ProcessBuilder(planned.command())
+            .directory(planned.workDir().toFile())
+            .redirectOutput(ProcessBuilder.Redirect.to(logFiles.stdout().toFile()))
+            .redirectError(ProcessBuilder.Redirect.to(logFiles.stderr().toFile()))
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
+    builder.environment().clear();
+    builder.environment().putAll(planned.env());
+    LOG.debug("starting {} in {}", description, planned.workDir());
+    Process started;
+    try {
+      started = builder.start();
+    } catch (IOException e) {
+      throw new OrchestraException(
+          "starting "
+              + description
+              + " failed: cannot run command "
+              + planned.command()
+              + ": "
+              + e.getMessage(),
           e);
     }
-  }
-
-  /** Places a link to each mounted volume, outer paths first so that nested ones land inside. */
-  private void mountVolumes() throws IOException {
-    List<Mount> byDepth =
-        task.mounts().stream().sorted(Comparator.comparingLong(m -> depth(m.path()))).toList();
-    for (Mount mount : byDepth) {
-      Path volume = LocalVolume.open(mount.name(), namespace, state.volumeDir(mount.name())).dir();
-      Path link = TaskPaths.resolve(taskDir, "mount path", mount.path());
-      Files.createDirectories(link.getParent());
-      try {
-        Files.createSymbolicLink(link, volume);
-      } catch (FileAlreadyExistsException e) {
-        // The path lies inside another volume mounted further out, where an earlier task left
-        // the link of this same nested mount (or an empty directory): replace it.
-        try {
-          Files.delete(link);
-        } catch (DirectoryNotEmptyException notEmpty) {
-          throw new IllegalArgumentException(
-              "mount path '"
-                  + mount.path()
-                  + "' of task '"
-                  + task.id()
-                  + "' names a non-empty directory inside another mounted volume",
-              notEmpty);
-        }
-        Files.createSymbolicLink(link, volume);
-      }
-      LOG.debug("mounted volume '{}' of task '{}' at {}", mount.name(), task.id(), link);
-    }
-  }
-
-  private static long depth(String mountPath) {
-    return TaskPaths.requireRelativePath("mount path", mountPath, false)
-        .chars()
-        .filter(c -> c == '/')
-        .count();
-  }
-
-  private void feedStdin(Process started) throws IOException {
-    Optional<InputStream> stdin = task.stdin();
-    if (stdin.isPresent()) {
-      stdinPump = StdinPump.start(task.id(), stdin.get(), started.getOutputStream());
-    } else {
-      started.getOutputStream().close();
-    }
-  }
-
-  private void removeTaskRoot(RuntimeException failure) {
     try {
-      FileTrees.delete(taskRoot);
+      Optional<InputStream> stdin = planned.stdin();
+      if (stdin.isPresent()) {
+        stdinPump = StdinPump.start(taskId, stdin.get(), started.getOutputStream());
+      } else {
+        started.getOutputStream().close();
+      }
+    } catch (IOException e) {
+      started.destroyForcibly();
+      throw new OrchestraException(
+          "starting " + description + " failed: cannot close its standard input: " + e, e);
+    }
+    return started;
+  }
+
+  private void removeRoot(RuntimeException failure) {
+    try {
+      FileTrees.delete(root);
     } catch (IOException e) {
       LOG.warn(
-          "task '{}' of namespace '{}' failed to start, and removing its directory {} failed"
-              + " too: {}",
-          task.id(),
-          namespace,
-          taskRoot,
+          "{} failed to start, and removing its directory {} failed too: {}",
+          description,
+          root,
           e.toString());
       failure.addSuppressed(e);
     }
   }
 
-  private void recordExit() {
+  /** Runs once the JDK has seen the process end. */
+  private void processEnded() {
     ContainerStatus status = exited(process.exitValue());
-    LOG.info(
-        "task '{}' of namespace '{}' (pid {}) exited {}",
-        task.id(),
-        namespace,
-        process.pid(),
-        status.exitCode());
+    ScheduledFuture<?> limit = timeout;
+    if (limit != null) {
+      limit.cancel(false);
+    }
+    LOG.info("{} (pid {}) ended: {}", description, process.pid(), status);
+    exit.complete(status);
   }
 
-  /** Caches the final status; the first one recorded stays. */
+  /**
+   * Caches the final status, and records it on disk, once; the first status recorded stays. The
+   * reason is the driver's own request (stop, cleanup, timeout) when it made one, else derived from
+   * the exit code.
+   */
   private synchronized ContainerStatus exited(int exitValue) {
     if (done == null) {
       int code = exitValue;
       if (code < 0 || code > 255) {
-        LOG.warn(
-            "task '{}' exited {}, outside 0 to 255; reporting {}", task.id(), code, code & 255);
+        LOG.warn("{} exited {}, outside 0 to 255; reporting {}", description, code, code & 255);
         code &= 255;
       }
-      done = ContainerStatus.exited(code);
+      ExitReason requested = endRequest.get();
+      ContainerStatus status =
+          requested == null ? ContainerStatus.exited(code) : ContainerStatus.done(code, requested);
+      persist(status);
+      done = status;
     }
     return done;
   }
 
+  /** Writes the exit record; an interrupt of the calling thread must not cost the record. */
+  private void persist(ContainerStatus status) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      new ExitRecord(taskId, process.pid(), status.exitCode(), status.reason()).write(root);
+    } catch (IOException e) {
+      LOG.warn(
+          "{} ended {}, but recording that in {} failed; a driver in another JVM will not find it:"
+              + " {}",
+          description,
+          status,
+          root,
+          e.toString());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /**
-   * A stable identifier: the task's directory name and the pid of its process.
+   * A stable identifier: the name of the container's directory and the pid of its process.
    *
    * @return {@code <safe task id>-<pid>}
    */
@@ -289,7 +375,7 @@ final class LocalContainer implements Container {
     return id;
   }
 
-  /** Cheap: a field read, or one look at the process while it has not been seen to exit. */
+  /** Cheap: a field read, or one look at the process while it has not been seen to end. */
   @Override
   public ContainerStatus status() {
     ContainerStatus status = done;
@@ -300,146 +386,285 @@ final class LocalContainer implements Container {
     return p.isAlive() ? ContainerStatus.running() : exited(p.exitValue());
   }
 
+  /** Completed by the JDK's own exit notification; every call returns a new dependent future. */
+  @Override
+  public CompletableFuture<ContainerStatus> onExit() {
+    return exit.copy();
+  }
+
   /** Copies both files as far as they were written when the copy of each began. */
   @Override
   public void logs(OutputStream stdout, OutputStream stderr) {
+    requireStreams(stdout, stderr);
+    String what = "copying the logs of " + description;
+    if (Thread.currentThread().isInterrupted()) {
+      throw Exceptions.launder(what, new InterruptedException());
+    }
+    LOG.debug("{}", what);
+    try {
+      requireNotRemoved(null);
+      logFiles.copy(stdout, stderr);
+    } catch (NoSuchFileException e) {
+      throw gone(e);
+    } catch (IOException e) {
+      throw Exceptions.launder(what, e);
+    }
+  }
+
+  /**
+   * Tails both files from their first byte, pausing briefly whenever neither has grown, until the
+   * process has ended and both are read to their end. Output a background process of the task
+   * writes after the task itself ended is not waited for.
+   */
+  @Override
+  public void follow(OutputStream stdout, OutputStream stderr) {
+    requireStreams(stdout, stderr);
+    String what = "following the output of " + description;
+    LOG.debug("{}", what);
+    try {
+      requireNotRemoved(null);
+      logFiles.follow(() -> status().isDone(), stdout, stderr);
+    } catch (NoSuchFileException e) {
+      throw gone(e);
+    } catch (IOException | InterruptedException e) {
+      throw Exceptions.launder(what, e);
+    }
+  }
+
+  private static void requireStreams(OutputStream stdout, OutputStream stderr) {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    if (Thread.currentThread().isInterrupted()) {
-      throw Exceptions.launder(
-          "copying the logs of task '" + task.id() + "'", new InterruptedException());
-    }
-    LOG.debug("copying the logs of task '{}' of namespace '{}'", task.id(), namespace);
-    copy(stdoutFile, stdout, "stdout");
-    copy(stderrFile, stderr, "stderr");
   }
 
-  private void copy(Path file, OutputStream out, String stream) {
+  private void requireNotRemoved(Throwable cause) {
     if (phase == Phase.REMOVED) {
-      throw gone(stream, null);
-    }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long remaining = channel.size();
-      ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(COPY_BUFFER_BYTES, remaining));
-      while (remaining > 0) {
-        buffer.clear().limit((int) Math.min(buffer.capacity(), remaining));
-        int n = channel.read(buffer);
-        if (n < 0) {
-          break;
-        }
-        out.write(buffer.array(), 0, n);
-        remaining -= n;
-      }
-    } catch (NoSuchFileException e) {
-      throw gone(stream, e);
-    } catch (IOException e) {
-      throw Exceptions.launder(
-          "copying the " + stream + " of task '" + task.id() + "' of namespace '" + namespace + "'",
-          e);
+      throw gone(cause);
     }
   }
 
-  private ContainerNotFoundException gone(String stream, Throwable cause) {
+  private ContainerNotFoundException gone(Throwable cause) {
     return new ContainerNotFoundException(
-        task.id(),
-        "the "
-            + stream
-            + " of task '"
-            + task.id()
-            + "' of namespace '"
-            + namespace
-            + "' is gone: "
+        taskId,
+        "the output of "
+            + description
+            + " is gone: "
             + (phase == Phase.REMOVED
-                ? "the task was cleaned up"
-                : stdoutFile.getParent() + " was removed behind the driver's back"),
+                ? "it was cleaned up"
+                : root + " was removed behind the driver's back"),
         cause);
   }
 
   /**
-   * Kills the process and all its descendants, waits for them to exit, deletes the task's directory
-   * and logs (links into volumes are removed, never followed), and frees the task id. Idempotent.
+   * Sends SIGTERM to the process tree, waits up to {@code grace} for every process of it to end,
+   * then kills what is left with SIGKILL (among them descendants that outlived their parent) and
+   * waits for that.
+   */
+  @Override
+  public ContainerStatus stop(Duration grace) {
+    if (grace == null || grace.isNegative()) {
+      throw new IllegalArgumentException(
+          "grace of stopping " + description + " must be zero or positive, was " + grace);
+    }
+    ContainerStatus now = status();
+    if (now.isDone()) {
+      LOG.debug("stop of {}: it had ended already: {}", description, now);
+      return now;
+    }
+    LOG.debug("stopping {} with a grace period of {}", description, grace);
+    Process p = process;
+    List<ProcessHandle> asked = List.of();
+    try {
+      List<ProcessHandle> left;
+      if (grace.isZero()) {
+        endRequest.compareAndSet(null, ExitReason.STOPPED);
+        left = List.of(p.toHandle());
+      } else {
+        asked = requestEnd(ExitReason.STOPPED);
+        left = ProcessTree.awaitExit(asked, grace);
+      }
+      if (!left.isEmpty()) {
+        LOG.debug("{} still runs after its grace period of {}: killing it", description, grace);
+        List<ProcessHandle> survivors =
+            ProcessTree.awaitExit(ProcessTree.destroyForcibly(p.toHandle(), asked), KILL_TIMEOUT);
+        if (!survivors.isEmpty()) {
+          throw notKilled("stopping", survivors);
+        }
+      }
+      if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new OrchestraException(
+            "stopping " + description + " failed: pid " + p.pid() + " is not reaped");
+      }
+    } catch (InterruptedException e) {
+      ProcessTree.destroyForcibly(p.toHandle(), asked);
+      throw Exceptions.launder("stopping " + description, e);
+    }
+    ContainerStatus status = exited(p.exitValue());
+    LOG.info("stopped {}: {}", description, status);
+    return status;
+  }
+
+  /**
+   * Records why the driver ends the process (unless an earlier request was recorded) before the
+   * first signal, so that the end is never mistaken for one nobody asked for; then sends SIGTERM.
+   */
+  private List<ProcessHandle> requestEnd(ExitReason reason) {
+    endRequest.compareAndSet(null, reason);
+    return ProcessTree.terminate(process.toHandle());
+  }
+
+  /** On the timer thread: asks the task to end, and schedules the kill after the grace period. */
+  private void timedOut(Duration limit) {
+    if (status().isDone()) {
+      return;
+    }
+    LOG.info(
+        "{} ran longer than its timeout of {}: stopping it (SIGTERM, SIGKILL after {})",
+        description,
+        limit,
+        TIMEOUT_GRACE);
+    List<ProcessHandle> asked = requestEnd(ExitReason.TIMED_OUT);
+    graceKill =
+        TaskTimer.schedule(
+            "killing " + description + " after the grace period of its timeout",
+            () -> killAfterGrace(asked),
+            TIMEOUT_GRACE);
+  }
+
+  private void killAfterGrace(List<ProcessHandle> asked) {
+    if (asked.stream().anyMatch(ProcessTree::isRunning)) {
+      LOG.info("{} still runs {} after its timeout: killing it", description, TIMEOUT_GRACE);
+      ProcessTree.destroyForcibly(process.toHandle(), asked);
+    }
+  }
+
+  private OrchestraException notKilled(String what, List<ProcessHandle> survivors) {
+    return new OrchestraException(
+        what
+            + " "
+            + description
+            + " failed: processes "
+            + survivors.stream().map(ProcessHandle::pid).toList()
+            + " did not exit within "
+            + KILL_TIMEOUT.toSeconds()
+            + " s of SIGKILL");
+  }
+
+  /**
+   * Kills the process and all its descendants (and the steps of a sandbox), waits for them to exit,
+   * deletes the root directory (links into volumes are removed, never followed), and frees the id.
+   * Idempotent.
    *
    * @throws OrchestraException if a killed process does not exit in time or the directory cannot be
-   *     deleted; the task stays known, so a later call tries again
+   *     deleted; the container stays known, so a later call tries again
    * @throws dev.orchestra.OrchestraInterruptedException if interrupted while waiting
    */
   @Override
   public void cleanup() {
     lockInterruptibly("cleaning up");
     try {
-      if (phase != Phase.RUNNING) {
+      if (phase != Phase.STARTED) {
         return;
       }
-      LOG.debug("cleaning up task '{}' of namespace '{}'", task.id(), namespace);
+      LOG.debug("cleaning up {}", description);
+      LocalSandbox attached = sandbox;
+      if (attached != null) {
+        attached.removeSteps();
+      }
       Process p = process;
-      List<ProcessHandle> survivors;
-      try {
-        survivors = ProcessTree.kill(p.toHandle(), KILL_TIMEOUT);
-      } catch (InterruptedException e) {
-        throw Exceptions.launder("cleaning up task '" + task.id() + "'", e);
-      }
-      if (stdinPump != null) {
-        stdinPump.stop();
-      }
-      if (!survivors.isEmpty()) {
-        throw new OrchestraException(
-            "cleaning up task '"
-                + task.id()
-                + "' of namespace '"
-                + namespace
-                + "' failed: processes "
-                + survivors.stream().map(ProcessHandle::pid).toList()
-                + " did not exit within "
-                + KILL_TIMEOUT.toSeconds()
-                + " s of SIGKILL");
+      if (p != null) {
+        kill(p);
       }
       try {
-        // The process is gone; wait for the JDK to collect its exit status too.
-        if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-          throw new OrchestraException(
-              "cleaning up task '" + task.id() + "' failed: pid " + p.pid() + " is not reaped");
-        }
-      } catch (InterruptedException e) {
-        throw Exceptions.launder("cleaning up task '" + task.id() + "'", e);
-      }
-      exited(p.exitValue());
-      try {
-        FileTrees.delete(taskRoot);
+        FileTrees.delete(root);
       } catch (IOException e) {
         throw new OrchestraException(
-            "cleaning up task '"
-                + task.id()
-                + "' of namespace '"
-                + namespace
-                + "' failed: cannot delete "
-                + taskRoot
-                + ": "
-                + e,
-            e);
+            "cleaning up " + description + " failed: cannot delete " + root + ": " + e, e);
       }
       phase = Phase.REMOVED;
-      state.forget(task.id(), this);
-      LOG.info(
-          "cleaned up task '{}' of namespace '{}' (exit code {})",
-          task.id(),
-          namespace,
-          done.exitCode());
+      forget.accept(this);
+      LOG.info("cleaned up {} ({})", description, done);
     } finally {
       lifecycle.unlock();
     }
+  }
+
+  private void kill(Process p) {
+    if (p.isAlive()) {
+      endRequest.compareAndSet(null, ExitReason.STOPPED);
+    }
+    List<ProcessHandle> survivors;
+    try {
+      survivors = ProcessTree.kill(p.toHandle(), KILL_TIMEOUT);
+    } catch (InterruptedException e) {
+      throw Exceptions.launder("cleaning up " + description, e);
+    }
+    if (stdinPump != null) {
+      stdinPump.stop();
+    }
+    for (ScheduledFuture<?> timer : new ScheduledFuture<?>[] {timeout, graceKill}) {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+    if (!survivors.isEmpty()) {
+      throw notKilled("cleaning up", survivors);
+    }
+    try {
+      // The process is gone; wait for the JDK to collect its exit status too.
+      if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new OrchestraException(
+            "cleaning up " + description + " failed: pid " + p.pid() + " is not reaped");
+      }
+    } catch (InterruptedException e) {
+      throw Exceptions.launder("cleaning up " + description, e);
+    }
+    exited(p.exitValue());
+  }
+
+  /**
+   * The sandbox around this container, made by {@code create} on the first call.
+   *
+   * @param create makes the sandbox
+   * @return the one sandbox of this container
+   */
+  synchronized LocalSandbox sandbox(Function<LocalContainer, LocalSandbox> create) {
+    if (sandbox == null) {
+      sandbox = create.apply(this);
+    }
+    return sandbox;
+  }
+
+  /** The id the caller gave. */
+  String taskId() {
+    return taskId;
+  }
+
+  /** Who this is, for messages. */
+  String description() {
+    return description;
+  }
+
+  /** The container's own directory. */
+  Path root() {
+    return root;
+  }
+
+  /** What the process was started with; empty for a container found on disk. */
+  Optional<Launch> launch() {
+    return Optional.ofNullable(launch);
   }
 
   private void lockInterruptibly(String what) {
     try {
       lifecycle.lockInterruptibly();
     } catch (InterruptedException e) {
-      throw Exceptions.launder(what + " task '" + task.id() + "'", e);
+      throw Exceptions.launder(what + " " + description, e);
     }
   }
 
   @Override
   public String toString() {
-    return "LocalContainer[task " + task.id() + ", " + (id == null ? phase : id) + "]";
+    return "LocalContainer[" + description + ", " + (id == null ? phase : id) + "]";
   }
 }

@@ -3,25 +3,36 @@ package dev.orchestra.local;
 import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
+import dev.orchestra.Mount;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.DriverParams;
 import dev.orchestra.spi.Names;
+import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -36,6 +47,18 @@ final class LocalDriver implements Driver {
 
   static final String NAME = "local";
   static final String ROOT_PARAM = "root";
+
+  /** The name of the task directory inside a task's root. */
+  static final String TASK_DIR = "work";
+
+  private static final Set<Capability> CAPABILITIES =
+      Collections.unmodifiableSet(
+          EnumSet.of(
+              Capability.FOLLOW,
+              Capability.STOP,
+              Capability.TIMEOUT,
+              Capability.REATTACH,
+              Capability.SANDBOX));
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalDriver.class);
 
@@ -102,10 +125,13 @@ final class LocalDriver implements Driver {
     return NAME;
   }
 
-  /** None: image, user, privileged and limits are ignored, each with one warning per driver. */
+  /**
+   * Follow, stop, timeout, reattach (finished tasks also from a later JVM) and sandboxes. Image,
+   * user, privileged and limits are ignored, each with one warning per driver.
+   */
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return CAPABILITIES;
   }
 
   @Override
@@ -115,18 +141,135 @@ final class LocalDriver implements Driver {
     }
     ensureOpen();
     LOG.debug("runContainer {} in namespace '{}'", task, namespace);
-    warnAboutIgnoredOptions(task);
-    warnAboutUnencodableText(task);
+    return start(task);
+  }
+
+  /**
+   * Runs the task's command as the sandbox's main process, in a fresh task directory with the
+   * task's mounts; its steps run in that directory. A task id that already ran in the namespace (as
+   * a task or a sandbox) gives the sandbox around that container.
+   */
+  @Override
+  public Sandbox createSandbox(Task task) {
+    if (task == null) {
+      throw new IllegalArgumentException("task must not be null");
+    }
+    ensureOpen();
+    LOG.debug("createSandbox {} in namespace '{}'", task, namespace);
+    return start(task).sandbox(main -> new LocalSandbox(main, namespace, this::checkOptions));
+  }
+
+  private LocalContainer start(Task task) {
+    checkOptions(task);
     state.sharedLock().lock();
     try {
       ensureOpen();
       LocalContainer container =
-          state.container(task.id(), id -> new LocalContainer(task, namespace, state));
-      container.ensureStarted();
+          state.container(
+              task.id(),
+              id ->
+                  reattach(id)
+                      .orElseGet(
+                          () ->
+                              new LocalContainer(
+                                  id, describe(id), state.taskRoot(id), forget(id))));
+      container.ensureStarted(() -> layOut(task, container.root()));
       return container;
     } finally {
       state.sharedLock().unlock();
     }
+  }
+
+  /**
+   * Finds a task of the namespace: one that runs or ran in this JVM (through any driver instance of
+   * the namespace), or one that ended while an earlier JVM ran it, from the record it left on disk.
+   */
+  @Override
+  public Optional<Container> find(String taskId) {
+    Names.requireText("task id", taskId);
+    ensureOpen();
+    LOG.debug("find task '{}' in namespace '{}'", taskId, namespace);
+    state.sharedLock().lock();
+    try {
+      ensureOpen();
+      return Optional.ofNullable(state.container(taskId, id -> reattach(id).orElse(null)));
+    } finally {
+      state.sharedLock().unlock();
+    }
+  }
+
+  private Optional<LocalContainer> reattach(String taskId) {
+    return LocalContainer.reattach(
+        taskId, describe(taskId), state.taskRoot(taskId), forget(taskId));
+  }
+
+  private String describe(String taskId) {
+    return "task '" + taskId + "' of namespace '" + namespace + "'";
+  }
+
+  private Consumer<LocalContainer> forget(String taskId) {
+    return container -> state.forget(taskId, container);
+  }
+
+  /**
+   * Lays out a task's directory below its root: {@code work/}, the mounts, the working directory.
+   */
+  private LocalContainer.Launch layOut(Task task, Path taskRoot) throws IOException {
+    Path taskDir = taskRoot.resolve(TASK_DIR);
+    Files.createDirectories(taskDir);
+    mountVolumes(task, taskDir);
+    Path workDir = TaskPaths.resolve(taskDir, "workDir", task.workDir().orElse("."));
+    Files.createDirectories(workDir);
+    Map<String, String> env = new LinkedHashMap<>();
+    String path = System.getenv("PATH");
+    if (path != null) {
+      env.put("PATH", path);
+    }
+    env.putAll(task.env());
+    return new LocalContainer.Launch(task.command(), workDir, env, task.stdin(), task.timeout());
+  }
+
+  /** Places a link to each mounted volume, outer paths first so that nested ones land inside. */
+  private void mountVolumes(Task task, Path taskDir) throws IOException {
+    List<Mount> byDepth =
+        task.mounts().stream().sorted(Comparator.comparingLong(m -> depth(m.path()))).toList();
+    for (Mount mount : byDepth) {
+      Path volume = LocalVolume.open(mount.name(), namespace, state.volumeDir(mount.name())).dir();
+      Path link = TaskPaths.resolve(taskDir, "mount path", mount.path());
+      Files.createDirectories(link.getParent());
+      try {
+        Files.createSymbolicLink(link, volume);
+      } catch (FileAlreadyExistsException e) {
+        // The path lies inside another volume mounted further out, where an earlier task left
+        // the link of this same nested mount (or an empty directory): replace it.
+        try {
+          Files.delete(link);
+        } catch (DirectoryNotEmptyException notEmpty) {
+          throw new IllegalArgumentException(
+              "mount path '"
+                  + mount.path()
+                  + "' of task '"
+                  + task.id()
+                  + "' names a non-empty directory inside another mounted volume",
+              notEmpty);
+        }
+        Files.createSymbolicLink(link, volume);
+      }
+      LOG.debug("mounted volume '{}' of task '{}' at {}", mount.name(), task.id(), link);
+    }
+  }
+
+  private static long depth(String mountPath) {
+    return TaskPaths.requireRelativePath("mount path", mountPath, false)
+        .chars()
+        .filter(c -> c == '/')
+        .count();
+  }
+
+  /** Warns about what the driver cannot honour in a task or step; the task runs anyway. */
+  private void checkOptions(Task task) {
+    warnAboutIgnoredOptions(task);
+    warnAboutUnencodableText(task);
   }
 
   private void warnAboutIgnoredOptions(Task task) {

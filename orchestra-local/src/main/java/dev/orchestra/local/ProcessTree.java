@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kills a process together with every process it started, and waits until all of them are gone.
+ * Signals a process together with every process it started: asks them to end (SIGTERM), kills them
+ * (SIGKILL), and waits until all of them are gone.
  *
  * <p>Descendants are found through their parent process ids, which only link them to the root while
  * the root and the processes between are alive: a process whose parent dies is handed to init and
@@ -37,6 +38,28 @@ final class ProcessTree {
   private ProcessTree() {}
 
   /**
+   * Asks {@code root} and its descendants to end: SIGTERM (or the platform's equivalent) to every
+   * descendant found, then to the root. Does not wait.
+   *
+   * @param root the root of the tree; it may have exited already
+   * @return every process signalled, the root last; the caller keeps them to kill the ones that
+   *     outlive the request, since a descendant whose parent ends leaves the tree
+   */
+  static List<ProcessHandle> terminate(ProcessHandle root) {
+    List<ProcessHandle> signalled = new ArrayList<>(root.descendants().toList());
+    for (ProcessHandle p : signalled) {
+      LOG.debug("sending SIGTERM to pid {}, a descendant of pid {}", p.pid(), root.pid());
+      p.destroy();
+    }
+    if (root.isAlive()) {
+      LOG.debug("sending SIGTERM to pid {}", root.pid());
+      root.destroy();
+    }
+    signalled.add(root);
+    return signalled;
+  }
+
+  /**
    * Kills {@code root} and its descendants with SIGKILL (or the platform's equivalent) and waits up
    * to {@code timeout} for every one of them to exit.
    *
@@ -47,7 +70,30 @@ final class ProcessTree {
    */
   static List<ProcessHandle> kill(ProcessHandle root, Duration timeout)
       throws InterruptedException {
+    return awaitExit(destroyForcibly(root, List.of()), timeout);
+  }
+
+  /**
+   * Kills {@code root}, its descendants, and each of {@code others} that still runs together with
+   * its own descendants, with SIGKILL. Does not wait.
+   *
+   * @param root the root of the tree; it may have exited already
+   * @param others processes that belonged to the tree earlier (see {@link #terminate})
+   * @return every process killed
+   */
+  static List<ProcessHandle> destroyForcibly(ProcessHandle root, List<ProcessHandle> others) {
     Map<Long, ProcessHandle> killed = new LinkedHashMap<>();
+    killTree(root, killed);
+    for (ProcessHandle other : others) {
+      if (!killed.containsKey(other.pid()) && isRunning(other)) {
+        killTree(other, killed);
+      }
+    }
+    return new ArrayList<>(killed.values());
+  }
+
+  /** Descendants first, in sweeps that catch processes forked meanwhile, the root last. */
+  private static void killTree(ProcessHandle root, Map<Long, ProcessHandle> killed) {
     for (int sweep = 0; sweep < MAX_SWEEPS && root.isAlive(); sweep++) {
       List<ProcessHandle> fresh =
           root.descendants().filter(p -> !killed.containsKey(p.pid())).toList();
@@ -65,18 +111,22 @@ final class ProcessTree {
       root.destroyForcibly();
     }
     killed.put(root.pid(), root);
-
-    return awaitExit(new ArrayList<>(killed.values()), timeout);
   }
 
   /**
-   * Polls, with a growing pause, until none of the processes is alive. Polling rather than {@link
-   * ProcessHandle#onExit()}, which for a process that is not this JVM's child first looks again
-   * after 300 ms and more.
+   * Polls, with a growing pause, until none of the processes runs, or the time runs out. Polling
+   * rather than {@link ProcessHandle#onExit()}, which for a process that is not this JVM's child
+   * first looks again after 300 ms and more.
+   *
+   * @param processes the processes to wait for
+   * @param timeout how long to wait at most
+   * @return the processes still running when the time ran out; empty when all are gone
+   * @throws InterruptedException if the calling thread is interrupted while waiting
    */
-  private static List<ProcessHandle> awaitExit(List<ProcessHandle> pending, Duration timeout)
+  static List<ProcessHandle> awaitExit(List<ProcessHandle> processes, Duration timeout)
       throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    List<ProcessHandle> pending = new ArrayList<>(processes);
+    long deadline = System.nanoTime() + TaskTimer.saturatedNanos(timeout);
     long pauseMillis = 1;
     while (true) {
       pending.removeIf(p -> !isRunning(p));

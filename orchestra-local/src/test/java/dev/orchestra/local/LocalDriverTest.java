@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerLimits;
 import dev.orchestra.ContainerNotFoundException;
@@ -77,12 +78,18 @@ class LocalDriverTest {
   }
 
   @Test
-  void declaresNoCapabilityAndWarnsOnceForEachIgnoredOption() {
+  void declaresTheLifecycleCapabilitiesAndWarnsOnceForEachIgnoredOption() {
     PrintStream original = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
     try (Driver driver = open(root, "options")) {
-      assertThat(driver.capabilities()).isEmpty();
+      assertThat(driver.capabilities())
+          .containsExactlyInAnyOrder(
+              Capability.FOLLOW,
+              Capability.STOP,
+              Capability.TIMEOUT,
+              Capability.REATTACH,
+              Capability.SANDBOX);
       for (String id : List.of("first", "second")) {
         Task task =
             sh(id, "echo ran")

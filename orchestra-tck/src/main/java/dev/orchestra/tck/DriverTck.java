@@ -1,5 +1,10 @@
 package dev.orchestra.tck;
 
+import static dev.orchestra.ExitReason.EXITED;
+import static dev.orchestra.ExitReason.RUNNING;
+import static dev.orchestra.ExitReason.SIGNALED;
+import static dev.orchestra.ExitReason.STOPPED;
+import static dev.orchestra.ExitReason.TIMED_OUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -12,8 +17,10 @@ import dev.orchestra.ContainerLimits;
 import dev.orchestra.ContainerNotFoundException;
 import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
+import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import java.io.ByteArrayInputStream;
@@ -39,13 +46,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -90,7 +101,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every task uses {@link #image()} ({@code busybox} unless overridden) and only commands that
  * both a Linux host and busybox offer ({@code sh -c}, {@code echo}, {@code printf}, {@code cat},
  * {@code head}, {@code yes}, {@code env}, {@code pwd}, {@code sleep}, {@code kill}, {@code id},
- * {@code test}).
+ * {@code test}, {@code mkdir}, and the shell's {@code trap}).
  *
  * <p>Timeouts: each test, {@code @BeforeEach} and {@code @AfterEach} method must finish within
  * {@link #testTimeout()}, the system property {@code orchestra.tck.timeout} (an ISO-8601 duration
@@ -101,7 +112,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Optional behaviour is declared by {@link Driver#capabilities()}: the tests of a capability the
  * driver lacks are aborted with the reason ({@code driver 'local' does not declare capability
- * USER}), so that they are reported as skipped, never as passed.
+ * USER}), so that they are reported as skipped, never as passed. The task options have their tests
+ * in {@link Capabilities}; the task lifecycle has one group per capability: {@link Follow} ({@link
+ * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeout} ({@link
+ * Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link Sandboxes}
+ * ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no capability: {@link
+ * Container#await}, {@link Container#onExit} and {@link ContainerStatus#reason()} have defaults
+ * every driver inherits.
+ *
+ * <p>Stop and timeout follow one rule: a task asked to end (by {@link Container#stop}, {@link
+ * Container#cleanup} or its {@link Task#timeout()}) reads {@link ExitReason#STOPPED} (or {@link
+ * ExitReason#TIMED_OUT}) whatever its exit code, also when it trapped SIGTERM and exited 0 by
+ * itself; a task that dies of a signal nobody asked the driver to send reads {@link
+ * ExitReason#SIGNALED}.
  *
  * <p>When the environment variable {@value #CALLER_MARKER} is set in the JVM running the TCK, the
  * environment tests also check that it does not reach any task.
@@ -123,6 +146,7 @@ public abstract class DriverTck {
   private static final String NO_SUCH_IMAGE = "orchestra-tck-no-such-image:0";
 
   private final List<Driver> opened = new CopyOnWriteArrayList<>();
+  private final List<Background<?>> background = new CopyOnWriteArrayList<>();
   private final AtomicInteger sequence = new AtomicInteger();
   private String namespace;
   private Driver driver;
@@ -207,6 +231,8 @@ public abstract class DriverTck {
 
   @AfterEach
   final void closeDriversOfTest() {
+    background.forEach(Background::interrupt);
+    background.clear();
     List<Driver> toClose = new ArrayList<>(opened);
     Collections.reverse(toClose);
     RuntimeException failure = null;
@@ -997,31 +1023,12 @@ public abstract class DriverTck {
     @Test
     @DisplayName("cleanup() stops the task's whole process tree, background children too")
     void cleanupStopsProcessTree() {
-      Container c =
-          driver.runContainer(
-              task(
-                      "ticker",
-                      sh(
-                          "d=$(cd ./v && pwd -P); (while :; do echo tick >> \"$d/ticks\"; sleep 1;"
-                              + " done) & echo started; wait"))
-                  .mount("ticks", "v")
-                  .build());
-      awaitAtMost("the ticking task to start")
-          .untilAsserted(() -> assertThat(logsOf(c).out()).isEqualTo("started\n"));
-      awaitAtMost("the first tick").untilAsserted(() -> assertThat(readTicks()).isNotEmpty());
+      Container c = driver.runContainer(tickerTask());
+      awaitTicking(c);
 
       c.cleanup();
 
-      AtomicReference<String> previous = new AtomicReference<>(readTicks());
-      await("the ticks of the cleaned-up task's background child to stop")
-          .atMost(awaitTimeout().plusSeconds(4))
-          .during(Duration.ofSeconds(4))
-          .pollInterval(Duration.ofMillis(250))
-          .until(
-              () -> {
-                String now = readTicks();
-                return now.equals(previous.getAndSet(now));
-              });
+      assertTicksStop("the ticks of the cleaned-up task's background child to stop");
     }
 
     @Test
@@ -1181,6 +1188,852 @@ public abstract class DriverTck {
 
       Result r = runToEnd(task("missing", "echo", "fresh").build());
       assertThat(r.out()).as("stdout of the task id after the failure").isEqualTo("fresh\n");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The task lifecycle
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * {@link Container#follow}: the output as it is produced, on two streams, until the task ends.
+   * Requires {@link Capability#FOLLOW}.
+   */
+  @Nested
+  @DisplayName("follow")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Follow {
+
+    /** For JUnit. */
+    public Follow() {}
+
+    @BeforeEach
+    void requireFollow() {
+      requireCapability(Capability.FOLLOW);
+    }
+
+    @Test
+    @DisplayName(
+        "the first line of each stream arrives, on its own stream, while the task still runs;"
+            + " follow() ends once the task is cleaned up")
+    void firstLineBeforeEnd() {
+      Container c =
+          driver.runContainer(task("talker", sh("echo first; echo oops >&2; sleep 300")).build());
+      Follower f = new Follower(c);
+
+      awaitAtMost("follow() to deliver the first line of each stream of a running task")
+          .untilAsserted(
+              () -> {
+                assertThat(f.out()).as("stdout followed").isEqualTo("first\n");
+                assertThat(f.err()).as("stderr followed").isEqualTo("oops\n");
+              });
+      assertThat(c.status().isDone()).as("isDone() of a task sleeping 300 s").isFalse();
+      assertThat(f.call.isRunning()).as("follow() still runs while the task runs").isTrue();
+
+      c.cleanup();
+      Throwable ended = f.call.thrown(awaitTimeout(), "follow() once the task was cleaned up");
+      if (ended != null) {
+        assertThat(ended)
+            .as("what follow() threw once the task was cleaned up (if anything)")
+            .isInstanceOf(ContainerNotFoundException.class);
+      }
+    }
+
+    @Test
+    @DisplayName(
+        "1 MiB on each stream written just before exit: follow() delivers it byte for byte,"
+            + " nothing lost or doubled, the same bytes as logs()")
+    void megabytesAtExitExact() {
+      Container c =
+          driver.runContainer(
+              task(
+                      "mebibyte",
+                      sh(
+                          "sleep 1; yes out | head -c 1048576; printf tail;"
+                              + " yes err | head -c 1048576 >&2; printf tail >&2"))
+                  .build());
+      Follower f = new Follower(c);
+
+      f.call.result(awaitTimeout(), "follow() of a task that ends");
+
+      byte[] out = ("out\n".repeat(MIB / 4) + "tail").getBytes(UTF8);
+      byte[] err = ("err\n".repeat(MIB / 4) + "tail").getBytes(UTF8);
+      assertThat(c.status().isDone()).as("isDone() once follow() returned").isTrue();
+      assertSameBytes("stdout followed", f.stdout(), out);
+      assertSameBytes("stderr followed", f.stderr(), err);
+      Output logs = logsOf(c);
+      assertSameBytes("stdout of logs() after follow()", logs.stdout(), out);
+      assertSameBytes("stderr of logs() after follow()", logs.stderr(), err);
+    }
+
+    @Test
+    @DisplayName(
+        "follow() returns once the task has ended, with all it wrote, and not before: the status"
+            + " is then final")
+    void returnsWhenTaskEnds() {
+      Container c =
+          driver.runContainer(
+              task("steps", sh("echo first; sleep 1; echo second >&2; sleep 1; echo last; exit 3"))
+                  .build());
+      Follower f = new Follower(c);
+
+      f.call.result(awaitTimeout(), "follow() of a task that ends after 2 s");
+
+      ContainerStatus s = c.status();
+      assertThat(s.isDone()).as("isDone() once follow() returned").isTrue();
+      assertThat(s.exitCode()).as("exit code once follow() returned").isEqualTo(3);
+      assertThat(f.out()).as("stdout followed").isEqualTo("first\nlast\n");
+      assertThat(f.err()).as("stderr followed").isEqualTo("second\n");
+    }
+
+    @Test
+    @DisplayName("follow() of a finished task delivers everything and returns, as often as asked")
+    void finishedTask() {
+      Result r = runToEnd(task("done", sh("echo out; printf err >&2; exit 2")).build());
+
+      for (int call = 1; call <= 2; call++) {
+        Follower f = new Follower(r.container());
+        f.call.result(promptly(), "follow() of a finished task");
+        assertThat(f.out()).as("stdout followed, call %d", call).isEqualTo("out\n");
+        assertThat(f.err()).as("stderr followed, call %d", call).isEqualTo("err");
+      }
+    }
+
+    @Test
+    @DisplayName(
+        "interrupting the following thread stops follow() promptly with"
+            + " OrchestraInterruptedException, its interrupt flag set; the task runs on")
+    void interruptStopsFollow() {
+      Container c = driver.runContainer(task("talker", sh("echo first; sleep 300")).build());
+      Follower f = new Follower(c);
+      awaitAtMost("follow() to deliver the first line")
+          .untilAsserted(() -> assertThat(f.out()).as("stdout followed").isEqualTo("first\n"));
+
+      f.call.interrupt();
+
+      Throwable thrown = f.call.thrown(promptly(), "follow() after its thread was interrupted");
+      assertThat(thrown)
+          .as("what follow() threw when its thread was interrupted")
+          .isInstanceOf(OrchestraInterruptedException.class);
+      assertThat(f.call.interruptFlagAtEnd())
+          .as("interrupt flag of the following thread after follow() threw")
+          .isTrue();
+      assertThat(c.status().isDone()).as("isDone() of the task whose follower stopped").isFalse();
+    }
+  }
+
+  /** {@link Container#await} and {@link Container#onExit}: waiting for the end without polling. */
+  @Nested
+  @DisplayName("await and onExit")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Await {
+
+    /** For JUnit. */
+    public Await() {}
+
+    @Test
+    @DisplayName(
+        "await() returns the final status once the task ends (exit 3, EXITED), as status()"
+            + " then reads it")
+    void returnsFinalStatus() {
+      Container c = driver.runContainer(task("exit", sh("sleep 1; exit 3")).build());
+
+      ContainerStatus s =
+          within(
+              awaitTimeout().plus(promptly()),
+              "await() of a task ending after 1 s",
+              () -> c.await(awaitTimeout()));
+
+      assertThat(s.isDone()).as("isDone() of the status await() returned").isTrue();
+      assertThat(s.exitCode()).as("exit code of the status await() returned").isEqualTo(3);
+      assertThat(s.reason()).as("reason of the status await() returned").isEqualTo(EXITED);
+      assertSameStatus("status() after await()", c.status(), s);
+    }
+
+    @Test
+    @DisplayName(
+        "await(0.5 s) of a running task waits that long, then returns the running status;"
+            + " await(0) does not wait; await(null) is refused")
+    void timesOut() {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+      Duration wait = Duration.ofMillis(500);
+
+      long start = System.nanoTime();
+      ContainerStatus s =
+          within(
+              wait.plus(promptly()), "await(PT0.5S) of a task sleeping 300 s", () -> c.await(wait));
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(s.isDone()).as("isDone() of the status await(PT0.5S) returned").isFalse();
+      assertThat(s.exitCode()).as("exit code of the running status").isEqualTo(-1);
+      assertThat(s.reason()).as("reason of the running status").isEqualTo(RUNNING);
+      assertThat(took).as("time await(PT0.5S) took").isGreaterThanOrEqualTo(wait);
+
+      ContainerStatus now =
+          within(promptly(), "await(PT0S) of a running task", () -> c.await(Duration.ZERO));
+      assertThat(now.isDone()).as("isDone() of the status await(PT0S) returned").isFalse();
+      assertThatThrownBy(() -> c.await(null))
+          .as("await(null)")
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName(
+        "await() on an interrupted thread throws OrchestraInterruptedException and keeps the"
+            + " interrupt flag; the task runs on")
+    void interrupted() {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+
+      Background<ContainerStatus> waiting =
+          new Background<>("await of " + c.id(), () -> c.await(awaitTimeout()));
+      waiting.interrupt();
+
+      Throwable thrown = waiting.thrown(promptly(), "await() after its thread was interrupted");
+      assertThat(thrown)
+          .as("what await() threw when its thread was interrupted")
+          .isInstanceOf(OrchestraInterruptedException.class);
+      assertThat(waiting.interruptFlagAtEnd())
+          .as("interrupt flag of the waiting thread after await() threw")
+          .isTrue();
+      assertThat(c.status().isDone()).as("isDone() of the task after the interrupt").isFalse();
+    }
+
+    @Test
+    @DisplayName(
+        "onExit() of 50 tasks running at once completes each with its own final status, as"
+            + " status() then reads it")
+    void onExitOfManyTasks() throws Exception {
+      int count = 50;
+      List<Container> containers = new ArrayList<>();
+      List<CompletableFuture<ContainerStatus>> exits = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        Container c = driver.runContainer(task("exit-" + i, sh("sleep 1; exit " + i)).build());
+        containers.add(c);
+        exits.add(c.onExit());
+      }
+
+      try {
+        CompletableFuture.allOf(exits.toArray(CompletableFuture<?>[]::new))
+            .get(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        fail(
+            "onExit() of %d of %d tasks (each ending after 1 s) did not complete within %s",
+            exits.stream().filter(f -> !f.isDone()).count(), count, awaitTimeout());
+      }
+
+      SoftAssertions softly = new SoftAssertions();
+      for (int i = 0; i < count; i++) {
+        ContainerStatus s = exits.get(i).join();
+        softly.assertThat(s.isDone()).as("isDone() of onExit() of task exit-%d", i).isTrue();
+        softly.assertThat(s.exitCode()).as("exit code of onExit() of task exit-%d", i).isEqualTo(i);
+        softly.assertThat(s.reason()).as("reason of onExit() of task exit-%d", i).isEqualTo(EXITED);
+        softly
+            .assertThat(describe(containers.get(i).status()))
+            .as("status() of task exit-%d after onExit() completed", i)
+            .isEqualTo(describe(s));
+      }
+      softly.assertAll();
+    }
+
+    @Test
+    @DisplayName("onExit() of a finished task completes at once with its final status")
+    void onExitOfFinishedTask() throws Exception {
+      Result r = runToEnd(task("exit", sh("exit 5")).build());
+
+      ContainerStatus s = onExitOf(r.container(), promptly());
+
+      assertThat(s.exitCode()).as("exit code onExit() completed with").isEqualTo(5);
+      assertSameStatus("status() of the finished task", r.container().status(), s);
+    }
+  }
+
+  /**
+   * {@link Container#stop}: SIGTERM, then SIGKILL after the grace period; the status says stopped.
+   * Requires {@link Capability#STOP}.
+   *
+   * <p>A task that traps SIGTERM and exits by itself within the grace period reads its own exit
+   * code, and still {@link ExitReason#STOPPED}: it ended because it was asked to.
+   */
+  @Nested
+  @DisplayName("stop")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Stop {
+
+    /** For JUnit. */
+    public Stop() {}
+
+    @BeforeEach
+    void requireStop() {
+      requireCapability(Capability.STOP);
+    }
+
+    @Test
+    @DisplayName(
+        "stop() ends a 'sleep 300' by SIGTERM within the grace: done, STOPPED, exit 143 (or"
+            + " 137); status() and a second stop() then read the same")
+    void endsSleep() {
+      Container c = driver.runContainer(task("sleeper", sh("echo started; sleep 300")).build());
+      awaitStdout(c, "started\n");
+
+      ContainerStatus s = stop(c, Duration.ofSeconds(10), "a task sleeping 300 s");
+
+      assertThat(s.isDone()).as("isDone() of the status stop() returned").isTrue();
+      assertThat(s.reason()).as("reason of the status stop() returned").isEqualTo(STOPPED);
+      assertThat(s.exitCode()).as("exit code of a stopped 'sleep 300'").isIn(143, 137);
+      assertSameStatus("status() after stop()", c.status(), s);
+      assertSameStatus(
+          "a second stop()", stop(c, Duration.ofSeconds(10), "a stopped task again"), s);
+    }
+
+    @Test
+    @DisplayName("the logs of a stopped task stay readable until cleanup()")
+    void logsKept() {
+      // exec: no shell is left to report the stopped sleep ("Terminated") on stderr
+      Container c =
+          driver.runContainer(task("talker", sh("echo out; echo err >&2; exec sleep 300")).build());
+      awaitStdout(c, "out\n");
+
+      stop(c, Duration.ofSeconds(10), "a task sleeping 300 s");
+
+      Output logs = logsOf(c);
+      assertThat(logs.out()).as("stdout after stop()").isEqualTo("out\n");
+      assertThat(logs.err()).as("stderr after stop()").isEqualTo("err\n");
+    }
+
+    @Test
+    @DisplayName(
+        "a task that ignores SIGTERM is killed once the grace (2 s) is over: STOPPED, exit 137,"
+            + " not before the grace")
+    void killsAfterGrace() {
+      Container c =
+          driver.runContainer(
+              task("stubborn", sh("trap '' TERM; echo ready; while true; do sleep 1; done"))
+                  .build());
+      awaitStdout(c, "ready\n");
+      Duration grace = Duration.ofSeconds(2);
+
+      long start = System.nanoTime();
+      ContainerStatus s = stop(c, grace, "a task that ignores SIGTERM");
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(s.reason()).as("reason of the status stop() returned").isEqualTo(STOPPED);
+      assertThat(s.exitCode()).as("exit code of a task killed by SIGKILL").isEqualTo(137);
+      assertThat(took).as("time stop(PT2S) took").isGreaterThanOrEqualTo(grace);
+      assertSameStatus("status() after stop()", c.status(), s);
+    }
+
+    @Test
+    @DisplayName(
+        "a task that traps SIGTERM and exits 0 within the grace reads exit 0, STOPPED, and"
+            + " had the time to say goodbye")
+    void trappedTermExitsItself() {
+      Container c =
+          driver.runContainer(
+              task(
+                      "polite",
+                      sh(
+                          "trap 'echo bye; exit 0' TERM; echo ready;"
+                              + " while true; do sleep 1; done"))
+                  .build());
+      awaitStdout(c, "ready\n");
+
+      ContainerStatus s = stop(c, Duration.ofSeconds(10), "a task that traps SIGTERM");
+
+      assertThat(s.exitCode()).as("exit code of a task that exits 0 on SIGTERM").isZero();
+      assertThat(s.reason()).as("reason of the status stop() returned").isEqualTo(STOPPED);
+      assertThat(logsOf(c).out()).as("stdout after stop()").isEqualTo("ready\nbye\n");
+    }
+
+    @Test
+    @DisplayName("stop() ends the task's whole process tree, background children too")
+    void endsProcessTree() {
+      Container c = driver.runContainer(tickerTask());
+      awaitTicking(c);
+
+      stop(c, Duration.ofSeconds(10), "a task with a ticking background child");
+
+      assertTicksStop("the ticks of the stopped task's background child to stop");
+    }
+
+    @Test
+    @DisplayName("stop() of a finished task returns at once and changes nothing: exit 3, EXITED")
+    void finishedTaskUnchanged() {
+      Result r = runToEnd(task("exit", sh("exit 3")).build());
+      Container c = r.container();
+
+      ContainerStatus s =
+          within(promptly(), "stop() of a finished task", () -> c.stop(Duration.ofSeconds(5)));
+
+      assertThat(s.exitCode()).as("exit code stop() returned").isEqualTo(3);
+      assertThat(s.reason()).as("reason stop() returned").isEqualTo(EXITED);
+      assertThat(c.status().reason()).as("reason of status() after stop()").isEqualTo(EXITED);
+    }
+
+    @Test
+    @DisplayName(
+        "cleanup() of a running task stops it too: status() then reads STOPPED (or throws"
+            + " ContainerNotFoundException)")
+    void cleanupReadsStopped() {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+      assertThat(c.status().isDone()).as("isDone() of a task sleeping 300 s").isFalse();
+
+      c.cleanup();
+
+      ContainerStatus s;
+      try {
+        s = c.status();
+      } catch (ContainerNotFoundException forgotten) {
+        return;
+      }
+      assertThat(s.isDone()).as("isDone() after cleanup()").isTrue();
+      assertThat(s.reason()).as("reason after cleanup() of a running task").isEqualTo(STOPPED);
+    }
+
+    @Test
+    @DisplayName(
+        "a negative or null grace is refused with IllegalArgumentException; the task runs on")
+    void badGraceRefused() {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+
+      assertThatThrownBy(() -> c.stop(Duration.ofSeconds(-1)))
+          .as("stop(PT-1S)")
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("-1");
+      assertThatThrownBy(() -> c.stop(null))
+          .as("stop(null)")
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(c.status().isDone()).as("isDone() after the refused stops").isFalse();
+    }
+  }
+
+  /** {@link Task#timeout()}: the driver stops a task that runs too long. Requires TIMEOUT. */
+  @Nested
+  @DisplayName("timeout")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Timeout {
+
+    /** For JUnit. */
+    public Timeout() {}
+
+    @BeforeEach
+    void requireTimeout() {
+      requireCapability(Capability.TIMEOUT);
+    }
+
+    @Test
+    @DisplayName(
+        "a 'sleep 300' with timeout 2 s ends TIMED_OUT (exit 143 or 137), not before 2 s and"
+            + " long before 300 s; its logs stay")
+    void sleepTimesOut() {
+      Duration timeout = Duration.ofSeconds(2);
+      long start = System.nanoTime();
+      Container c =
+          driver.runContainer(task("slow", sh("echo started; sleep 300")).timeout(timeout).build());
+
+      ContainerStatus s = awaitDone(c);
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(s.reason()).as("reason of a task that ran out of time").isEqualTo(TIMED_OUT);
+      assertThat(s.exitCode()).as("exit code of a task that ran out of time").isIn(143, 137);
+      assertThat(took).as("time from runContainer to done").isGreaterThanOrEqualTo(timeout);
+      assertThat(logsOf(c).out()).as("stdout of the timed-out task").isEqualTo("started\n");
+      assertSameStatus("status() polled again", c.status(), s);
+    }
+
+    @Test
+    @DisplayName(
+        "a task that ends before its timeout reads EXITED with its own code, and stays so after"
+            + " the timeout has passed")
+    void endingInTimeExited() {
+      Duration timeout = Duration.ofSeconds(2);
+      Container c =
+          driver.runContainer(task("quick", sh("echo done; exit 3")).timeout(timeout).build());
+      ContainerStatus s = awaitDone(c);
+      assertThat(s.exitCode()).as("exit code").isEqualTo(3);
+      assertThat(s.reason()).as("reason").isEqualTo(EXITED);
+
+      await("the status of a task that ended in time to stay EXITED past its timeout")
+          .atMost(awaitTimeout().plus(timeout))
+          .during(timeout.plusSeconds(1))
+          .pollInterval(Duration.ofMillis(250))
+          .untilAsserted(() -> assertSameStatus("status() past the timeout", c.status(), s));
+      assertThat(logsOf(c).out()).as("stdout").isEqualTo("done\n");
+    }
+  }
+
+  /** {@link ContainerStatus#reason()} and {@link ContainerStatus#signal()}: why a task ended. */
+  @Nested
+  @DisplayName("exit reasons")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class ExitReasons {
+
+    /** For JUnit. */
+    public ExitReasons() {}
+
+    @ParameterizedTest(name = "exit {0}")
+    @ValueSource(ints = {0, 3, 128})
+    @DisplayName("a task that exits by itself reads EXITED, without a signal")
+    void exited(int code) {
+      Result r = runToEnd(task("exit-" + code, sh("exit " + code)).build());
+      ContainerStatus s = r.container().status();
+
+      assertThat(s.exitCode()).as("exit code").isEqualTo(code);
+      assertThat(s.reason()).as("reason").isEqualTo(EXITED);
+      assertThat(s.signal()).as("signal").isEmpty();
+    }
+
+    @ParameterizedTest(name = "signal {0}")
+    @ValueSource(ints = {9, 15})
+    @DisplayName(
+        "a task killed by a signal nobody asked the driver for ('kill -N $$') reads SIGNALED"
+            + " with signal N")
+    void signaled(int signal) {
+      Result r = runToEnd(task("killed-" + signal, sh("kill -" + signal + " $$")).build());
+      ContainerStatus s = r.container().status();
+
+      assertThat(s.exitCode()).as("exit code").isEqualTo(128 + signal);
+      assertThat(s.reason()).as("reason").isEqualTo(SIGNALED);
+      assertThat(s.signal()).as("signal").hasValue(signal);
+    }
+
+    @Test
+    @DisplayName("a running task reads RUNNING, without a signal")
+    void running() {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+      ContainerStatus s = c.status();
+
+      assertThat(s.reason()).as("reason while running").isEqualTo(RUNNING);
+      assertThat(s.signal()).as("signal while running").isEmpty();
+    }
+  }
+
+  /**
+   * {@link Driver#find}: a new driver instance of the namespace finds a task by its id. Requires
+   * {@link Capability#REATTACH}.
+   *
+   * <p>The local driver finds finished tasks also after a JVM restart; that is beyond a TCK, which
+   * runs in one JVM, and belongs to the driver's own tests.
+   */
+  @Nested
+  @DisplayName("reattach")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Reattach {
+
+    /** For JUnit. */
+    public Reattach() {}
+
+    @BeforeEach
+    void requireReattach() {
+      requireCapability(Capability.REATTACH);
+    }
+
+    @Test
+    @DisplayName(
+        "a new driver instance finds a running task: same id, running, its logs so far, and"
+            + " then its end")
+    void findsRunningTask() {
+      Container c =
+          driver.runContainer(
+              task(
+                      "gated",
+                      sh("echo started; while ! test -e ./gate/open; do sleep 1; done; exit 4"))
+                  .mount("gate", "gate")
+                  .build());
+      awaitStdout(c, "started\n");
+
+      Container found = findIn(open(namespace), "gated");
+
+      assertThat(found.id()).as("id of the container found").isEqualTo(c.id());
+      assertThat(found.status().isDone()).as("isDone() of the running task found").isFalse();
+      assertThat(logsOf(found).out()).as("stdout of the task found").isEqualTo("started\n");
+      assertSucceeded(
+          runToEnd(task("opener", sh("echo > ./gate/open")).mount("gate", "gate").build()));
+      ContainerStatus s = awaitDone(found);
+      assertThat(s.exitCode()).as("exit code of the task found, once it ended").isEqualTo(4);
+    }
+
+    @Test
+    @DisplayName(
+        "a new driver instance finds a finished task: same id, its exit code, reason and logs")
+    void findsFinishedTask() {
+      Result r = runToEnd(task("done", sh("echo out; echo err >&2; exit 3")).build());
+
+      Container found = findIn(open(namespace), "done");
+
+      assertThat(found.id()).as("id of the container found").isEqualTo(r.container().id());
+      ContainerStatus s = found.status();
+      assertThat(s.isDone()).as("isDone() of the finished task found").isTrue();
+      assertThat(s.exitCode()).as("exit code of the finished task found").isEqualTo(3);
+      assertThat(s.reason()).as("reason of the finished task found").isEqualTo(EXITED);
+      Output logs = logsOf(found);
+      assertThat(logs.out()).as("stdout of the task found").isEqualTo("out\n");
+      assertThat(logs.err()).as("stderr of the task found").isEqualTo("err\n");
+    }
+
+    @Test
+    @DisplayName(
+        "runContainer of a task a new instance found returns that container, without a second"
+            + " run")
+    void runContainerOfFoundTask() {
+      assertThat(awaitDone(driver.runContainer(counterTask("count"))).exitCode()).isZero();
+      Driver fresh = open(namespace);
+
+      Container found = findIn(fresh, "count");
+      Container again = fresh.runContainer(counterTask("count"));
+
+      assertThat(again.id()).as("id of runContainer of the found task").isEqualTo(found.id());
+      assertThat(awaitDone(again).exitCode()).isZero();
+      assertThat(readFile(fresh, "state", "runs")).as("runs recorded").isEqualTo("run\n");
+    }
+
+    @Test
+    @DisplayName(
+        "find() is empty for an id never run, a task of another namespace, and a task cleaned"
+            + " up")
+    void unknownIsEmpty() {
+      Driver other = open(namespace + "-other");
+      assertSucceeded(runToEnd(other, task("theirs", "true").build()));
+      Result gone = runToEnd(task("gone", "true").build());
+      gone.container().cleanup();
+      Driver fresh = open(namespace);
+
+      for (Driver d : List.of(driver, fresh)) {
+        String which = d == driver ? "the driver that ran the tasks" : "a new driver instance";
+        assertThat(d.find("never-ran")).as("find(never-ran) on %s", which).isEmpty();
+        assertThat(d.find("theirs")).as("find of another namespace's task on %s", which).isEmpty();
+        assertThat(d.find("gone")).as("find of a cleaned-up task on %s", which).isEmpty();
+      }
+    }
+
+    @Test
+    @DisplayName(
+        "find() of a blank id is refused with IllegalArgumentException; on a closed driver with"
+            + " IllegalStateException")
+    void badCallsRefused() {
+      for (String id : Arrays.asList(null, "", " ")) {
+        assertThatThrownBy(() -> driver.find(id))
+            .as("find(%s)", id == null ? "null" : "\"" + id + "\"")
+            .isInstanceOf(IllegalArgumentException.class);
+      }
+      driver.close();
+      assertThatThrownBy(() -> driver.find("task"))
+          .as("find() on a closed driver")
+          .isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  /**
+   * {@link Driver#createSandbox}: one long-lived container, several steps in its task directory.
+   * Requires {@link Capability#SANDBOX}.
+   *
+   * <p>The sandbox's task names {@link #image()}; its steps name no image (that belongs to the
+   * sandbox).
+   */
+  @Nested
+  @DisplayName("sandbox")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class Sandboxes {
+
+    /** For JUnit. */
+    public Sandboxes() {}
+
+    @BeforeEach
+    void requireSandbox() {
+      requireCapability(Capability.SANDBOX);
+    }
+
+    @Test
+    @DisplayName(
+        "steps share the sandbox's task directory and mounts: a file step 1 writes, step 2"
+            + " reads; the volume keeps what a step wrote")
+    void stepsShareFilesystem() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").mount("data", "data").build());
+
+      assertThat(
+              runStep(box, step("write", sh("echo shared > file && echo kept > data/file")))
+                  .exitCode())
+          .as("exit code of the writing step")
+          .isZero();
+      Result read = runStep(box, step("read", "cat", "file"));
+
+      assertThat(assertSucceeded(read)).as("file read by step 2").isEqualTo("shared\n");
+      assertThat(readFile(driver, "data", "file")).as("the volume's file").isEqualTo("kept\n");
+    }
+
+    @Test
+    @DisplayName(
+        "the sandbox is its main process: running while steps run, createSandbox of its id"
+            + " returns it again")
+    void mainProcess() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      assertSucceeded(runStep(box, step("step", "true")));
+
+      assertThat(box.container().status().isDone())
+          .as("isDone() of the sandbox's main process after a step")
+          .isFalse();
+      Sandbox again = driver.createSandbox(sandboxTask("box").build());
+      assertThat(again.container().id())
+          .as("id of the sandbox created again with the same id")
+          .isEqualTo(box.container().id());
+    }
+
+    @Test
+    @DisplayName(
+        "a step sees the sandbox's environment plus its own (its own value wins); the next"
+            + " step does not see it")
+    void stepEnvironment() {
+      Sandbox box =
+          driver.createSandbox(
+              sandboxTask("box").env("BOX_VAR", "from box").env("SHARED", "box").build());
+      String print = "printf '[%s]' \"${BOX_VAR-unset}\" \"${STEP_VAR-unset}\" \"${SHARED-unset}\"";
+
+      Result first =
+          runStep(box, step("first", sh(print)).env("STEP_VAR", "from step").env("SHARED", "step"));
+      Result second = runStep(box, step("second", sh(print)));
+
+      assertThat(assertSucceeded(first))
+          .as("variables of a step with its own")
+          .isEqualTo("[from box][from step][step]");
+      assertThat(assertSucceeded(second))
+          .as("variables of the next step")
+          .isEqualTo("[from box][unset][box]");
+    }
+
+    @Test
+    @DisplayName(
+        "a step starts in the sandbox's task directory; its workDir is relative to it and"
+            + " created if missing")
+    void stepWorkDir() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      assertSucceeded(runStep(box, step("mark", sh("echo top > marker && mkdir made"))));
+
+      Result inMade = runStep(box, step("in-made", sh("cat ../marker && pwd")).workDir("made"));
+      Result inNew = runStep(box, step("in-new", sh("cat ../../marker && pwd")).workDir("new/dir"));
+
+      assertThat(assertSucceeded(inMade))
+          .as("marker and pwd in workDir 'made'")
+          .startsWith("top\n")
+          .endsWith("/made\n");
+      assertThat(assertSucceeded(inNew))
+          .as("marker and pwd in workDir 'new/dir'")
+          .startsWith("top\n")
+          .endsWith("/new/dir\n");
+    }
+
+    @Test
+    @DisplayName("a step has its own stdin, separated stdout and stderr, and its exact exit code")
+    void stepIoAndExitCode() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+
+      Result r = runStep(box, step("io", sh("cat; echo err >&2; exit 7")).stdin("from stdin\n"));
+      Result other = runStep(box, step("other", sh("echo other")));
+
+      assertThat(r.exitCode()).as("exit code of the step").isEqualTo(7);
+      assertThat(r.out()).as("stdout of the step").isEqualTo("from stdin\n");
+      assertThat(r.err()).as("stderr of the step").isEqualTo("err\n");
+      assertThat(assertSucceeded(other)).as("stdout of the next step").isEqualTo("other\n");
+      assertThat(logsOf(box.container()).out())
+          .as("stdout of the sandbox's main process")
+          .isEmpty();
+    }
+
+    @Test
+    @DisplayName("exec() of a known step id returns the same step, without a second run")
+    void execIdempotent() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      Task count = step("count", sh("echo run >> runs")).build();
+
+      Container first = box.exec(count);
+      Container again = box.exec(count);
+      awaitDone(first);
+      Container afterDone = box.exec(count);
+
+      assertThat(again.id()).as("id of the second exec()").isEqualTo(first.id());
+      assertThat(afterDone.id()).as("id of exec() after the step ended").isEqualTo(first.id());
+      assertThat(assertSucceeded(runStep(box, step("read", "cat", "runs"))))
+          .as("runs recorded")
+          .isEqualTo("run\n");
+    }
+
+    @Test
+    @DisplayName(
+        "a step setting image, mounts, limits or privileged is refused with"
+            + " IllegalArgumentException naming it, and runs nothing")
+    void sandboxOptionsOnStepRefused() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      Map<String, Task> refused = new LinkedHashMap<>();
+      refused.put("image", step("step", "true").image(image()).build());
+      refused.put("mounts", step("step", "true").mount("data", "data").build());
+      refused.put("limits", step("step", "true").limits(new ContainerLimits(512, 0)).build());
+      refused.put("privileged", step("step", "true").privileged(true).build());
+
+      refused.forEach(
+          (option, step) ->
+              assertThatThrownBy(() -> box.exec(step))
+                  .as("exec() of a step setting %s", option)
+                  .isInstanceOf(IllegalArgumentException.class)
+                  .hasMessageContaining(option));
+
+      Result fresh = runStep(box, step("step", "echo", "fresh"));
+      assertThat(assertSucceeded(fresh))
+          .as("stdout of the step id after the refusals")
+          .isEqualTo("fresh\n");
+    }
+
+    @Test
+    @DisplayName(
+        "close() removes the sandbox and stops its running steps; exec() then throws"
+            + " IllegalStateException; close() again does nothing")
+    void closeRemovesSandbox() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      assertSucceeded(runStep(box, step("mark", sh("echo old > marker"))));
+      Container running = box.exec(step("sleeper", sh("echo started; sleep 300")).build());
+      awaitStdout(running, "started\n");
+
+      box.close();
+
+      assertDoneOrNotFound(box.container(), "of the sandbox after close()");
+      assertDoneOrNotFound(running, "of its running step after close()");
+      assertThatThrownBy(() -> box.exec(step("late", "true").build()))
+          .as("exec() after close()")
+          .isInstanceOf(IllegalStateException.class);
+      box.close();
+      Sandbox again = driver.createSandbox(sandboxTask("box").build());
+      assertThat(
+              assertSucceeded(runStep(again, step("look", sh("test ! -e marker && echo fresh")))))
+          .as("stdout of a step in a new sandbox of the same id: its task directory is fresh")
+          .isEqualTo("fresh\n");
+    }
+
+    @Test
+    @DisplayName("a sandbox whose main process has ended refuses exec() with IllegalStateException")
+    void endedSandboxRefusesExec() {
+      Sandbox box = driver.createSandbox(task("short", "true").build());
+      awaitDone(box.container());
+
+      assertThatThrownBy(() -> box.exec(step("late", "true").build()))
+          .as("exec() in a sandbox whose main process ended")
+          .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    @DisplayName(
+        "driver close() removes its sandboxes: exec() then throws IllegalStateException,"
+            + " Sandbox.close() does nothing")
+    void driverCloseRemovesSandboxes() {
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      assertSucceeded(runStep(box, step("step", "true")));
+
+      driver.close();
+
+      assertStoppedByClose(box.container());
+      assertThatThrownBy(() -> box.exec(step("late", "true").build()))
+          .as("exec() after the driver was closed")
+          .isInstanceOf(IllegalStateException.class);
+      box.close();
+      assertThatThrownBy(() -> driver.createSandbox(sandboxTask("late").build()))
+          .as("createSandbox() on a closed driver")
+          .isInstanceOf(IllegalStateException.class);
     }
   }
 
@@ -1456,5 +2309,223 @@ public abstract class DriverTck {
       LOG.warn("could not search {} for {}: {}", tmp, unique, e.toString());
     }
     assertThat(found).as("files named %s under %s", unique, tmp).isEmpty();
+  }
+
+  /**
+   * How long a call that should answer at once (an interrupted follow, a stop of a finished task)
+   * may take: 10 seconds, or the await timeout if shorter.
+   */
+  private Duration promptly() {
+    Duration tenSeconds = Duration.ofSeconds(10);
+    return awaitTimeout().compareTo(tenSeconds) < 0 ? awaitTimeout() : tenSeconds;
+  }
+
+  private void awaitStdout(Container c, String expected) {
+    awaitAtMost("stdout of container " + c.id() + " to read " + expected.strip())
+        .untilAsserted(() -> assertThat(logsOf(c).out()).isEqualTo(expected));
+  }
+
+  /** Calls stop(grace) and fails if it does not return within the grace and the await timeout. */
+  private ContainerStatus stop(Container c, Duration grace, String what) {
+    return within(
+        grace.plus(awaitTimeout()), "stop(" + grace + ") of " + what, () -> c.stop(grace));
+  }
+
+  private ContainerStatus onExitOf(Container c, Duration limit) throws Exception {
+    try {
+      return c.onExit().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return fail("onExit() of container %s did not complete within %s", c.id(), limit);
+    }
+  }
+
+  private static Container findIn(Driver d, String taskId) {
+    return d.find(taskId)
+        .orElseThrow(() -> new AssertionError("find(\"" + taskId + "\") found nothing"));
+  }
+
+  private Task.Builder sandboxTask(String id) {
+    return task(id, "sleep", "86400");
+  }
+
+  /** A step of a sandbox: no image, which belongs to the sandbox. */
+  private static Task.Builder step(String id, String... command) {
+    return Task.builder().id(id).command(command);
+  }
+
+  private Result runStep(Sandbox box, Task.Builder step) {
+    Container c = box.exec(step.build());
+    ContainerStatus s = awaitDone(c);
+    Output o = logsOf(c);
+    return new Result(c, s.exitCode(), o.stdout(), o.stderr());
+  }
+
+  /** Every observable field of a status, for comparing two statuses in one assertion. */
+  private static String describe(ContainerStatus s) {
+    return "isDone="
+        + s.isDone()
+        + " exitCode="
+        + s.exitCode()
+        + " reason="
+        + s.reason()
+        + " signal="
+        + s.signal();
+  }
+
+  private static void assertSameStatus(
+      String what, ContainerStatus actual, ContainerStatus expected) {
+    assertThat(describe(actual)).as(what).isEqualTo(describe(expected));
+  }
+
+  /**
+   * A task whose background child appends a line to the file ticks of volume ticks every second,
+   * after printing started.
+   */
+  private Task tickerTask() {
+    return task(
+            "ticker",
+            sh(
+                "d=$(cd ./v && pwd -P); (while :; do echo tick >> \"$d/ticks\"; sleep 1;"
+                    + " done) & echo started; wait"))
+        .mount("ticks", "v")
+        .build();
+  }
+
+  private void awaitTicking(Container ticker) {
+    awaitStdout(ticker, "started\n");
+    awaitAtMost("the first tick").untilAsserted(() -> assertThat(readTicks()).isNotEmpty());
+  }
+
+  /** Fails unless the file ticks stops growing within the await timeout and stays so for 4 s. */
+  private void assertTicksStop(String what) {
+    AtomicReference<String> previous = new AtomicReference<>(readTicks());
+    await(what)
+        .atMost(awaitTimeout().plusSeconds(4))
+        .during(Duration.ofSeconds(4))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> {
+              String now = readTicks();
+              return now.equals(previous.getAndSet(now));
+            });
+  }
+
+  /** Runs a call on a thread of its own and fails if it does not return within the limit. */
+  private <T> T within(Duration limit, String what, Callable<T> call) {
+    return new Background<>(what, call).result(limit, what);
+  }
+
+  /**
+   * A driver call running on a thread of its own, so that a test can bound it, interrupt it, and
+   * watch what it does meanwhile. The TCK interrupts those still running when the test ends.
+   */
+  private final class Background<T> {
+
+    private final CompletableFuture<T> outcome = new CompletableFuture<>();
+    private final Thread thread;
+    private volatile boolean interruptFlagAtEnd;
+
+    Background(String what, Callable<T> call) {
+      thread =
+          new Thread(
+              () -> {
+                T value = null;
+                Throwable failure = null;
+                try {
+                  value = call.call();
+                } catch (Throwable t) {
+                  failure = t;
+                }
+                interruptFlagAtEnd = Thread.currentThread().isInterrupted();
+                if (failure == null) {
+                  outcome.complete(value);
+                } else {
+                  outcome.completeExceptionally(failure);
+                }
+              },
+              "orchestra-tck " + what);
+      thread.setDaemon(true);
+      background.add(this);
+      thread.start();
+    }
+
+    boolean isRunning() {
+      return !outcome.isDone();
+    }
+
+    void interrupt() {
+      thread.interrupt();
+    }
+
+    /** Whether the thread's interrupt flag was set when the call returned or threw. */
+    boolean interruptFlagAtEnd() {
+      return interruptFlagAtEnd;
+    }
+
+    /** Waits for the call to return and returns its value; rethrows what it threw. */
+    T result(Duration limit, String what) {
+      Throwable thrown = thrown(limit, what);
+      if (thrown instanceof RuntimeException e) {
+        throw e;
+      }
+      if (thrown instanceof Error e) {
+        throw e;
+      }
+      if (thrown != null) {
+        throw new AssertionError(what + " threw " + thrown, thrown);
+      }
+      return outcome.join();
+    }
+
+    /** Waits for the call to end; returns what it threw, or null if it returned. */
+    Throwable thrown(Duration limit, String what) {
+      try {
+        outcome.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        return null;
+      } catch (ExecutionException e) {
+        return e.getCause();
+      } catch (TimeoutException e) {
+        AssertionError stuck = new AssertionError(what + " did not return within " + limit);
+        stuck.setStackTrace(thread.getStackTrace());
+        throw stuck;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("the test was interrupted while waiting for " + what, e);
+      }
+    }
+  }
+
+  /** A follow() call on a thread of its own, into buffers a test reads while it runs. */
+  private final class Follower {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    final Background<Void> call;
+
+    Follower(Container c) {
+      call =
+          new Background<>(
+              "follow of " + c.id(),
+              () -> {
+                c.follow(out, err);
+                return null;
+              });
+    }
+
+    byte[] stdout() {
+      return out.toByteArray();
+    }
+
+    byte[] stderr() {
+      return err.toByteArray();
+    }
+
+    String out() {
+      return new String(stdout(), UTF8);
+    }
+
+    String err() {
+      return new String(stderr(), UTF8);
+    }
   }
 }

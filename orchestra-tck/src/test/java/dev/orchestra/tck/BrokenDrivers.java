@@ -4,11 +4,14 @@ import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
+import dev.orchestra.ExitReason;
 import dev.orchestra.Mount;
 import dev.orchestra.Orchestra;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
+import dev.orchestra.spi.Steps;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,9 +25,12 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -61,9 +67,14 @@ final class BrokenDrivers {
 
     @Override
     protected Driver newDriver(String namespace) {
+      return breaker.wrap(namespace, openReal(getClass(), namespace));
+    }
+
+    /** Opens a real local driver that {@link #closeRealDrivers} closes after a run of the class. */
+    static Driver openReal(Class<? extends BrokenTck> tck, String namespace) {
       Driver real = Orchestra.open("local", namespace);
-      REAL.computeIfAbsent(getClass(), c -> new CopyOnWriteArrayList<>()).add(real);
-      return breaker.wrap(namespace, real);
+      REAL.computeIfAbsent(tck, c -> new CopyOnWriteArrayList<>()).add(real);
+      return real;
     }
 
     @Override
@@ -555,6 +566,483 @@ final class BrokenDrivers {
     @Override
     protected Duration testTimeout() {
       return Duration.ofSeconds(3);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The task lifecycle
+  // ---------------------------------------------------------------------------------------------
+
+  /** follow() waits for the task to end, then writes the logs: nothing arrives live. */
+  static final class FollowOnlyAfterExit extends BrokenTck {
+    FollowOnlyAfterExit() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public void follow(OutputStream stdout, OutputStream stderr) {
+                      delegate.await(Duration.ofDays(1));
+                      delegate.logs(stdout, stderr);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** follow() writes what there is so far and returns at once, as logs() does. */
+  static final class FollowReturnsAtOnce extends BrokenTck {
+    FollowReturnsAtOnce() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public void follow(OutputStream stdout, OutputStream stderr) {
+                      delegate.logs(stdout, stderr);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** follow() passes on whole lines only: a last line without newline is lost at exit. */
+  static final class FollowDropsPartialLastLine extends BrokenTck {
+    FollowDropsPartialLastLine() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public void follow(OutputStream stdout, OutputStream stderr) {
+                      delegate.follow(new WholeLines(stdout), new WholeLines(stderr));
+                    }
+                  };
+                }
+              });
+    }
+
+    /** Holds bytes back until a newline arrives; what follows the last newline never leaves. */
+    private static final class WholeLines extends OutputStream {
+      private final OutputStream target;
+      private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+      WholeLines(OutputStream target) {
+        this.target = target;
+      }
+
+      @Override
+      public synchronized void write(int b) throws IOException {
+        line.write(b);
+        if (b == '\n') {
+          line.writeTo(target);
+          line.reset();
+        }
+      }
+    }
+  }
+
+  /** follow() never returns by itself, even once the task has ended; an interrupt ends it. */
+  static final class FollowNeverReturns extends BrokenTck {
+    FollowNeverReturns() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public void follow(OutputStream stdout, OutputStream stderr) {
+                      delegate.follow(stdout, stderr);
+                      try {
+                        new CountDownLatch(1).await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new OrchestraInterruptedException("follow() was interrupted", e);
+                      }
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** An interrupted follow() returns quietly and clears the interrupt flag. */
+  static final class FollowSwallowsInterrupt extends BrokenTck {
+    FollowSwallowsInterrupt() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public void follow(OutputStream stdout, OutputStream stderr) {
+                      try {
+                        delegate.follow(stdout, stderr);
+                      } catch (OrchestraInterruptedException e) {
+                        Thread.interrupted();
+                      }
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** await() does not wait: it returns the current status at once. */
+  static final class AwaitReturnsAtOnce extends BrokenTck {
+    AwaitReturnsAtOnce() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus await(Duration timeout) {
+                      return delegate.status();
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** onExit() returns a future nobody ever completes. */
+  static final class OnExitNeverCompletes extends BrokenTck {
+    OnExitNeverCompletes() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public CompletableFuture<ContainerStatus> onExit() {
+                      return new CompletableFuture<>();
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** stop() sends SIGTERM and then waits a day: a task that ignores SIGTERM is never killed. */
+  static final class StopNeverKills extends BrokenTck {
+    StopNeverKills() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      return delegate.stop(Duration.ofDays(1));
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** stop() kills at once, whatever the grace: a task gets no chance to end by itself. */
+  static final class StopKillsAtOnce extends BrokenTck {
+    StopKillsAtOnce() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      return delegate.stop(Duration.ZERO);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** A stopped task reads as one that exited by itself (or was signaled): the reason is lost. */
+  static final class StopReasonLost extends BrokenTck {
+    StopReasonLost() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus status() {
+                      return codeOnly(delegate.status());
+                    }
+
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      return codeOnly(delegate.stop(grace));
+                    }
+                  };
+                }
+              });
+    }
+
+    private static ContainerStatus codeOnly(ContainerStatus s) {
+      return s.isDone() ? ContainerStatus.exited(s.exitCode()) : s;
+    }
+  }
+
+  /** stop() removes the container too: the logs are gone. */
+  static final class StopRemoves extends BrokenTck {
+    StopRemoves() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      ContainerStatus s = delegate.stop(grace);
+                      delegate.cleanup();
+                      return s;
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** stop() of a task that had already finished reports it as stopped. */
+  static final class StopRelabelsFinished extends BrokenTck {
+    StopRelabelsFinished() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      ContainerStatus s = delegate.stop(grace);
+                      return ContainerStatus.done(s.exitCode(), ExitReason.STOPPED);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** The task's timeout is dropped: it runs as long as it likes. */
+  static final class TimeoutIgnored extends BrokenTck {
+    TimeoutIgnored() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Container runContainer(Task task) {
+                  return super.runContainer(withoutTimeout(task));
+                }
+              });
+    }
+
+    private static Task withoutTimeout(Task task) {
+      Task.Builder b =
+          Task.builder()
+              .id(task.id())
+              .command(task.command())
+              .env(task.env())
+              .mounts(task.mounts())
+              .limits(task.limits())
+              .privileged(task.privileged());
+      task.image().ifPresent(b::image);
+      task.user().ifPresent(b::user);
+      task.stdin().ifPresent(b::stdin);
+      task.workDir().ifPresent(b::workDir);
+      return b.build();
+    }
+  }
+
+  /**
+   * A task with a timeout reads TIMED_OUT once its timeout has passed, also when it had ended by
+   * itself before: the timer is not cancelled at exit.
+   */
+  static final class TimeoutRelabelsFinished extends BrokenTck {
+    TimeoutRelabelsFinished() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Container runContainer(Task task) {
+                  Container c = super.runContainer(task);
+                  if (task.timeout().isEmpty()) {
+                    return c;
+                  }
+                  long deadline = System.nanoTime() + task.timeout().get().toNanos();
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus status() {
+                      ContainerStatus s = delegate.status();
+                      return s.isDone() && System.nanoTime() - deadline > 0
+                          ? ContainerStatus.done(s.exitCode(), ExitReason.TIMED_OUT)
+                          : s;
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** Every finished task reads EXITED, whatever ended it. */
+  static final class ReasonAlwaysExited extends BrokenTck {
+    ReasonAlwaysExited() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus status() {
+                      ContainerStatus s = delegate.status();
+                      return s.isDone() ? ContainerStatus.done(s.exitCode(), ExitReason.EXITED) : s;
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** find() never finds anything. */
+  static final class FindAlwaysEmpty extends BrokenTck {
+    FindAlwaysEmpty() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Optional<Container> find(String taskId) {
+                  return Optional.empty();
+                }
+              });
+    }
+  }
+
+  /**
+   * find() falls back to every container any driver of this class ever started: other namespaces'
+   * tasks and cleaned-up ones are found too.
+   */
+  static final class FindRemembersEverything extends BrokenTck {
+    private static final Map<String, Container> EVER = new ConcurrentHashMap<>();
+
+    FindRemembersEverything() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Container runContainer(Task task) {
+                  Container c = super.runContainer(task);
+                  EVER.put(task.id(), c);
+                  return c;
+                }
+
+                @Override
+                public Optional<Container> find(String taskId) {
+                  Optional<Container> found = super.find(taskId);
+                  return found.isPresent() ? found : Optional.ofNullable(EVER.get(taskId));
+                }
+              });
+    }
+  }
+
+  /** Each step runs as a task of its own, in a fresh directory without the sandbox's env. */
+  static final class SandboxStepsApart extends BrokenTck {
+    SandboxStepsApart() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Sandbox createSandbox(Task task) {
+                  return new ForwardingSandbox(real.createSandbox(task)) {
+                    @Override
+                    public Container exec(Task step) {
+                      Steps.requireStep(step);
+                      if (delegate.container().status().isDone()) {
+                        throw new IllegalStateException("sandbox " + task.id() + " has ended");
+                      }
+                      return runContainer(step.toBuilder().id(task.id() + "/" + step.id()).build());
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /** Sandbox.close() does nothing. */
+  static final class SandboxCloseNoOp extends BrokenTck {
+    SandboxCloseNoOp() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Sandbox wrap(Sandbox s) {
+                  return new ForwardingSandbox(s) {
+                    @Override
+                    public void close() {}
+                  };
+                }
+              });
+    }
+  }
+
+  /** Each exec() starts a new run of the step under a new id. */
+  static final class SandboxExecNotIdempotent extends BrokenTck {
+    SandboxExecNotIdempotent() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                private final AtomicInteger calls = new AtomicInteger();
+
+                @Override
+                Sandbox wrap(Sandbox s) {
+                  return new ForwardingSandbox(s) {
+                    @Override
+                    public Container exec(Task step) {
+                      String id = step.id() + "#" + calls.incrementAndGet();
+                      return super.exec(step.toBuilder().id(id).build());
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /**
+   * Sandboxes are made by a driver of their own that close() does not close: they outlive the
+   * driver. (The self-test closes every real driver at the end.)
+   */
+  static final class SandboxesOutliveDriver extends BrokenTck {
+    SandboxesOutliveDriver() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                private final Driver keeper =
+                    openReal(SandboxesOutliveDriver.class, ns + "-keeper");
+
+                @Override
+                public Sandbox createSandbox(Task task) {
+                  return wrap(keeper.createSandbox(task));
+                }
+              });
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.orchestra.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedMethod;
@@ -9,6 +10,7 @@ import dev.orchestra.Capability;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import dev.orchestra.tck.BrokenDrivers.AbsoluteMountElsewhere;
+import dev.orchestra.tck.BrokenDrivers.AwaitReturnsAtOnce;
 import dev.orchestra.tck.BrokenDrivers.BrokenTck;
 import dev.orchestra.tck.BrokenDrivers.CapabilitiesOverclaimed;
 import dev.orchestra.tck.BrokenDrivers.CleanupNoOp;
@@ -18,21 +20,42 @@ import dev.orchestra.tck.BrokenDrivers.Correct;
 import dev.orchestra.tck.BrokenDrivers.EnvDropsEmpty;
 import dev.orchestra.tck.BrokenDrivers.EnvLeaksCaller;
 import dev.orchestra.tck.BrokenDrivers.ExitCodeAlwaysZero;
+import dev.orchestra.tck.BrokenDrivers.FindAlwaysEmpty;
+import dev.orchestra.tck.BrokenDrivers.FindRemembersEverything;
 import dev.orchestra.tck.BrokenDrivers.FoldingIds;
+import dev.orchestra.tck.BrokenDrivers.FollowDropsPartialLastLine;
+import dev.orchestra.tck.BrokenDrivers.FollowNeverReturns;
+import dev.orchestra.tck.BrokenDrivers.FollowOnlyAfterExit;
+import dev.orchestra.tck.BrokenDrivers.FollowReturnsAtOnce;
+import dev.orchestra.tck.BrokenDrivers.FollowSwallowsInterrupt;
 import dev.orchestra.tck.BrokenDrivers.InterruptSwallowed;
 import dev.orchestra.tck.BrokenDrivers.LogsDropLastByte;
 import dev.orchestra.tck.BrokenDrivers.LogsOnlyAfterExit;
 import dev.orchestra.tck.BrokenDrivers.LogsSwapped;
 import dev.orchestra.tck.BrokenDrivers.NoCapabilities;
 import dev.orchestra.tck.BrokenDrivers.NotIdempotent;
+import dev.orchestra.tck.BrokenDrivers.OnExitNeverCompletes;
+import dev.orchestra.tck.BrokenDrivers.ReasonAlwaysExited;
+import dev.orchestra.tck.BrokenDrivers.SandboxCloseNoOp;
+import dev.orchestra.tck.BrokenDrivers.SandboxExecNotIdempotent;
+import dev.orchestra.tck.BrokenDrivers.SandboxStepsApart;
+import dev.orchestra.tck.BrokenDrivers.SandboxesOutliveDriver;
 import dev.orchestra.tck.BrokenDrivers.StatusFlickers;
 import dev.orchestra.tck.BrokenDrivers.StatusHangs;
 import dev.orchestra.tck.BrokenDrivers.StatusNeverDone;
 import dev.orchestra.tck.BrokenDrivers.StdinDropped;
+import dev.orchestra.tck.BrokenDrivers.StopKillsAtOnce;
+import dev.orchestra.tck.BrokenDrivers.StopNeverKills;
+import dev.orchestra.tck.BrokenDrivers.StopReasonLost;
+import dev.orchestra.tck.BrokenDrivers.StopRelabelsFinished;
+import dev.orchestra.tck.BrokenDrivers.StopRemoves;
+import dev.orchestra.tck.BrokenDrivers.TimeoutIgnored;
+import dev.orchestra.tck.BrokenDrivers.TimeoutRelabelsFinished;
 import dev.orchestra.tck.BrokenDrivers.VolumeCleanupNoOp;
 import dev.orchestra.tck.BrokenDrivers.VolumeEscape;
 import dev.orchestra.tck.BrokenDrivers.VolumePlatformName;
 import dev.orchestra.tck.BrokenDrivers.WorkDirIgnored;
+import dev.orchestra.tck.DriverTck.Await;
 import dev.orchestra.tck.DriverTck.BadInput;
 import dev.orchestra.tck.DriverTck.Capabilities;
 import dev.orchestra.tck.DriverTck.Cleanup;
@@ -40,20 +63,30 @@ import dev.orchestra.tck.DriverTck.Close;
 import dev.orchestra.tck.DriverTck.Concurrency;
 import dev.orchestra.tck.DriverTck.Environment;
 import dev.orchestra.tck.DriverTck.ExitCodes;
+import dev.orchestra.tck.DriverTck.ExitReasons;
+import dev.orchestra.tck.DriverTck.Follow;
 import dev.orchestra.tck.DriverTck.HappyPath;
 import dev.orchestra.tck.DriverTck.Interruption;
 import dev.orchestra.tck.DriverTck.Logs;
 import dev.orchestra.tck.DriverTck.Mounts;
+import dev.orchestra.tck.DriverTck.Reattach;
+import dev.orchestra.tck.DriverTck.Sandboxes;
 import dev.orchestra.tck.DriverTck.Stdin;
+import dev.orchestra.tck.DriverTck.Stop;
 import dev.orchestra.tck.DriverTck.TaskDirectory;
+import dev.orchestra.tck.DriverTck.Timeout;
 import dev.orchestra.tck.DriverTck.Volumes;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -139,8 +172,60 @@ class DriverTckSelfTest {
             "workDirInsideMount"),
         group(AbsoluteMountElsewhere.class, Mounts.class, "absoluteAndRelativeSame"),
         group(InterruptSwallowed.class, Interruption.class, "interruptFlagKept"),
-        group(CapabilitiesOverclaimed.class, Capabilities.class, "user", "missingImage"));
+        group(CapabilitiesOverclaimed.class, Capabilities.class, "user", "missingImage"),
+        group(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
+        group(
+            FollowReturnsAtOnce.class,
+            Follow.class,
+            "firstLineBeforeEnd",
+            "megabytesAtExitExact",
+            "returnsWhenTaskEnds"),
+        group(
+            FollowDropsPartialLastLine.class, Follow.class, "megabytesAtExitExact", "finishedTask"),
+        only(FollowNeverReturns.class, Follow.class, "returnsWhenTaskEnds", "finishedTask"),
+        group(FollowSwallowsInterrupt.class, Follow.class, "interruptStopsFollow"),
+        group(
+            AwaitReturnsAtOnce.class, Await.class, "returnsFinalStatus", "timesOut", "interrupted"),
+        group(OnExitNeverCompletes.class, Await.class, "onExitOfManyTasks", "onExitOfFinishedTask"),
+        only(StopNeverKills.class, Stop.class, "killsAfterGrace"),
+        group(StopKillsAtOnce.class, Stop.class, "killsAfterGrace", "trappedTermExitsItself"),
+        group(
+            StopReasonLost.class,
+            Stop.class,
+            "endsSleep",
+            "killsAfterGrace",
+            "trappedTermExitsItself"),
+        group(StopRemoves.class, Stop.class, "logsKept"),
+        group(StopRelabelsFinished.class, Stop.class, "finishedTaskUnchanged"),
+        only(TimeoutIgnored.class, Timeout.class, "sleepTimesOut"),
+        group(TimeoutRelabelsFinished.class, Timeout.class, "endingInTimeExited"),
+        group(ReasonAlwaysExited.class, ExitReasons.class, "signaled"),
+        group(
+            FindAlwaysEmpty.class,
+            Reattach.class,
+            "findsRunningTask",
+            "findsFinishedTask",
+            "runContainerOfFoundTask"),
+        group(FindRemembersEverything.class, Reattach.class, "unknownIsEmpty"),
+        group(
+            SandboxStepsApart.class,
+            Sandboxes.class,
+            "stepsShareFilesystem",
+            "stepEnvironment",
+            "stepWorkDir"),
+        group(SandboxCloseNoOp.class, Sandboxes.class, "closeRemovesSandbox"),
+        group(SandboxExecNotIdempotent.class, Sandboxes.class, "execIdempotent"),
+        group(SandboxesOutliveDriver.class, Sandboxes.class, "driverCloseRemovesSandboxes"));
   }
+
+  /** The groups whose tests need a capability, each with that capability. */
+  private static final Map<Class<?>, Capability> GROUP_CAPABILITIES =
+      Map.of(
+          Follow.class, Capability.FOLLOW,
+          Stop.class, Capability.STOP,
+          Timeout.class, Capability.TIMEOUT,
+          Reattach.class, Capability.REATTACH,
+          Sandboxes.class, Capability.SANDBOX);
 
   /** Runs the whole group; the named tests must be among its failures. */
   private static Arguments group(
@@ -178,6 +263,11 @@ class DriverTckSelfTest {
       Class<?> group,
       Set<String> mustFail,
       List<DiscoverySelector> selectors) {
+    Capability needed = GROUP_CAPABILITIES.get(group);
+    assumeTrue(
+        needed == null || localCapabilities().contains(needed),
+        () -> "the local driver does not declare " + needed + ": there is nothing to break");
+
     Events tests = run(tck, selectors);
 
     assertThat(methodNames(tests.failed()))
@@ -195,34 +285,53 @@ class DriverTckSelfTest {
     Events tests = run(Correct.class, selectClass(Correct.class));
 
     assertThat(tests.failed().count()).as("failed tests (%s)", summary(tests)).isZero();
-    assertThat(methodNames(tests.aborted()))
+    Set<Capability> missing = EnumSet.complementOf(localCapabilities());
+    assertThat(qualifiedNames(tests.aborted()))
         .as("skipped tests")
-        .containsExactlyInAnyOrderElementsOf(capabilityTestsOf(missingCapabilities()));
+        .containsExactlyInAnyOrderElementsOf(capabilityTests(missing).keySet());
     assertThat(tests.succeeded().count()).as("passed tests").isGreaterThan(50);
   }
 
   @Test
-  @DisplayName("the tests of a capability the driver lacks are reported as skipped with the reason")
+  @DisplayName(
+      "the tests of a capability the driver lacks, task options and lifecycle groups alike, are"
+          + " reported as skipped with the reason")
   void missingCapabilitySkippedVisibly() {
-    Events tests =
-        run(
-            NoCapabilities.class,
-            selectNestedClass(List.of(NoCapabilities.class), Capabilities.class));
+    List<DiscoverySelector> groups = new ArrayList<>();
+    groups.add(selectNestedClass(List.of(NoCapabilities.class), Capabilities.class));
+    GROUP_CAPABILITIES
+        .keySet()
+        .forEach(g -> groups.add(selectNestedClass(List.of(NoCapabilities.class), g)));
+
+    Events tests = run(NoCapabilities.class, groups);
 
     assertThat(tests.succeeded().count()).as("passed capability tests").isZero();
     assertThat(tests.failed().count()).as("failed capability tests (%s)", summary(tests)).isZero();
-    List<String> reasons =
-        tests.aborted().stream()
-            .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable())
-            .map(t -> t.map(Throwable::getMessage).orElse("no reason"))
-            .toList();
-    assertThat(reasons).as("reasons of the skipped tests").hasSize(Capability.values().length);
-    for (Capability c : Capability.values()) {
-      assertThat(reasons)
-          .as("reasons of the skipped tests")
-          .anySatisfy(
-              r -> assertThat(r).endsWith("driver 'local' does not declare capability " + c));
-    }
+    Map<String, Capability> expected = capabilityTests(EnumSet.allOf(Capability.class));
+    Map<String, String> reasons = new TreeMap<>();
+    tests.aborted().stream()
+        .forEach(
+            e ->
+                reasons.put(
+                    qualifiedName(e),
+                    e.getRequiredPayload(TestExecutionResult.class)
+                        .getThrowable()
+                        .map(Throwable::getMessage)
+                        .orElse("no reason")));
+    assertThat(reasons.keySet())
+        .as("skipped tests")
+        .containsExactlyInAnyOrderElementsOf(expected.keySet());
+    SoftAssertions softly = new SoftAssertions();
+    expected.forEach(
+        (test, capability) ->
+            softly
+                .assertThat(reasons.get(test))
+                .as("reason %s was skipped", test)
+                .endsWith("driver 'local' does not declare capability " + capability));
+    softly.assertAll();
+    assertThat(Set.copyOf(expected.values()))
+        .as("capabilities with skipped tests")
+        .containsExactlyInAnyOrder(Capability.values());
   }
 
   @Test
@@ -283,27 +392,59 @@ class DriverTckSelfTest {
         + r.getThrowable().map(t -> " (" + t + ")").orElse("");
   }
 
-  private static Set<Capability> missingCapabilities() {
+  private static Set<String> qualifiedNames(Events events) {
+    return events.stream()
+        .map(DriverTckSelfTest::qualifiedName)
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /** The test's group and method, such as {@code Follow.firstLineBeforeEnd}. */
+  private static String qualifiedName(Event e) {
+    return e.getTestDescriptor()
+        .getSource()
+        .filter(org.junit.platform.engine.support.descriptor.MethodSource.class::isInstance)
+        .map(org.junit.platform.engine.support.descriptor.MethodSource.class::cast)
+        .map(m -> m.getJavaClass().getSimpleName() + "." + m.getMethodName())
+        .orElseGet(() -> e.getTestDescriptor().getDisplayName());
+  }
+
+  private static EnumSet<Capability> localCapabilities() {
     try (Driver local = Orchestra.open("local", "tck-self-test-capabilities")) {
-      return EnumSet.complementOf(
-          EnumSet.copyOf(
-              local.capabilities().isEmpty()
-                  ? EnumSet.noneOf(Capability.class)
-                  : local.capabilities()));
+      EnumSet<Capability> declared = EnumSet.noneOf(Capability.class);
+      declared.addAll(local.capabilities());
+      return declared;
     }
   }
 
-  private static Set<String> capabilityTestsOf(Set<Capability> capabilities) {
-    return capabilities.stream()
-        .map(
-            c ->
-                switch (c) {
-                  case USER -> "user";
-                  case PRIVILEGED -> "privileged";
-                  case CPU_LIMIT -> "cpuLimit";
-                  case MEMORY_LIMIT -> "memoryLimit";
-                  case IMAGE -> "missingImage";
-                })
-        .collect(Collectors.toSet());
+  /** The tests (group and method) that need one of the capabilities, each with the one it needs. */
+  private static Map<String, Capability> capabilityTests(Set<Capability> capabilities) {
+    Map<String, Capability> tests = new TreeMap<>();
+    for (Capability c : capabilities) {
+      switch (c) {
+        case USER -> tests.put("Capabilities.user", c);
+        case PRIVILEGED -> tests.put("Capabilities.privileged", c);
+        case CPU_LIMIT -> tests.put("Capabilities.cpuLimit", c);
+        case MEMORY_LIMIT -> tests.put("Capabilities.memoryLimit", c);
+        case IMAGE -> tests.put("Capabilities.missingImage", c);
+        case FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX ->
+            GROUP_CAPABILITIES.forEach(
+                (group, needed) -> {
+                  if (needed == c) {
+                    testsOf(group).forEach(t -> tests.put(t, c));
+                  }
+                });
+      }
+    }
+    return tests;
+  }
+
+  /** Every test method of a group, as group and method. */
+  private static List<String> testsOf(Class<?> group) {
+    return Stream.of(group.getDeclaredMethods())
+        .filter(
+            m ->
+                m.isAnnotationPresent(Test.class) || m.isAnnotationPresent(ParameterizedTest.class))
+        .map(m -> group.getSimpleName() + "." + m.getName())
+        .toList();
   }
 }

@@ -4,15 +4,19 @@ import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A driver that hands every call to another one; a broken driver overrides the call it breaks. Its
- * containers and volumes are forwarding too, made by {@link #wrap(Container)} and {@link
- * #wrap(Volume)}.
+ * containers, volumes and sandboxes are forwarding too, made by {@link #wrap(Container)}, {@link
+ * #wrap(Volume)} and {@link #wrap(Sandbox)}; a sandbox's containers are wrapped as the driver's.
  */
 class ForwardingDriver implements Driver {
 
@@ -38,6 +42,16 @@ class ForwardingDriver implements Driver {
   }
 
   @Override
+  public Optional<Container> find(String taskId) {
+    return delegate.find(taskId).map(this::wrap);
+  }
+
+  @Override
+  public Sandbox createSandbox(Task task) {
+    return wrap(delegate.createSandbox(task));
+  }
+
+  @Override
   public Set<Capability> capabilities() {
     return delegate.capabilities();
   }
@@ -53,6 +67,10 @@ class ForwardingDriver implements Driver {
 
   Volume wrap(Volume volume) {
     return new ForwardingVolume(volume);
+  }
+
+  Sandbox wrap(Sandbox sandbox) {
+    return new ForwardingSandbox(sandbox);
   }
 
   /** A container that hands every call to another one. */
@@ -82,6 +100,51 @@ class ForwardingDriver implements Driver {
     @Override
     public void cleanup() {
       delegate.cleanup();
+    }
+
+    @Override
+    public void follow(OutputStream stdout, OutputStream stderr) {
+      delegate.follow(stdout, stderr);
+    }
+
+    @Override
+    public CompletableFuture<ContainerStatus> onExit() {
+      return delegate.onExit();
+    }
+
+    @Override
+    public ContainerStatus await(Duration timeout) {
+      return delegate.await(timeout);
+    }
+
+    @Override
+    public ContainerStatus stop(Duration grace) {
+      return delegate.stop(grace);
+    }
+  }
+
+  /** A sandbox that hands every call to another one, wrapping its containers as the driver's. */
+  class ForwardingSandbox implements Sandbox {
+
+    final Sandbox delegate;
+
+    ForwardingSandbox(Sandbox delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Container container() {
+      return wrap(delegate.container());
+    }
+
+    @Override
+    public Container exec(Task step) {
+      return wrap(delegate.exec(step));
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
     }
   }
 
