@@ -67,6 +67,7 @@ final class DockerStep implements Container {
 
   private static final Duration AFTER_KILL = Duration.ofSeconds(30);
   private static final Duration EXIT_CODE_PATIENCE = Duration.ofSeconds(30);
+  private static final Duration SIGNAL_PATIENCE = Duration.ofSeconds(10);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final DockerSandbox sandbox;
@@ -365,21 +366,25 @@ final class DockerStep implements Container {
 
   /** Polls the exec until the engine reports it ended (a moment after its stream ended). */
   private int exitCode() {
-    Pause pause = new Pause("reading the exit code of " + describe(), EXIT_CODE_PATIENCE);
+    return exitCodeOf(execId, describe());
+  }
+
+  private int exitCodeOf(String exec, String what) {
+    Pause pause = new Pause("reading the exit code of " + what, EXIT_CODE_PATIENCE);
     while (true) {
       InspectExecResponse inspected;
       try {
-        LOG.debug("inspecting exec {} of {}", execId, describe());
-        inspected = driver.api().inspectExecCmd(execId).exec();
+        LOG.debug("inspecting exec {} of {}", exec, what);
+        inspected = driver.api().inspectExecCmd(exec).exec();
       } catch (NotFoundException e) {
         throw notFound("reading the exit code of", e);
       } catch (RuntimeException e) {
-        throw EngineErrors.failure("reading the exit code of " + describe(), e);
+        throw EngineErrors.failure("reading the exit code of " + what, e);
       }
       Long code = inspected.getExitCodeLong();
       if (!Boolean.TRUE.equals(inspected.isRunning()) && code != null) {
         if (code < 0 || code > 255) {
-          LOG.warn("the engine reports exit code {} for {}; reading it as 255", code, describe());
+          LOG.warn("the engine reports exit code {} for {}; reading it as 255", code, what);
           return 255;
         }
         return code.intValue();
@@ -387,7 +392,7 @@ final class DockerStep implements Container {
       if (!pause.again()) {
         throw new OrchestraException(
             "reading the exit code of "
-                + describe()
+                + what
                 + " failed: the engine still reports it running "
                 + EXIT_CODE_PATIENCE
                 + " after its output ended");
@@ -420,10 +425,31 @@ final class DockerStep implements Container {
 
   /**
    * Sends a signal to the step's processes through a helper exec (see the class comment); returns
-   * once the helper has ended.
+   * once the helper has ended. The engine answers the start of an exec before its process exists:
+   * while the helper finds no process of a step that has not ended, it runs again, for up to {@link
+   * #SIGNAL_PATIENCE}.
    */
   private void signal(String signal) {
     String what = "sending SIG" + signal + " to " + describe();
+    Pause pause = new Pause(what, SIGNAL_PATIENCE);
+    while (true) {
+      int signalled = signalOnce(signal, what);
+      if (signalled != 0 || done != null || exit.isDone()) {
+        return;
+      }
+      LOG.debug("{}: no process carries the step's marker (yet)", what);
+      if (!pause.again()) {
+        LOG.warn(
+            "{}: found no process of the step; it ended, or its processes cleared their"
+                + " environment",
+            what);
+        return;
+      }
+    }
+  }
+
+  /** Runs the helper once; returns how many processes it signalled, -1 if the sandbox is gone. */
+  private int signalOnce(String signal, String what) {
     ExecCreateCmd create =
         driver
             .api()
@@ -450,21 +476,15 @@ final class DockerStep implements Container {
       }
     } catch (NotFoundException | ConflictException e) {
       LOG.debug("{}: the sandbox no longer runs: {}", what, EngineErrors.answer(e));
-      return;
+      return -1;
     } catch (IOException e) {
       throw new OrchestraException(what + " failed: " + e, e);
     } catch (RuntimeException e) {
       throw EngineErrors.failure(what, e);
     }
-    InspectExecResponse result;
-    try {
-      result = driver.api().inspectExecCmd(helper).exec();
-    } catch (RuntimeException e) {
-      throw EngineErrors.failure(what, e);
-    }
-    Long code = result.getExitCodeLong();
+    int code = exitCodeOf(helper, what);
     String text = said.toString(StandardCharsets.UTF_8).strip();
-    if (code == null || code != 0) {
+    if (code != 0 || !text.matches("[0-9]+")) {
       throw new OrchestraException(
           what
               + " failed: the helper 'sh -c ...' exited "
@@ -473,6 +493,7 @@ final class DockerStep implements Container {
               + " (stopping a step needs a POSIX shell with tr in the sandbox's image)");
     }
     LOG.debug("{}: signalled {} process(es)", what, text);
+    return Integer.parseInt(text);
   }
 
   private ContainerNotFoundException notFound(String action) {
