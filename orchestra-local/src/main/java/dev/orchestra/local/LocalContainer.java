@@ -184,12 +184,8 @@ final class LocalContainer implements Container {
     BasicFileAttributes attributes =
         Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (directory ? !attributes.isDirectory() : !attributes.isRegularFile()) {
-      throw new IOException(
-          path
-              + " is not a "
-              + (directory ? "directory" : "regular file")
-              + " (links are not"
-              + " followed)");
+      String expected = directory ? "directory" : "regular file";
+      throw new IOException(path + " is not a " + expected + " (links are not followed)");
     }
   }
 

@@ -151,7 +151,7 @@ class LocalDriverTest {
       Container sleeper = a.runContainer(sh("sleeper", "echo $$; exec sleep 300").build());
       assertThat(b.runContainer(sh("sleeper", "echo never").build())).isSameAs(sleeper);
       await().atMost(TIMEOUT).until(() -> !logs(sleeper).out().isEmpty());
-      long pid = Long.parseLong(logs(sleeper).out().trim());
+      ProcessHandle pid = LocalTesting.process(Long.parseLong(logs(sleeper).out().trim()));
 
       b.close();
 
@@ -182,7 +182,7 @@ class LocalDriverTest {
       Container otherTask = other.runContainer(sh("stays", "echo other").build());
       assertThat(stdoutWhenDone(otherTask)).isEqualTo("other\n");
       await().atMost(TIMEOUT).until(() -> !logs(sleeper).out().isEmpty());
-      long pid = Long.parseLong(logs(sleeper).out().trim());
+      ProcessHandle pid = LocalTesting.process(Long.parseLong(logs(sleeper).out().trim()));
       Path namespaceRoot = root.toRealPath().resolve("closing");
       assertThat(namespaceRoot.resolve("volumes/data/file")).hasContent("kept");
 

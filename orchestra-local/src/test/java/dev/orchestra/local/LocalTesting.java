@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +27,11 @@ final class LocalTesting {
   /** Opens the driver through the registry, rooted in a test's own directory. */
   static Driver open(Path root, String namespace) {
     return Orchestra.open("local", namespace, Map.of("root", root.toString()));
+  }
+
+  /** The task directory of a task, where it runs: {@code <root>/<namespace>/tasks/<id>/work}. */
+  static Path taskDir(Path root, String namespace, String taskId) throws IOException {
+    return root.toRealPath().resolve(namespace).resolve("tasks").resolve(taskId).resolve("work");
   }
 
   /** A task running {@code script} with {@code sh -c}. */
@@ -69,26 +73,34 @@ final class LocalTesting {
   }
 
   /**
-   * Whether a process still runs: it exists and is not a zombie (an ended process that its new
-   * parent, init, has not collected yet; on this machine that can take a second).
+   * The running process of a pid, captured while it runs: its handle knows the process's start
+   * time, so that a later {@link #alive(ProcessHandle)} is not fooled when the pid is reused (pids
+   * wrap quickly on a busy machine).
    */
-  static boolean alive(long pid) {
-    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+  static ProcessHandle process(long pid) {
+    return ProcessHandle.of(pid)
+        .filter(LocalTesting::alive)
+        .orElseThrow(() -> new AssertionError("pid " + pid + " does not run"));
+  }
+
+  static List<ProcessHandle> processes(List<String> pidLines) {
+    return pidLines.stream().map(line -> process(Long.parseLong(line))).toList();
+  }
+
+  /**
+   * Whether a process still runs: it exists, it is the same process (not a reused pid), and it is
+   * not a zombie (an ended process that its new parent, init, has not collected yet; on this
+   * machine that can take a second).
+   */
+  static boolean alive(ProcessHandle process) {
+    if (!process.isAlive()) {
       return false;
     }
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
       return !stat.substring(stat.lastIndexOf(')')).startsWith(") Z");
     } catch (IOException e) {
       return !(e instanceof NoSuchFileException);
     }
-  }
-
-  static long[] pids(List<String> lines) {
-    return lines.stream().mapToLong(Long::parseLong).toArray();
-  }
-
-  static String describe(long[] pids) {
-    return Arrays.toString(pids);
   }
 }

@@ -1,10 +1,8 @@
 package dev.orchestra.local;
 
 import static dev.orchestra.local.LocalTesting.TIMEOUT;
-import static dev.orchestra.local.LocalTesting.alive;
 import static dev.orchestra.local.LocalTesting.logs;
 import static dev.orchestra.local.LocalTesting.open;
-import static dev.orchestra.local.LocalTesting.pids;
 import static dev.orchestra.local.LocalTesting.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,14 +29,11 @@ class ProcessTreeCleanupTest {
   void cleanupKillsTheWholeTree() {
     try (Driver driver = open(root, "tree")) {
       Container c = driver.runContainer(sh("tree", TREE).build());
-      long[] pids = awaitPids(c);
+      List<ProcessHandle> tree = awaitTree(c);
 
       c.cleanup();
 
-      await()
-          .atMost(TIMEOUT)
-          .untilAsserted(
-              () -> assertThat(Arrays.stream(pids).filter(LocalTesting::alive)).isEmpty());
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(tree).noneMatch(LocalTesting::alive));
       // The root shell may end on its own once its children are killed: any exit code will do.
       assertThat(c.status().isDone()).isTrue();
     }
@@ -47,11 +42,11 @@ class ProcessTreeCleanupTest {
   @Test
   void closeKillsTheWholeTreeOfEveryTask() {
     Driver driver = open(root, "trees");
-    long[] first;
-    long[] second;
+    List<ProcessHandle> first;
+    List<ProcessHandle> second;
     try {
-      first = awaitPids(driver.runContainer(sh("first", TREE).build()));
-      second = awaitPids(driver.runContainer(sh("second", TREE).build()));
+      first = awaitTree(driver.runContainer(sh("first", TREE).build()));
+      second = awaitTree(driver.runContainer(sh("second", TREE).build()));
     } finally {
       driver.close();
     }
@@ -59,17 +54,14 @@ class ProcessTreeCleanupTest {
         .atMost(TIMEOUT)
         .untilAsserted(
             () -> {
-              assertThat(Arrays.stream(first).filter(LocalTesting::alive)).isEmpty();
-              assertThat(Arrays.stream(second).filter(LocalTesting::alive)).isEmpty();
+              assertThat(first).noneMatch(LocalTesting::alive);
+              assertThat(second).noneMatch(LocalTesting::alive);
             });
   }
 
-  private static long[] awaitPids(Container c) {
+  /** The processes of the tree, each checked to run. */
+  private static List<ProcessHandle> awaitTree(Container c) {
     await().atMost(TIMEOUT).until(() -> logs(c).outLines().size() == 5);
-    long[] pids = pids(logs(c).outLines());
-    assertThat(Arrays.stream(pids).filter(pid -> !alive(pid)))
-        .as("pids of the tree %s that are not alive", LocalTesting.describe(pids))
-        .isEmpty();
-    return pids;
+    return LocalTesting.processes(logs(c).outLines());
   }
 }

@@ -48,6 +48,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
@@ -114,7 +115,7 @@ import org.slf4j.LoggerFactory;
  * driver lacks are aborted with the reason ({@code driver 'local' does not declare capability
  * USER}), so that they are reported as skipped, never as passed. The task options have their tests
  * in {@link Capabilities}; the task lifecycle has one group per capability: {@link Follow} ({@link
- * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeout} ({@link
+ * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeouts} ({@link
  * Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link Sandboxes}
  * ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no capability: {@link
  * Container#await}, {@link Container#onExit} and {@link ContainerStatus#reason()} have defaults
@@ -1224,6 +1225,7 @@ public abstract class DriverTck {
       awaitAtMost("follow() to deliver the first line of each stream of a running task")
           .untilAsserted(
               () -> {
+                f.call.rethrowIfFailed();
                 assertThat(f.out()).as("stdout followed").isEqualTo("first\n");
                 assertThat(f.err()).as("stderr followed").isEqualTo("oops\n");
               });
@@ -1307,7 +1309,11 @@ public abstract class DriverTck {
       Container c = driver.runContainer(task("talker", sh("echo first; sleep 300")).build());
       Follower f = new Follower(c);
       awaitAtMost("follow() to deliver the first line")
-          .untilAsserted(() -> assertThat(f.out()).as("stdout followed").isEqualTo("first\n"));
+          .untilAsserted(
+              () -> {
+                f.call.rethrowIfFailed();
+                assertThat(f.out()).as("stdout followed").isEqualTo("first\n");
+              });
 
       f.call.interrupt();
 
@@ -1400,24 +1406,22 @@ public abstract class DriverTck {
 
     @Test
     @DisplayName(
-        "onExit() of 50 tasks running at once completes each with its own final status, as"
+        "onExit() of 25 tasks started at once completes each with its own final status, as"
             + " status() then reads it")
     void onExitOfManyTasks() throws Exception {
-      int count = 50;
-      List<Container> containers = new ArrayList<>();
-      List<CompletableFuture<ContainerStatus>> exits = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        Container c = driver.runContainer(task("exit-" + i, sh("sleep 1; exit " + i)).build());
-        containers.add(c);
-        exits.add(c.onExit());
-      }
+      int count = 25;
+      List<Container> containers =
+          concurrently(
+              count, i -> driver.runContainer(task("exit-" + i, sh("sleep 2; exit " + i)).build()));
+      List<CompletableFuture<ContainerStatus>> exits =
+          containers.stream().map(Container::onExit).toList();
 
       try {
         CompletableFuture.allOf(exits.toArray(CompletableFuture<?>[]::new))
             .get(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         fail(
-            "onExit() of %d of %d tasks (each ending after 1 s) did not complete within %s",
+            "onExit() of %d of %d tasks (each ending after 2 s) did not complete within %s",
             exits.stream().filter(f -> !f.isDone()).count(), count, awaitTimeout());
       }
 
@@ -1606,14 +1610,17 @@ public abstract class DriverTck {
     }
   }
 
-  /** {@link Task#timeout()}: the driver stops a task that runs too long. Requires TIMEOUT. */
+  /**
+   * {@link Task#timeout()}: the driver stops a task that runs too long. Requires {@link
+   * Capability#TIMEOUT}.
+   */
   @Nested
   @DisplayName("timeout")
   @TestInstance(TestInstance.Lifecycle.PER_METHOD)
-  public class Timeout {
+  public class Timeouts {
 
     /** For JUnit. */
-    public Timeout() {}
+    public Timeouts() {}
 
     @BeforeEach
     void requireTimeout() {
@@ -2455,6 +2462,21 @@ public abstract class DriverTck {
 
     void interrupt() {
       thread.interrupt();
+    }
+
+    /**
+     * Throws what the call threw, if it has thrown, so that a wait for its effects ends at once.
+     * Never an {@link AssertionError}, which Awaitility would take for "not yet".
+     */
+    void rethrowIfFailed() {
+      if (outcome.isCompletedExceptionally()) {
+        Throwable cause = outcome.handle((value, thrown) -> thrown).join();
+        Throwable failure = cause instanceof CompletionException ? cause.getCause() : cause;
+        if (failure instanceof RuntimeException e) {
+          throw e;
+        }
+        throw new IllegalStateException(thread.getName() + " failed: " + failure, failure);
+      }
     }
 
     /** Whether the thread's interrupt flag was set when the call returned or threw. */

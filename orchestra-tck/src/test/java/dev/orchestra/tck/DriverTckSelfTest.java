@@ -74,7 +74,7 @@ import dev.orchestra.tck.DriverTck.Sandboxes;
 import dev.orchestra.tck.DriverTck.Stdin;
 import dev.orchestra.tck.DriverTck.Stop;
 import dev.orchestra.tck.DriverTck.TaskDirectory;
-import dev.orchestra.tck.DriverTck.Timeout;
+import dev.orchestra.tck.DriverTck.Timeouts;
 import dev.orchestra.tck.DriverTck.Volumes;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -173,8 +173,8 @@ class DriverTckSelfTest {
         group(AbsoluteMountElsewhere.class, Mounts.class, "absoluteAndRelativeSame"),
         group(InterruptSwallowed.class, Interruption.class, "interruptFlagKept"),
         group(CapabilitiesOverclaimed.class, Capabilities.class, "user", "missingImage"),
-        group(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
-        group(
+        only(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
+        only(
             FollowReturnsAtOnce.class,
             Follow.class,
             "firstLineBeforeEnd",
@@ -197,8 +197,8 @@ class DriverTckSelfTest {
             "trappedTermExitsItself"),
         group(StopRemoves.class, Stop.class, "logsKept"),
         group(StopRelabelsFinished.class, Stop.class, "finishedTaskUnchanged"),
-        only(TimeoutIgnored.class, Timeout.class, "sleepTimesOut"),
-        group(TimeoutRelabelsFinished.class, Timeout.class, "endingInTimeExited"),
+        only(TimeoutIgnored.class, Timeouts.class, "sleepTimesOut"),
+        only(TimeoutRelabelsFinished.class, Timeouts.class, "endingInTimeExited"),
         group(ReasonAlwaysExited.class, ExitReasons.class, "signaled"),
         group(
             FindAlwaysEmpty.class,
@@ -223,7 +223,7 @@ class DriverTckSelfTest {
       Map.of(
           Follow.class, Capability.FOLLOW,
           Stop.class, Capability.STOP,
-          Timeout.class, Capability.TIMEOUT,
+          Timeouts.class, Capability.TIMEOUT,
           Reattach.class, Capability.REATTACH,
           Sandboxes.class, Capability.SANDBOX);
 
