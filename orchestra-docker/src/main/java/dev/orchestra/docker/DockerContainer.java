@@ -373,10 +373,6 @@ final class DockerContainer implements Container {
     this.sandbox = box;
   }
 
-  DockerSandbox sandbox() {
-    return sandbox;
-  }
-
   /**
    * Enforces the task's timeout in this driver instance, once: at {@code startedAt} plus the
    * timeout, {@link #expire()} runs.

@@ -59,9 +59,18 @@ import org.slf4j.LoggerFactory;
  * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
  * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
  * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
- * signal). Logs go to the engine's {@code local} log driver, which keeps bytes as they were written
- * (the default {@code json-file} driver mangles bytes that are not UTF-8). Images come through
- * {@link ImagePuller}, stdin through {@link DockerConnection#attachStdin}.
+ * signal), and so that SIGTERM sent to the container reaches the task. Logs go to the engine's
+ * {@code local} log driver, which keeps bytes as they were written (the default {@code json-file}
+ * driver mangles bytes that are not UTF-8). Images come through {@link ImagePuller}, stdin through
+ * {@link DockerConnection#attachStdin}.
+ *
+ * <p>The lifecycle: one object per container and instance ({@link #adopt}) holds what this instance
+ * knows (a stop it asked for, the final status); one event stream ({@link ExitEvents}) completes
+ * every {@link Container#onExit()}; a small executor of a few threads runs timeouts, retries and
+ * event handlers for the whole namespace. A task's timeout is a label ({@link
+ * Labels#TIMEOUT_MILLIS}), enforced by every instance that starts or finds the container. Sandboxes
+ * ({@link DockerSandbox}) run their steps as execs whose output is recorded in a client-side
+ * directory ({@link #scratch()}), deleted with the sandbox and by {@link #close()}.
  */
 final class DockerDriver implements Driver {
 

@@ -84,8 +84,7 @@ final class EngineSocket implements AutoCloseable {
    *     answer
    */
   void upgrade(String method, String path, String jsonBody) throws IOException {
-    byte[] body =
-        jsonBody == null ? new byte[0] : jsonBody.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
     String head =
         method
             + " "

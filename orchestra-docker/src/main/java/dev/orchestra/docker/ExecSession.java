@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +114,7 @@ final class ExecSession implements AutoCloseable {
             LOG.warn(
                 "the engine reports about {}: {}",
                 what,
-                new String(buffer, 0, got, java.nio.charset.StandardCharsets.UTF_8).strip());
+                new String(buffer, 0, got, StandardCharsets.UTF_8).strip());
             sink.write(true, buffer, 0, got);
           }
           default -> LOG.debug("skipping {} bytes of stream {} of {}", got, stream, what);
