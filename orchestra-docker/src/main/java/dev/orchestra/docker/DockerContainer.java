@@ -309,6 +309,10 @@ final class DockerContainer implements Container {
     } catch (InterruptedException e) {
       killAfterInterrupt();
       throw Exceptions.launder(what, e);
+    } catch (OrchestraInterruptedException e) {
+      // Interrupted during an engine call: the task was asked to stop, so it ends all the same.
+      killAfterInterrupt();
+      throw e;
     } catch (ExecutionException e) {
       throw Exceptions.launder(what, e);
     }

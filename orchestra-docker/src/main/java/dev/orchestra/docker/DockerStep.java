@@ -264,19 +264,28 @@ final class DockerStep implements Container {
       throw new OrchestraException(
           what + " failed: it still runs " + AFTER_KILL + " after SIGKILL");
     } catch (InterruptedException e) {
-      boolean interrupted = Thread.interrupted();
-      try {
-        signal("KILL");
-      } catch (RuntimeException killFailure) {
-        LOG.warn("killing {} after an interrupted stop failed: {}", describe(), killFailure);
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      killAfterInterrupt();
       throw Exceptions.launder(what, e);
+    } catch (OrchestraInterruptedException e) {
+      // Interrupted during an engine call: the step was asked to stop, so it ends all the same.
+      killAfterInterrupt();
+      throw e;
     } catch (ExecutionException e) {
       throw Exceptions.launder(what, e);
+    }
+  }
+
+  /** Kills the step after the stopping thread was interrupted; the flag is cleared meanwhile. */
+  private void killAfterInterrupt() {
+    boolean interrupted = Thread.interrupted();
+    try {
+      signal("KILL");
+    } catch (RuntimeException e) {
+      LOG.warn("killing {} after an interrupted stop failed: {}", describe(), e.getMessage());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

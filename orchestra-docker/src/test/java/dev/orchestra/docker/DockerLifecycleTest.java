@@ -22,6 +22,7 @@ import dev.orchestra.Task;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -278,7 +279,9 @@ class DockerLifecycleTest {
                 flag.set(Thread.currentThread().isInterrupted());
               });
       stopper.start();
-      await().atMost(TASK_TIMEOUT).until(() -> stopper.getState() == Thread.State.TIMED_WAITING);
+      await("stop() waiting for the grace")
+          .atMost(TASK_TIMEOUT)
+          .until(() -> isWaitingOnAFuture(stopper));
 
       stopper.interrupt();
       stopper.join(TASK_TIMEOUT.toMillis());
@@ -289,6 +292,16 @@ class DockerLifecycleTest {
       assertThat(s.exitCode()).isEqualTo(137);
       assertThat(s.reason()).isEqualTo(ExitReason.STOPPED);
     }
+  }
+
+  /** Whether a thread is parked in {@link CompletableFuture#get}: stop() waits for the grace. */
+  private static boolean isWaitingOnAFuture(Thread thread) {
+    return thread.getState() == Thread.State.TIMED_WAITING
+        && Arrays.stream(thread.getStackTrace())
+            .anyMatch(
+                f ->
+                    f.getClassName().equals(CompletableFuture.class.getName())
+                        && f.getMethodName().equals("get"));
   }
 
   /** The threads of a namespace's executor, named after it. */
