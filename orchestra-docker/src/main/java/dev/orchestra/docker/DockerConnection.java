@@ -166,6 +166,25 @@ final class DockerConnection implements AutoCloseable {
     return StdinFeeder.attach(streams, containerId, input, task);
   }
 
+  /**
+   * Opens a raw connection to the engine, for the calls that need a half-close ({@link
+   * EngineSocket}).
+   *
+   * @throws IOException if the engine cannot be reached
+   * @throws dev.orchestra.OrchestraException if the engine's address is neither {@code unix://} nor
+   *     {@code tcp://}
+   */
+  EngineSocket socket() throws IOException {
+    try {
+      return EngineSocket.connect(host, ssl);
+    } catch (UnsupportedOperationException e) {
+      throw new OrchestraException(
+          "the docker driver runs sandbox steps over unix:// and tcp:// engines only, not "
+              + describe(),
+          e);
+    }
+  }
+
   /** Where the engine is, and why there: for messages. */
   String describe() {
     return host + " (from " + source + ")";

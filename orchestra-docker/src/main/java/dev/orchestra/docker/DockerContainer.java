@@ -1,41 +1,102 @@
 package dev.orchestra.docker;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerNotFoundException;
 import dev.orchestra.ContainerStatus;
+import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A task's container. The status comes from inspecting it until it is done, then from a cache; the
- * logs come from the engine's logs API, demultiplexed as they stream.
+ * A task's container. One object per container and driver instance (see {@link
+ * DockerDriver#adopt}), so that every handle of a task shares what the driver knows about it.
+ *
+ * <p>The status comes from inspecting the container until it is done, then from a cache. The end is
+ * observed through the driver's one event stream ({@link ExitEvents}), never by polling. The reason
+ * a task ended: {@link ExitReason#OOM_KILLED} when the engine reports {@code OOMKilled} and a
+ * non-zero exit code; {@link ExitReason#STOPPED} or {@link ExitReason#TIMED_OUT} when this driver
+ * instance asked it to end (a stop, a cleanup, a timeout); otherwise derived from the engine's
+ * state, see {@link #statusOf}.
  */
 final class DockerContainer implements Container {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerContainer.class);
 
+  /** The grace a timed-out task gets between SIGTERM and SIGKILL, as {@link dev.orchestra.Task}. */
+  static final Duration TIMEOUT_GRACE = Duration.ofSeconds(10);
+
+  /** How long a stop waits for the engine to report the end after SIGKILL. */
+  private static final Duration AFTER_KILL = Duration.ofSeconds(30);
+
+  /** How long a follow waits for the engine to report the end after the log stream ended. */
+  private static final Duration AFTER_LOG_END = Duration.ofSeconds(10);
+
+  /** The pause before reading the status again after a failed read. */
+  private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
+
   private final DockerDriver driver;
   private final String taskId;
   private final String name;
   private final String containerId;
+  private final Duration timeout;
+
+  private final Object lock = new Object();
+
+  /** Serialises the first {@link #onExit()}: subscribing, then reading the status once. */
+  private final Object registration = new Object();
+
   private volatile ContainerStatus done;
 
-  DockerContainer(DockerDriver driver, String taskId, String name, String containerId) {
+  /** The future of {@link #onExit()}, once someone waits; guarded by {@link #lock}. */
+  private CompletableFuture<ContainerStatus> exit;
+
+  /** Why this driver instance asked the task to end: STOPPED or TIMED_OUT; null if it did not. */
+  private final AtomicReference<ExitReason> requested = new AtomicReference<>();
+
+  /** Set while this driver removes the container: its die and destroy events are expected. */
+  private volatile boolean removing;
+
+  private final AtomicBoolean timerSet = new AtomicBoolean();
+  private volatile DockerSandbox sandbox;
+
+  DockerContainer(
+      DockerDriver driver, String taskId, String name, String containerId, Duration timeout) {
     this.driver = driver;
     this.taskId = taskId;
     this.name = name;
     this.containerId = containerId;
+    this.timeout = timeout;
   }
 
   /** The engine's id of the container (64 hex digits). */
   @Override
   public String id() {
     return containerId;
+  }
+
+  String taskId() {
+    return taskId;
+  }
+
+  String name() {
+    return name;
   }
 
   @Override
@@ -45,54 +106,215 @@ final class DockerContainer implements Container {
       return cached;
     }
     requireDriverOpen("reading the status of");
-    InspectContainerResponse inspected;
-    try {
-      LOG.debug("inspecting container {} of {}", name, describe());
-      inspected = driver.api().inspectContainerCmd(containerId).exec();
-    } catch (NotFoundException e) {
-      throw notFound("reading the status of", e);
-    } catch (RuntimeException e) {
-      throw EngineErrors.failure(
-          "reading the status of container " + name + " of " + describe(), e);
-    }
-    ContainerStatus status = statusOf(inspected.getState());
-    if (status.isDone()) {
-      done = status;
-      LOG.debug("container {} of {} exited {}", name, describe(), status.exitCode());
-    }
-    return status;
+    return refresh(inspect("reading the status of"));
   }
 
   @Override
   public void logs(OutputStream stdout, OutputStream stderr) {
+    readLogs(stdout, stderr, false, false, 0, 0);
+  }
+
+  /**
+   * Streams the logs API with {@code follow}, which the engine ends once the container has stopped.
+   * The engine may end it before it delivered the last bytes written before the exit (moby issue
+   * 43860): once the status is final, the log is read again and only what the follow missed, by
+   * byte count per stream, is delivered.
+   */
+  @Override
+  public void follow(OutputStream stdout, OutputStream stderr) {
+    boolean endedBefore = done != null;
+    LogDemuxer followed = readLogs(stdout, stderr, true, true, 0, 0);
+    ContainerStatus s = status();
+    if (!s.isDone()) {
+      // The engine ends the stream before it records the exit: wait for the die event.
+      s = await(AFTER_LOG_END);
+    }
+    if (!s.isDone()) {
+      throw new OrchestraException(
+          "following the logs of container "
+              + name
+              + " of "
+              + describe()
+              + " failed: the engine ended the log stream, but the container still runs after "
+              + AFTER_LOG_END);
+    }
+    if (endedBefore) {
+      return;
+    }
+    long[] got = followed.delivered();
+    long[] caughtUp = readLogs(stdout, stderr, false, true, got[0], got[1]).delivered();
+    if (caughtUp[0] + caughtUp[1] > 0) {
+      LOG.debug(
+          "the engine ended the log stream of container {} of {} early: {} and {} bytes caught up",
+          name,
+          describe(),
+          caughtUp[0],
+          caughtUp[1]);
+    }
+  }
+
+  private LogDemuxer readLogs(
+      OutputStream stdout,
+      OutputStream stderr,
+      boolean follow,
+      boolean flush,
+      long skipOut,
+      long skipErr) {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    requireDriverOpen("reading the logs of");
-    String what = "reading the logs of container " + name + " of " + describe();
-    LogDemuxer demuxer = new LogDemuxer(stdout, stderr);
+    String action = follow ? "following the logs of" : "reading the logs of";
+    requireDriverOpen(action);
+    String what = action + " container " + name + " of " + describe();
+    LogDemuxer demuxer = new LogDemuxer(stdout, stderr, flush, skipOut, skipErr);
     try {
-      LOG.debug("reading the logs of container {} of {}", name, describe());
+      LOG.debug("{} container {} of {}", action, name, describe());
       driver
           .streams()
           .logContainerCmd(containerId)
           .withStdOut(true)
           .withStdErr(true)
-          .withFollowStream(false)
+          .withFollowStream(follow)
           .withTimestamps(false)
           .withTailAll()
           .exec(demuxer);
       demuxer.awaitCompletion(what);
     } catch (NotFoundException e) {
-      throw notFound("reading the logs of", e);
+      throw notFound(action, e);
     } catch (RuntimeException e) {
-      throw EngineErrors.failure(what, e);
+      RuntimeException failure = EngineErrors.failure(what, e);
+      if (removing && !(failure instanceof OrchestraInterruptedException)) {
+        // The container was removed under the stream: that is why it failed.
+        throw notFound(action, null);
+      }
+      throw failure;
     }
     try {
       demuxer.finish();
     } catch (IOException e) {
       throw new OrchestraException(
           "writing the logs of container " + name + " of " + describe() + " failed: " + e, e);
+    }
+    return demuxer;
+  }
+
+  /**
+   * Completes once the engine reports the container's end through the driver's event stream: no
+   * thread and no engine call per waiting task. The first call subscribes (once per driver) and
+   * reads the status once, for an end that came before. Each call returns its own copy of the
+   * future, so that cancelling one leaves the others.
+   */
+  @Override
+  public CompletableFuture<ContainerStatus> onExit() {
+    ContainerStatus cached = done;
+    if (cached != null) {
+      return CompletableFuture.completedFuture(cached);
+    }
+    if (driver.isClosed()) {
+      return CompletableFuture.failedFuture(closedDriver("waiting for"));
+    }
+    synchronized (registration) {
+      CompletableFuture<ContainerStatus> f;
+      synchronized (lock) {
+        f = exit;
+      }
+      if (f == null) {
+        f = register();
+      }
+      return f.copy();
+    }
+  }
+
+  /** Subscribes, publishes the future, then reads the status once; under {@link #registration}. */
+  private CompletableFuture<ContainerStatus> register() {
+    try {
+      driver.events().watch(this);
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(closedDriver("waiting for"));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<ContainerStatus> f = new CompletableFuture<>();
+    synchronized (lock) {
+      exit = f;
+      if (done != null) {
+        f.complete(done);
+      }
+    }
+    try {
+      refresh(inspect("waiting for"));
+    } catch (ContainerNotFoundException e) {
+      fail(e);
+    } catch (RuntimeException e) {
+      // The events still come; read again later in case the end came before the subscription.
+      LOG.debug(
+          "reading the status of container {} of {} failed ({}); reading it again in {} ms",
+          name,
+          describe(),
+          e.toString(),
+          RECHECK_PAUSE.toMillis());
+      driver.schedule(this::recheck, RECHECK_PAUSE);
+    }
+    return f;
+  }
+
+  /**
+   * Stops the task as {@code docker stop} does, with the wait on the client side: SIGTERM to the
+   * container's init (which forwards it to the task), the end awaited through the event stream for
+   * up to {@code grace} (to the nanosecond, where {@code docker stop} counts whole seconds), then
+   * SIGKILL. A grace of zero sends SIGKILL at once.
+   */
+  @Override
+  public ContainerStatus stop(Duration grace) {
+    if (grace == null || grace.isNegative()) {
+      throw new IllegalArgumentException("grace must be zero or positive, was " + grace);
+    }
+    ContainerStatus cached = done;
+    if (cached != null) {
+      return cached;
+    }
+    requireDriverOpen("stopping");
+    ContainerStatus now = status();
+    if (now.isDone()) {
+      return now;
+    }
+    String what = "stopping container " + name + " of " + describe();
+    CompletableFuture<ContainerStatus> end = onExit();
+    requested.compareAndSet(null, ExitReason.STOPPED);
+    LOG.info("stopping container {} of {} (grace {})", name, describe(), grace);
+    try {
+      if (!grace.isZero()) {
+        signal("TERM");
+        try {
+          return end.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          LOG.info(
+              "container {} of {} still runs after a grace of {}: killing it",
+              name,
+              describe(),
+              grace);
+        }
+      }
+      signal("KILL");
+      try {
+        return end.get(AFTER_KILL.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        ContainerStatus last = status();
+        if (last.isDone()) {
+          return last;
+        }
+        throw new OrchestraException(
+            what + " failed: it still runs " + AFTER_KILL + " after SIGKILL", e);
+      }
+    } catch (InterruptedException e) {
+      killAfterInterrupt();
+      throw Exceptions.launder(what, e);
+    } catch (OrchestraInterruptedException e) {
+      // Interrupted during an engine call: the task was asked to stop, so it ends all the same.
+      killAfterInterrupt();
+      throw e;
+    } catch (ExecutionException e) {
+      throw Exceptions.launder(what, e);
     }
   }
 
@@ -102,7 +324,41 @@ final class DockerContainer implements Container {
       LOG.debug("container {} of {} went with its closed namespace", name, describe());
       return;
     }
-    if (driver.removeContainer(containerId, "container " + name + " of " + describe())) {
+    DockerSandbox box = sandbox;
+    if (box != null) {
+      box.beginRemoval();
+    }
+    ContainerStatus before = done;
+    if (before == null) {
+      try {
+        before = refresh(inspect("removing"));
+      } catch (ContainerNotFoundException e) {
+        LOG.debug("container {} of {} is already gone", name, describe());
+      }
+    }
+    boolean running = before != null && !before.isDone();
+    if (running) {
+      requested.compareAndSet(null, ExitReason.STOPPED);
+    }
+    removing = true;
+    boolean removed;
+    try {
+      removed = driver.removeContainer(containerId, "container " + name + " of " + describe());
+    } catch (RuntimeException e) {
+      removing = false;
+      throw e;
+    }
+    if (running && done == null) {
+      // Removing a running container kills it: SIGKILL, exit code 137.
+      record(ContainerStatus.done(137, requested.get()));
+    } else if (done == null) {
+      fail(notFound("waiting for", null));
+    }
+    driver.forget(this);
+    if (box != null) {
+      box.finishRemoval();
+    }
+    if (removed) {
       LOG.info("removed container {} of {}", name, describe());
     } else {
       LOG.debug("container {} of {} was already gone", name, describe());
@@ -114,11 +370,118 @@ final class DockerContainer implements Container {
     return "DockerContainer[" + name + ", task=" + taskId + ", id=" + containerId + "]";
   }
 
+  // ---- used by the driver, the event stream and the sandbox
+
+  /** Makes this container a sandbox's main process: its cleanup removes the sandbox. */
+  void sandbox(DockerSandbox box) {
+    this.sandbox = box;
+  }
+
+  /**
+   * Enforces the task's timeout in this driver instance, once: at {@code startedAt} plus the
+   * timeout, {@link #expire()} runs.
+   */
+  void scheduleTimeout(Instant startedAt) {
+    if (timeout == null || !timerSet.compareAndSet(false, true)) {
+      return;
+    }
+    Duration left = Duration.between(Instant.now(), startedAt.plus(timeout));
+    LOG.debug(
+        "container {} of {} times out in {} ms", name, describe(), Math.max(0, left.toMillis()));
+    driver.schedule(this::expire, left.isNegative() ? Duration.ZERO : left);
+  }
+
+  /**
+   * The task ran out of time: SIGTERM now, SIGKILL after {@link #TIMEOUT_GRACE}, reason {@link
+   * ExitReason#TIMED_OUT}. Runs on the driver's executor and never blocks for the grace.
+   */
+  void expire() {
+    if (done != null || removing || driver.isClosed()) {
+      return;
+    }
+    if (status().isDone() || !requested.compareAndSet(null, ExitReason.TIMED_OUT)) {
+      return;
+    }
+    LOG.info(
+        "container {} of {} ran longer than its timeout of {}: stopping it",
+        name,
+        describe(),
+        timeout);
+    onExit();
+    signal("TERM");
+    driver.schedule(
+        () -> {
+          if (done == null && !removing && !driver.isClosed() && !status().isDone()) {
+            LOG.info(
+                "container {} of {} still runs {} after its timeout: killing it",
+                name,
+                describe(),
+                TIMEOUT_GRACE);
+            signal("KILL");
+          }
+        },
+        TIMEOUT_GRACE);
+  }
+
+  /** Reads the status once (the engine reported a death, or the event stream had a gap). */
+  void recheck() {
+    if (done != null || removing || driver.isClosed()) {
+      driver.events().unwatch(this);
+      return;
+    }
+    try {
+      refresh(inspect("reading the status of"));
+    } catch (ContainerNotFoundException e) {
+      if (!removing) {
+        fail(e);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "reading the status of container {} of {} failed; trying again in {} ms: {}",
+          name,
+          describe(),
+          RECHECK_PAUSE.toMillis(),
+          e.getMessage());
+      driver.schedule(this::recheck, RECHECK_PAUSE);
+    }
+  }
+
+  /** The engine removed the container, and not on this driver's request. */
+  void destroyed() {
+    if (removing || done != null) {
+      return;
+    }
+    fail(
+        new ContainerNotFoundException(
+            taskId,
+            "container "
+                + name
+                + " of "
+                + describe()
+                + " was removed behind the driver's back before it was seen to end",
+            null));
+  }
+
+  /** The driver closed: whoever still waits learns that the container went with the namespace. */
+  void driverClosed() {
+    fail(closedDriver("waiting for"));
+  }
+
+  // ---- status
+
   /**
    * Maps the engine's state: {@code exited} and {@code dead} are done with the engine's exit code,
    * as is a container whose start failed ({@code created} with an error); everything else runs.
+   *
+   * <p>The reason, first match: {@link ExitReason#OOM_KILLED} when the engine reports {@code
+   * OOMKilled} and the exit code is not 0 (a child killed for memory while the task succeeded reads
+   * EXITED); {@code requested} when this driver instance asked the task to end; {@link
+   * ExitReason#TIMED_OUT} when the task had a {@code timeout}, ran at least that long and exited
+   * 143 or 137 (SIGTERM, SIGKILL): so does another instance of the driver see the timeout that one
+   * enforced; otherwise derived from the exit code, as {@link ContainerStatus#exited(int)}.
    */
-  static ContainerStatus statusOf(InspectContainerResponse.ContainerState state) {
+  static ContainerStatus statusOf(
+      InspectContainerResponse.ContainerState state, ExitReason requested, Duration timeout) {
     if (state == null) {
       return ContainerStatus.running();
     }
@@ -128,28 +491,136 @@ final class DockerContainer implements Container {
     if (!"exited".equals(status) && !"dead".equals(status) && !failedStart) {
       return ContainerStatus.running();
     }
-    Long code = state.getExitCodeLong();
-    if (code == null || code < 0 || code > 255) {
+    Long engineCode = state.getExitCodeLong();
+    int code;
+    if (engineCode == null || engineCode < 0 || engineCode > 255) {
       LOG.warn(
-          "the engine reports exit code {} for a {} container; reading it as 255", code, status);
-      return ContainerStatus.exited(255);
+          "the engine reports exit code {} for a {} container; reading it as 255",
+          engineCode,
+          status);
+      code = 255;
+    } else {
+      code = engineCode.intValue();
     }
-    return ContainerStatus.exited(code.intValue());
+    if (Boolean.TRUE.equals(state.getOOMKilled()) && code != 0) {
+      return ContainerStatus.done(code, ExitReason.OOM_KILLED);
+    }
+    if (requested != null) {
+      return ContainerStatus.done(code, requested);
+    }
+    if (timeout != null && (code == 143 || code == 137) && ranAtLeast(state, timeout)) {
+      return ContainerStatus.done(code, ExitReason.TIMED_OUT);
+    }
+    return ContainerStatus.exited(code);
+  }
+
+  private static boolean ranAtLeast(InspectContainerResponse.ContainerState state, Duration d) {
+    try {
+      Instant started = Instant.parse(state.getStartedAt());
+      Instant finished = Instant.parse(state.getFinishedAt());
+      return Duration.between(started, finished).compareTo(d) >= 0;
+    } catch (DateTimeParseException | NullPointerException e) {
+      LOG.debug("cannot tell how long a container ran: {}", e.toString());
+      return false;
+    }
+  }
+
+  private InspectContainerResponse inspect(String action) {
+    try {
+      LOG.debug("inspecting container {} of {}", name, describe());
+      return driver.api().inspectContainerCmd(containerId).exec();
+    } catch (NotFoundException e) {
+      throw notFound(action, e);
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(action + " container " + name + " of " + describe(), e);
+    }
+  }
+
+  /** Turns an inspection into the status, recording it once it is final. */
+  private ContainerStatus refresh(InspectContainerResponse inspected) {
+    ContainerStatus status = statusOf(inspected.getState(), requested.get(), timeout);
+    return status.isDone() ? record(status) : status;
+  }
+
+  /** Records the final status, the first one wins, and completes the waiters with it. */
+  private ContainerStatus record(ContainerStatus status) {
+    CompletableFuture<ContainerStatus> waiting;
+    ContainerStatus recorded;
+    synchronized (lock) {
+      if (done == null) {
+        done = status;
+        LOG.debug("container {} of {} ended {}", name, describe(), status);
+      }
+      recorded = done;
+      waiting = exit;
+    }
+    if (waiting != null) {
+      waiting.complete(recorded);
+    }
+    driver.events().unwatch(this);
+    return recorded;
+  }
+
+  private void fail(RuntimeException e) {
+    CompletableFuture<ContainerStatus> waiting;
+    synchronized (lock) {
+      waiting = exit;
+    }
+    if (waiting != null) {
+      waiting.completeExceptionally(e);
+    }
+    driver.events().unwatch(this);
+  }
+
+  private void signal(String signal) {
+    try {
+      LOG.debug("sending SIG{} to container {} of {}", signal, name, describe());
+      driver.api().killContainerCmd(containerId).withSignal(signal).exec();
+    } catch (NotFoundException e) {
+      throw notFound("stopping", e);
+    } catch (ConflictException e) {
+      LOG.debug("container {} of {} no longer runs: {}", name, describe(), EngineErrors.answer(e));
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "sending SIG" + signal + " to container " + name + " of " + describe(), e);
+    }
+  }
+
+  /** Kills the task after the stopping thread was interrupted; the flag is cleared meanwhile. */
+  private void killAfterInterrupt() {
+    boolean interrupted = Thread.interrupted();
+    try {
+      signal("KILL");
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "killing container {} of {} after an interrupted stop failed: {}",
+          name,
+          describe(),
+          e.getMessage());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** After close() the namespace's containers are gone, and so is the connection. */
   private void requireDriverOpen(String action) {
     if (driver.isClosed()) {
-      throw new ContainerNotFoundException(
-          taskId,
-          action
-              + " container "
-              + name
-              + " of "
-              + describe()
-              + " failed: the driver was closed, which removed every container of the namespace",
-          null);
+      throw closedDriver(action);
     }
+  }
+
+  private ContainerNotFoundException closedDriver(String action) {
+    return new ContainerNotFoundException(
+        taskId,
+        action
+            + " container "
+            + name
+            + " of "
+            + describe()
+            + " failed: the driver was closed, which removed every container of the namespace",
+        null);
   }
 
   private ContainerNotFoundException notFound(String action, NotFoundException e) {
@@ -160,8 +631,8 @@ final class DockerContainer implements Container {
             + name
             + " of "
             + describe()
-            + " failed: it no longer exists (cleaned up, or removed outside the driver); "
-            + EngineErrors.answer(e),
+            + " failed: it no longer exists (cleaned up, or removed outside the driver)"
+            + (e == null ? "" : "; " + EngineErrors.answer(e)),
         e);
   }
 

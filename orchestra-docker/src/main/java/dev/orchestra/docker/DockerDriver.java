@@ -21,22 +21,33 @@ import dev.orchestra.ImageNotFoundException;
 import dev.orchestra.Mount;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.Names;
 import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,9 +59,18 @@ import org.slf4j.LoggerFactory;
  * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
  * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
  * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
- * signal). Logs go to the engine's {@code local} log driver, which keeps bytes as they were written
- * (the default {@code json-file} driver mangles bytes that are not UTF-8). Images come through
- * {@link ImagePuller}, stdin through {@link DockerConnection#attachStdin}.
+ * signal), and so that SIGTERM sent to the container reaches the task. Logs go to the engine's
+ * {@code local} log driver, which keeps bytes as they were written (the default {@code json-file}
+ * driver mangles bytes that are not UTF-8). Images come through {@link ImagePuller}, stdin through
+ * {@link DockerConnection#attachStdin}.
+ *
+ * <p>The lifecycle: one object per container and instance ({@link #adopt}) holds what this instance
+ * knows (a stop it asked for, the final status); one event stream ({@link ExitEvents}) completes
+ * every {@link Container#onExit()}; a small executor of a few threads runs timeouts, retries and
+ * event handlers for the whole namespace. A task's timeout is a label ({@link
+ * Labels#TIMEOUT_MILLIS}), enforced by every instance that starts or finds the container. Sandboxes
+ * ({@link DockerSandbox}) run their steps as execs whose output is recorded in a client-side
+ * directory ({@link #scratch()}), deleted with the sandbox and by {@link #close()}.
  */
 final class DockerDriver implements Driver {
 
@@ -59,7 +79,6 @@ final class DockerDriver implements Driver {
   /** Where task directories live inside containers. */
   static final String TASK_ROOT = "/tmp/orchestra";
 
-  /** Listed one by one: a capability added to the contract is not offered until implemented. */
   private static final Set<Capability> CAPABILITIES =
       Collections.unmodifiableSet(
           EnumSet.of(
@@ -67,7 +86,12 @@ final class DockerDriver implements Driver {
               Capability.USER,
               Capability.PRIVILEGED,
               Capability.CPU_LIMIT,
-              Capability.MEMORY_LIMIT));
+              Capability.MEMORY_LIMIT,
+              Capability.FOLLOW,
+              Capability.STOP,
+              Capability.TIMEOUT,
+              Capability.REATTACH,
+              Capability.SANDBOX));
 
   /** Up to 1 GiB of log per task before the oldest part is dropped. */
   private static final LogConfig LOG_CONFIG =
@@ -85,6 +109,20 @@ final class DockerDriver implements Driver {
   private final Object[] taskLocks = new Object[LOCK_STRIPES];
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Every container this instance handed out, by engine id: one object per container. */
+  private final ConcurrentHashMap<String, DockerContainer> known = new ConcurrentHashMap<>();
+
+  /** The sandboxes this instance created or found, by the engine id of their container. */
+  private final ConcurrentHashMap<String, DockerSandbox> sandboxes = new ConcurrentHashMap<>();
+
+  /** Timeouts, retries and event handlers: a few threads for the whole namespace. */
+  private final ScheduledThreadPoolExecutor executor;
+
+  private final ExitEvents events;
+
+  /** Where steps record their output; created when the first step starts. */
+  private Path scratch;
+
   DockerDriver(String namespace, DockerConnection connection, PullPolicy pullPolicy) {
     this.namespace = Names.requireNamespace(namespace);
     this.connection = connection;
@@ -93,6 +131,8 @@ final class DockerDriver implements Driver {
     for (int i = 0; i < taskLocks.length; i++) {
       taskLocks[i] = new Object();
     }
+    this.executor = newExecutor(namespace);
+    this.events = new ExitEvents(this);
     LOG.info(
         "opened namespace '{}' on the Docker engine at {} (pull policy {})",
         namespace,
@@ -124,7 +164,7 @@ final class DockerDriver implements Driver {
     }
   }
 
-  private Container run(Task task) {
+  private DockerContainer run(Task task) {
     requireOpen();
     String taskId = task.id();
     String image =
@@ -178,11 +218,75 @@ final class DockerDriver implements Driver {
     return new DockerVolume(this, name, DockerNames.of(namespace, name));
   }
 
+  /**
+   * Finds the task's container by its name and checks its labels (namespace and task id); a
+   * container of that name with other labels is not this namespace's task. The container found is
+   * the one {@link #runContainer(Task)} returns for the id.
+   */
+  @Override
+  public Optional<Container> find(String taskId) {
+    Names.requireText("task id", taskId);
+    requireOpen();
+    String name = DockerNames.of(namespace, taskId);
+    InspectContainerResponse found;
+    try {
+      LOG.debug("finding container {} of {}", name, describe(taskId));
+      found = api().inspectContainerCmd(name).exec();
+    } catch (NotFoundException e) {
+      LOG.debug("{} has no container", describe(taskId));
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure("finding container " + name + " of " + describe(taskId), e);
+    }
+    Map<String, String> labels = labels(found);
+    if (!namespace.equals(labels.get(Labels.NAMESPACE))
+        || !taskId.equals(labels.get(Labels.TASK_ID))) {
+      LOG.debug(
+          "container {} is not {}: it belongs to {}",
+          name,
+          describe(taskId),
+          owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID)));
+      return Optional.empty();
+    }
+    return Optional.of(adopt(found, taskId, name));
+  }
+
+  /**
+   * Starts a container as {@link #runContainer(Task)} does, whose command keeps it alive, and
+   * returns it as a sandbox. Idempotent by task id: the sandbox of a known id is returned (with the
+   * steps this instance started in it).
+   */
+  @Override
+  public Sandbox createSandbox(Task task) {
+    if (task == null) {
+      throw new IllegalArgumentException("task must not be null");
+    }
+    DockerContainer main;
+    try {
+      main = run(task);
+    } catch (RuntimeException e) {
+      closeQuietly(task.stdin(), task.id());
+      throw e;
+    }
+    String taskDir = TASK_ROOT + "/" + main.name();
+    DockerSandbox box =
+        sandboxes.computeIfAbsent(main.id(), id -> new DockerSandbox(this, main, taskDir));
+    main.sandbox(box);
+    if (isClosed()) {
+      throw new IllegalStateException(
+          "the docker driver of namespace '" + namespace + "' is closed");
+    }
+    return box;
+  }
+
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    List<DockerSandbox> boxes = List.copyOf(sandboxes.values());
+    boxes.forEach(DockerSandbox::beginRemoval);
+    events.close();
     List<RuntimeException> failures = new ArrayList<>();
     int containers = 0;
     int volumes = 0;
@@ -212,6 +316,11 @@ final class DockerDriver implements Driver {
         }
       }
     } finally {
+      executor.shutdownNow();
+      boxes.forEach(DockerSandbox::finishRemoval);
+      known.values().forEach(DockerContainer::driverClosed);
+      known.clear();
+      deleteScratch();
       connection.close();
     }
     if (!failures.isEmpty()) {
@@ -259,6 +368,70 @@ final class DockerDriver implements Driver {
   /** Whether {@link #close()} was called: it removed every container and volume. */
   boolean isClosed() {
     return closed.get();
+  }
+
+  DockerConnection connection() {
+    return connection;
+  }
+
+  String describeEngine() {
+    return connection.describe();
+  }
+
+  ExitEvents events() {
+    return events;
+  }
+
+  /**
+   * The one object of a container found on the engine: the known one, or a new one that enforces
+   * the task's timeout (label {@link Labels#TIMEOUT_MILLIS}) from the engine's start time.
+   */
+  DockerContainer adopt(InspectContainerResponse found, String taskId, String name) {
+    Duration timeout = timeoutOf(found, taskId);
+    DockerContainer container =
+        known.computeIfAbsent(
+            found.getId(), id -> new DockerContainer(this, taskId, name, id, timeout));
+    InspectContainerResponse.ContainerState state = found.getState();
+    if (timeout != null && state != null && Boolean.TRUE.equals(state.getRunning())) {
+      container.scheduleTimeout(startedAt(state));
+    }
+    return container;
+  }
+
+  /** A container was cleaned up: a later run of its task id is a new container. */
+  void forget(DockerContainer container) {
+    known.remove(container.id(), container);
+  }
+
+  /** A sandbox was removed. */
+  void forget(DockerSandbox box) {
+    sandboxes.remove(box.main().id(), box);
+  }
+
+  /**
+   * Runs a task on the driver's executor after a delay; a failure is logged. Does nothing once the
+   * driver is closed.
+   */
+  void schedule(Runnable task, Duration delay) {
+    try {
+      executor.schedule(logged(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("not scheduling work in closed namespace '{}'", namespace);
+    }
+  }
+
+  /** Runs a task on the driver's executor; a failure is logged. Nothing once closed. */
+  void execute(Runnable task) {
+    schedule(task, Duration.ZERO);
+  }
+
+  /** The client-side directory where steps record their output; deleted by {@link #close()}. */
+  synchronized Path scratch() throws IOException {
+    if (scratch == null) {
+      scratch = Files.createTempDirectory("orchestra-docker-" + Names.safe(namespace) + "-");
+      LOG.debug("steps of namespace '{}' record their output in {}", namespace, scratch);
+    }
+    return scratch;
   }
 
   String describe(String taskId) {
@@ -416,10 +589,7 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up container " + name + " of " + describe(taskId), e);
     }
-    Map<String, String> labels =
-        found.getConfig() == null || found.getConfig().getLabels() == null
-            ? Map.of()
-            : found.getConfig().getLabels();
+    Map<String, String> labels = labels(found);
     if (!namespace.equals(labels.get(Labels.NAMESPACE))
         || !taskId.equals(labels.get(Labels.TASK_ID))) {
       throw new OrchestraException(
@@ -433,7 +603,7 @@ final class DockerDriver implements Driver {
               + owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID))
               + "; remove that container or use another namespace");
     }
-    return Optional.of(new DockerContainer(this, taskId, name, found.getId()));
+    return Optional.of(adopt(found, taskId, name));
   }
 
   private DockerContainer createAndStart(
@@ -443,6 +613,12 @@ final class DockerDriver implements Driver {
     boolean withStdin = stdin.isPresent();
     List<String> env = new ArrayList<>();
     task.env().forEach((k, v) -> env.add(k + "=" + v));
+    Map<String, String> labels = new HashMap<>();
+    labels.put(Labels.NAMESPACE, namespace);
+    labels.put(Labels.TASK_ID, taskId);
+    task.timeout()
+        .ifPresent(
+            t -> labels.put(Labels.TIMEOUT_MILLIS, Long.toString(Math.max(1, t.toMillis()))));
     String containerId = null;
     Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
     while (containerId == null) {
@@ -450,7 +626,7 @@ final class DockerDriver implements Driver {
           api()
               .createContainerCmd(image)
               .withName(name)
-              .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.TASK_ID, taskId))
+              .withLabels(labels)
               .withEntrypoint("")
               .withCmd(task.command())
               .withEnv(env)
@@ -531,7 +707,13 @@ final class DockerDriver implements Driver {
         containerId.substring(0, Math.min(12, containerId.length())),
         describe(taskId),
         image);
-    return new DockerContainer(this, taskId, name, containerId);
+    Instant started = Instant.now();
+    String id = containerId;
+    DockerContainer container =
+        known.computeIfAbsent(
+            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
+    container.scheduleTimeout(started);
+    return container;
   }
 
   private void removeAfterFailure(String containerId, String name, RuntimeException failure) {
@@ -689,6 +871,88 @@ final class DockerDriver implements Driver {
   }
 
   // ---- helpers
+
+  private static ScheduledThreadPoolExecutor newExecutor(String namespace) {
+    AtomicInteger count = new AtomicInteger();
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              Thread t =
+                  new Thread(r, "orchestra-docker " + namespace + " " + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    executor.setKeepAliveTime(30, TimeUnit.SECONDS);
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
+  }
+
+  private Runnable logged(Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        if (!isClosed()) {
+          LOG.warn("background work in namespace '{}' failed: {}", namespace, e.getMessage());
+        }
+      }
+    };
+  }
+
+  private Duration timeoutOf(InspectContainerResponse found, String taskId) {
+    String value = labels(found).get(Labels.TIMEOUT_MILLIS);
+    if (value == null) {
+      return null;
+    }
+    try {
+      long millis = Long.parseLong(value);
+      if (millis > 0) {
+        return Duration.ofMillis(millis);
+      }
+    } catch (NumberFormatException e) {
+      LOG.debug("label {}={} is not a number: {}", Labels.TIMEOUT_MILLIS, value, e.toString());
+    }
+    LOG.warn(
+        "ignoring the timeout of {}: label {} holds '{}', not a number of milliseconds",
+        describe(taskId),
+        Labels.TIMEOUT_MILLIS,
+        value);
+    return null;
+  }
+
+  private static Instant startedAt(InspectContainerResponse.ContainerState state) {
+    try {
+      return Instant.parse(state.getStartedAt());
+    } catch (DateTimeParseException | NullPointerException e) {
+      LOG.debug("cannot read when a container started ({}); counting from now", e.toString());
+      return Instant.now();
+    }
+  }
+
+  private static Map<String, String> labels(InspectContainerResponse found) {
+    return found.getConfig() == null || found.getConfig().getLabels() == null
+        ? Map.of()
+        : found.getConfig().getLabels();
+  }
+
+  private synchronized void deleteScratch() {
+    if (scratch == null) {
+      return;
+    }
+    try (var paths = Files.walk(scratch)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      LOG.warn(
+          "closing namespace '{}': could not delete the step output in {}: {}",
+          namespace,
+          scratch,
+          e.toString());
+    }
+  }
 
   private void requireOpen() {
     if (closed.get()) {

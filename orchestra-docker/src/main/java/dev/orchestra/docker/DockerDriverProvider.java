@@ -8,9 +8,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Registers the {@code "docker"} driver with {@link dev.orchestra.Orchestra}.
+ * Registers the {@code "docker"} driver with {@link dev.orchestra.Orchestra}: every task a
+ * container on a Docker engine.
  *
- * <p>Parameters:
+ * <p>Parameters (also given as {@code docker://namespace?host=...&pull=...}, or as the environment
+ * variables {@code ORCHESTRA_DOCKER_HOST} and {@code ORCHESTRA_DOCKER_PULL}):
  *
  * <ul>
  *   <li>{@code host}: the engine's address, {@code unix:///var/run/docker.sock} or {@code
@@ -22,6 +24,33 @@ import java.util.Set;
  *
  * Opening checks that the engine answers, and fails with an {@link
  * dev.orchestra.OrchestraException} saying where it looked when it does not.
+ *
+ * <p>Capabilities: {@code IMAGE}, {@code USER}, {@code PRIVILEGED}, {@code CPU_LIMIT}, {@code
+ * MEMORY_LIMIT}, and the whole task lifecycle:
+ *
+ * <ul>
+ *   <li>{@code FOLLOW}: the logs API with {@code follow}; the bytes the engine drops at exit are
+ *       caught up by reading the log again once the exit is recorded.
+ *   <li>{@code onExit()} and {@code await()}: one subscription to the engine's events per driver
+ *       (the namespace's {@code die} and {@code destroy}), whatever the number of waiting tasks; a
+ *       container removed behind the driver's back fails its waiters with {@link
+ *       dev.orchestra.ContainerNotFoundException}.
+ *   <li>{@code STOP}: SIGTERM to the container's init, which forwards it to the task; SIGKILL after
+ *       the grace, measured by the client to the nanosecond (not rounded to seconds as {@code
+ *       docker stop -t} is).
+ *   <li>{@code TIMEOUT}: stored on the container as the label {@code dev.orchestra.timeout-millis}
+ *       and counted from the engine's start time, so that any driver instance that starts or finds
+ *       the container enforces it.
+ *   <li>{@code REATTACH}: {@code find(taskId)} by the container's name, checked against its labels.
+ *   <li>{@code SANDBOX}: a container kept alive by its command, steps as execs. Stopping a step
+ *       needs {@code sh} and {@code tr} in the image.
+ * </ul>
+ *
+ * <p>Exit reasons: {@code OOM_KILLED} when the engine reports {@code OOMKilled} (and the exit code
+ * is not 0); {@code STOPPED} and {@code TIMED_OUT} as asked by this driver instance. Labels cannot
+ * change once a container exists, so another instance derives the reason from the engine's state:
+ * {@code TIMED_OUT} for a task with a timeout that ran at least that long and exited 143 or 137,
+ * {@code SIGNALED} for a stop it did not ask for.
  */
 public final class DockerDriverProvider implements DriverProvider {
 

@@ -12,6 +12,12 @@ final class Labels {
   /** On volumes: the volume's name, exactly as the caller gave it. */
   static final String VOLUME = "dev.orchestra.volume";
 
+  /**
+   * On containers of a task with {@link dev.orchestra.Task#timeout()}: the longest it may run, in
+   * milliseconds from its start, so that any driver instance of the namespace can enforce it.
+   */
+  static final String TIMEOUT_MILLIS = "dev.orchestra.timeout-millis";
+
   private Labels() {}
 
   /** The filter value that selects every resource of a namespace. */

@@ -42,6 +42,14 @@ final class TcpToUnixProxy implements AutoCloseable {
     return "tcp://127.0.0.1:" + server.getLocalPort();
   }
 
+  /** Cuts every connection made so far, as a network failure would; new ones still work. */
+  void dropConnections() throws IOException {
+    for (Closeable c : open) {
+      c.close();
+      open.remove(c);
+    }
+  }
+
   private void accept() {
     while (!server.isClosed()) {
       try {

@@ -1,0 +1,149 @@
+package dev.orchestra.docker;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One started exec ({@code POST /exec/{id}/start}) on a connection of its own ({@link
+ * EngineSocket}): its standard input delivered on a thread of its own and then half-closed, so that
+ * the process reads end of file after every byte while its output still arrives; its output read
+ * frame by frame ({@code [stream, 0, 0, 0, size (4 bytes, big-endian)]} then the payload, the
+ * engine's format without a TTY) into a {@link Sink}.
+ *
+ * <p>The engine ends the stream once the process has exited and its output is delivered (it waits
+ * up to two seconds for background children that hold the output open).
+ */
+final class ExecSession implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExecSession.class);
+  private static final int STDOUT = 1;
+  private static final int STDERR = 2;
+  private static final int SYSTEM_ERROR = 3;
+  private static final int CHUNK = 64 * 1024;
+
+  /** Where the output of an exec goes. */
+  interface Sink {
+    /**
+     * Takes bytes of one stream.
+     *
+     * @param stderr whether they come from standard error (else standard output)
+     */
+    void write(boolean stderr, byte[] bytes, int offset, int length) throws IOException;
+  }
+
+  private final EngineSocket socket;
+  private final String what;
+
+  private ExecSession(EngineSocket socket, String what) {
+    this.socket = socket;
+    this.what = what;
+  }
+
+  /**
+   * Starts a created exec. Returns once the engine accepted the start; the process runs.
+   *
+   * @param connection the engine
+   * @param execId the exec, created with stdout and stderr attached (and stdin when {@code stdin}
+   *     is given), without a TTY
+   * @param stdin the input to deliver, closed when delivered; {@code null} for none
+   * @param what the exec, for messages and the name of the input's thread
+   * @return the session; read its output with {@link #copyOutput(Sink)}
+   * @throws IOException if the engine cannot be reached
+   * @throws com.github.dockerjava.api.exception.DockerException if the engine refused
+   */
+  static ExecSession start(
+      DockerConnection connection, String execId, InputStream stdin, String what)
+      throws IOException {
+    EngineSocket socket = connection.socket();
+    try {
+      socket.readTimeout((int) DockerConnection.RESPONSE_TIMEOUT.toMillis());
+      socket.upgrade("POST", "/exec/" + execId + "/start", "{\"Detach\":false,\"Tty\":false}");
+      socket.readTimeout(0);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+    ExecSession session = new ExecSession(socket, what);
+    if (stdin != null) {
+      Thread pump = new Thread(() -> session.deliver(stdin), "orchestra-stdin " + what);
+      pump.setDaemon(true);
+      pump.start();
+    }
+    return session;
+  }
+
+  /**
+   * Reads the output until the engine ends the stream (the process has ended), frame by frame.
+   *
+   * @throws IOException if the connection fails or the sink cannot take the bytes
+   */
+  void copyOutput(Sink sink) throws IOException {
+    InputStream in = socket.input();
+    byte[] header = new byte[8];
+    byte[] buffer = new byte[CHUNK];
+    while (true) {
+      int n = in.readNBytes(header, 0, header.length);
+      if (n == 0) {
+        return;
+      }
+      if (n < header.length) {
+        throw new EOFException("the engine ended the output of " + what + " inside a frame header");
+      }
+      int stream = header[0];
+      long size =
+          ((header[4] & 0xffL) << 24)
+              | ((header[5] & 0xffL) << 16)
+              | ((header[6] & 0xffL) << 8)
+              | (header[7] & 0xffL);
+      while (size > 0) {
+        int want = (int) Math.min(size, buffer.length);
+        int got = in.read(buffer, 0, want);
+        if (got < 0) {
+          throw new EOFException("the engine ended the output of " + what + " inside a frame");
+        }
+        size -= got;
+        switch (stream) {
+          case STDOUT -> sink.write(false, buffer, 0, got);
+          case STDERR -> sink.write(true, buffer, 0, got);
+          case SYSTEM_ERROR -> {
+            LOG.warn(
+                "the engine reports about {}: {}",
+                what,
+                new String(buffer, 0, got, StandardCharsets.UTF_8).strip());
+            sink.write(true, buffer, 0, got);
+          }
+          default -> LOG.debug("skipping {} bytes of stream {} of {}", got, stream, what);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+  }
+
+  private void deliver(InputStream stdin) {
+    long delivered = 0;
+    try (stdin) {
+      OutputStream out = socket.output();
+      byte[] buffer = new byte[CHUNK];
+      int n;
+      while ((n = stdin.read(buffer)) >= 0) {
+        out.write(buffer, 0, n);
+        out.flush();
+        delivered += n;
+      }
+      socket.shutdownOutput();
+      LOG.debug("delivered {} bytes of stdin to {}, then end of file", delivered, what);
+    } catch (IOException e) {
+      // The process ended without reading all its input, or the connection was closed.
+      LOG.debug("{} stopped taking stdin after {} bytes: {}", what, delivered, e.toString());
+    }
+  }
+}

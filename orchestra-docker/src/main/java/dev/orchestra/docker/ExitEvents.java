@@ -1,0 +1,265 @@
+package dev.orchestra.docker;
+
+import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.EventType;
+import dev.orchestra.OrchestraException;
+import dev.orchestra.spi.Exceptions;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exit events of one driver's namespace: ONE stream of the engine's events ({@code GET
+ * /events}, filtered to containers of the namespace and to the actions {@code die} and {@code
+ * destroy}) serves every container whose end someone waits for, so that thousands of waiting tasks
+ * cost neither a thread nor an engine call each per poll.
+ *
+ * <p>A container is watched from {@link #watch(DockerContainer)} until it is done; its {@code die}
+ * makes it read its final status once ({@link DockerContainer#recheck()}), its {@code destroy}
+ * (removed behind the driver's back) makes its waiters fail ({@link DockerContainer#destroyed()}).
+ * The stream is opened on the first watch. Should it drop while containers are watched, it is
+ * opened again after a pause (growing from 0.5 to 30 seconds while the engine does not answer), and
+ * every watched container reads its status once the new stream runs, for an exit the gap hid.
+ * Handlers run on the driver's executor, never on the thread that reads the stream.
+ */
+final class ExitEvents implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExitEvents.class);
+
+  private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
+  private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
+
+  /** How long a watch waits for the engine to accept the subscription. */
+  private static final Duration SUBSCRIBE_PATIENCE = Duration.ofSeconds(30);
+
+  private final DockerDriver driver;
+  private final ConcurrentHashMap<String, DockerContainer> watched = new ConcurrentHashMap<>();
+  private final Object lock = new Object();
+
+  /** The current stream; guarded by {@link #lock}. */
+  private EventStream stream;
+
+  /** Set by {@link #close()}; guarded by {@link #lock}. */
+  private boolean closed;
+
+  /** The pause before the next attempt to subscribe again; guarded by {@link #lock}. */
+  private Duration pause = FIRST_PAUSE;
+
+  /** How many streams were opened: for tests, which check that one serves everyone. */
+  private int opened;
+
+  ExitEvents(DockerDriver driver) {
+    this.driver = driver;
+  }
+
+  /**
+   * Watches a container until it is done or forgotten. Returns once the event stream runs, so that
+   * a status read after this call and the events cover every moment.
+   *
+   * @throws OrchestraException if the engine does not accept the subscription
+   * @throws dev.orchestra.OrchestraInterruptedException if interrupted while waiting for it
+   * @throws IllegalStateException if the driver is closed
+   */
+  void watch(DockerContainer container) {
+    watched.put(container.id(), container);
+    EventStream current = current();
+    try {
+      current.ready.get(SUBSCRIBE_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      unwatch(container);
+      throw Exceptions.launder(subscribing(), e);
+    } catch (ExecutionException e) {
+      unwatch(container);
+      throw EngineErrors.failure(subscribing(), e.getCause());
+    } catch (TimeoutException e) {
+      unwatch(container);
+      throw new OrchestraException(
+          subscribing()
+              + " failed: the engine at "
+              + driver.describeEngine()
+              + " did not answer within "
+              + SUBSCRIBE_PATIENCE,
+          e);
+    }
+  }
+
+  /** Stops watching a container (it is done, or forgotten). */
+  void unwatch(DockerContainer container) {
+    watched.remove(container.id(), container);
+  }
+
+  /** How many event streams this driver opened so far. */
+  int streamsOpened() {
+    synchronized (lock) {
+      return opened;
+    }
+  }
+
+  /** Ends the stream; later watches fail. Idempotent. */
+  @Override
+  public void close() {
+    EventStream toClose;
+    synchronized (lock) {
+      closed = true;
+      toClose = stream;
+      stream = null;
+    }
+    watched.clear();
+    if (toClose != null) {
+      toClose.close();
+    }
+  }
+
+  /** The running stream, opened if there is none. */
+  private EventStream current() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException(
+            "the docker driver of namespace '" + driver.namespace() + "' is closed");
+      }
+      if (stream == null || stream.isFinished()) {
+        stream = open(stream != null);
+      }
+      return stream;
+    }
+  }
+
+  /** Opens a stream; guarded by {@link #lock}. */
+  private EventStream open(boolean replacing) {
+    EventStream s = new EventStream(replacing);
+    opened++;
+    LOG.debug(
+        "subscribing to the die and destroy events of namespace '{}'{}",
+        driver.namespace(),
+        replacing ? " again" : "");
+    driver
+        .streams()
+        .eventsCmd()
+        .withEventTypeFilter(EventType.CONTAINER)
+        .withEventFilter("die", "destroy")
+        .withLabelFilter(Map.of(Labels.NAMESPACE, driver.namespace()))
+        .exec(s);
+    return s;
+  }
+
+  /** A stream ended: open another after a pause if anyone still waits. */
+  private void ended(EventStream s, Throwable failure) {
+    Duration wait;
+    synchronized (lock) {
+      if (closed || stream != s) {
+        return;
+      }
+      if (watched.isEmpty()) {
+        LOG.debug("the event stream of namespace '{}' ended; nobody waits", driver.namespace());
+        return;
+      }
+      if (s.ready.isDone() && !s.ready.isCompletedExceptionally()) {
+        pause = FIRST_PAUSE;
+      }
+      wait = pause;
+      Duration doubled = pause.multipliedBy(2);
+      pause = doubled.compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : doubled;
+    }
+    LOG.warn(
+        "the event stream of namespace '{}' on the engine at {} ended ({}) while {} container(s)"
+            + " are watched; subscribing again in {} ms",
+        driver.namespace(),
+        driver.describeEngine(),
+        failure == null ? "closed by the engine" : EngineErrors.rootCause(failure),
+        watched.size(),
+        wait.toMillis());
+    driver.schedule(this::resubscribe, wait);
+  }
+
+  private void resubscribe() {
+    synchronized (lock) {
+      if (closed || watched.isEmpty() || (stream != null && !stream.isFinished())) {
+        return;
+      }
+      stream = open(true);
+    }
+  }
+
+  /** Reads every watched container's status once: an exit may have fallen into a gap. */
+  private void recheckAll() {
+    List<DockerContainer> all = List.copyOf(watched.values());
+    LOG.debug(
+        "the event stream of namespace '{}' runs again; reading {} watched container(s)",
+        driver.namespace(),
+        all.size());
+    for (DockerContainer c : all) {
+      driver.execute(c::recheck);
+    }
+  }
+
+  private String subscribing() {
+    return "subscribing to the exit events of namespace '" + driver.namespace() + "'";
+  }
+
+  /** One subscription: dispatches each event to its container, reports its own end. */
+  private final class EventStream extends StreamCallback<Event> {
+
+    final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final boolean replacing;
+    private volatile Throwable failure;
+
+    EventStream(boolean replacing) {
+      this.replacing = replacing;
+    }
+
+    @Override
+    public void onStart(Closeable stream) {
+      super.onStart(stream);
+      ready.complete(null);
+      if (replacing) {
+        recheckAll();
+      }
+    }
+
+    @Override
+    public void onNext(Event event) {
+      String action = event.getAction() != null ? event.getAction() : event.getStatus();
+      String id = event.getId();
+      if (id == null && event.getActor() != null) {
+        id = event.getActor().getId();
+      }
+      DockerContainer container = id == null ? null : watched.get(id);
+      LOG.debug(
+          "event '{}' of container {} in namespace '{}'{}",
+          action,
+          id,
+          driver.namespace(),
+          container == null ? " (not watched)" : "");
+      if (container == null) {
+        return;
+      }
+      if ("die".equals(action)) {
+        driver.execute(container::recheck);
+      } else if ("destroy".equals(action)) {
+        driver.execute(container::destroyed);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failure = t;
+      super.onError(t);
+    }
+
+    @Override
+    protected void onEnd() {
+      Throwable t = failure;
+      ready.completeExceptionally(
+          t != null ? t : new OrchestraException("the engine ended the event stream at once"));
+      ended(this, t);
+    }
+  }
+}

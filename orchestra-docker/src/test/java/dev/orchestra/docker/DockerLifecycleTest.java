@@ -1,0 +1,314 @@
+package dev.orchestra.docker;
+
+import static dev.orchestra.docker.DockerTesting.IMAGE;
+import static dev.orchestra.docker.DockerTesting.TASK_TIMEOUT;
+import static dev.orchestra.docker.DockerTesting.engine;
+import static dev.orchestra.docker.DockerTesting.namespace;
+import static dev.orchestra.docker.DockerTesting.open;
+import static dev.orchestra.docker.DockerTesting.stdout;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.github.dockerjava.api.model.HostConfig;
+import dev.orchestra.Container;
+import dev.orchestra.ContainerLimits;
+import dev.orchestra.ContainerNotFoundException;
+import dev.orchestra.ContainerStatus;
+import dev.orchestra.Driver;
+import dev.orchestra.ExitReason;
+import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Task;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The task lifecycle as only the Docker driver does it: the engine's out-of-memory killer, one
+ * event stream for every waiter, timeouts and reasons seen from other driver instances, the init
+ * that forwards SIGTERM.
+ */
+@RequiresDocker
+class DockerLifecycleTest {
+
+  private static final long MIB = 1024 * 1024;
+
+  private static Task.Builder task(String id, String... command) {
+    return Task.builder().id(id).image(IMAGE).command(command);
+  }
+
+  private static ContainerStatus awaitEnd(Container c) {
+    ContainerStatus s = c.await(TASK_TIMEOUT);
+    assertThat(s.isDone()).as("isDone() of %s within %s", c, TASK_TIMEOUT).isTrue();
+    return s;
+  }
+
+  @Test
+  void aTaskOverItsMemoryLimitReadsOomKilled() {
+    String namespace = namespace("oom");
+    try (Driver driver = open(namespace)) {
+      // tail holds the whole line it reads: 64 MiB of zeros without a newline.
+      Container c =
+          driver.runContainer(
+              task("hungry", "sh", "-c", "head -c 67108864 /dev/zero | tail")
+                  .limits(new ContainerLimits(0, 16 * MIB))
+                  .build());
+
+      ContainerStatus s = awaitEnd(c);
+
+      assertThat(s.reason()).isEqualTo(ExitReason.OOM_KILLED);
+      assertThat(s.exitCode()).isEqualTo(137);
+      assertThat(engine().inspectContainerCmd(c.id()).exec().getState().getOOMKilled()).isTrue();
+      try (Driver other = open(namespace)) {
+        Container found = other.find("hungry").orElseThrow();
+        assertThat(found.status().reason())
+            .as("reason seen by another driver instance")
+            .isEqualTo(ExitReason.OOM_KILLED);
+      }
+    }
+  }
+
+  @Test
+  void fiftyWaitersShareOneEventStreamAndNoThreadEach() throws Exception {
+    String namespace = namespace("events");
+    ExecutorService starters = Executors.newFixedThreadPool(4);
+    try (Driver driver = open(namespace)) {
+      DockerDriver docker = (DockerDriver) driver;
+      List<Container> sleepers =
+          IntStream.range(0, 50)
+              .mapToObj(
+                  i ->
+                      CompletableFuture.supplyAsync(
+                          () -> driver.runContainer(task("sleeper-" + i, "sleep", "600").build()),
+                          starters))
+              .toList()
+              .stream()
+              .map(CompletableFuture::join)
+              .toList();
+
+      List<CompletableFuture<ContainerStatus>> exits = new ArrayList<>();
+      sleepers.forEach(c -> exits.add(c.onExit()));
+
+      assertThat(exits).noneMatch(CompletableFuture::isDone);
+      assertThat(docker.events().streamsOpened()).as("event streams opened").isEqualTo(1);
+      assertThat(threadsOf(namespace))
+          .as("threads of the namespace's executor")
+          .hasSizeLessThanOrEqualTo(2);
+
+      // Behind the driver's back: the engine's die events alone must complete the waiters.
+      sleepers.forEach(c -> engine().killContainerCmd(c.id()).withSignal("KILL").exec());
+
+      CompletableFuture.allOf(exits.toArray(CompletableFuture<?>[]::new))
+          .get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      for (CompletableFuture<ContainerStatus> exit : exits) {
+        assertThat(exit.join().exitCode()).isEqualTo(137);
+        assertThat(exit.join().reason()).isEqualTo(ExitReason.SIGNALED);
+      }
+      assertThat(docker.events().streamsOpened()).isEqualTo(1);
+      assertThat(threadsOf(namespace)).hasSizeLessThanOrEqualTo(2);
+    } finally {
+      starters.shutdownNow();
+    }
+  }
+
+  @Test
+  void aContainerRemovedBehindTheDriversBackFailsItsWaiters() {
+    try (Driver driver = open(namespace("destroy"))) {
+      Container c = driver.runContainer(task("doomed", "sleep", "300").build());
+      CompletableFuture<ContainerStatus> exit = c.onExit();
+
+      engine().removeContainerCmd(c.id()).withForce(true).exec();
+
+      assertThatThrownBy(() -> exit.get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(ContainerNotFoundException.class)
+          .hasMessageContaining("doomed");
+      assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class);
+    }
+  }
+
+  @Test
+  void theEventStreamComesBackAfterADropAndCatchesTheExitItMissed() throws Exception {
+    String dockerHost = System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock");
+    Assumptions.assumeTrue(dockerHost.startsWith("unix://"), "the engine is at " + dockerHost);
+    try (TcpToUnixProxy proxy =
+            new TcpToUnixProxy(Path.of(dockerHost.substring("unix://".length())));
+        Driver driver = open(namespace("drop"), Map.of("host", proxy.host()))) {
+      Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
+      CompletableFuture<ContainerStatus> exit = c.onExit();
+
+      proxy.dropConnections();
+      // Killed while the driver has no subscription: no event will ever tell.
+      engine().killContainerCmd(c.id()).withSignal("KILL").exec();
+
+      ContainerStatus s = exit.get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      assertThat(s.exitCode()).isEqualTo(137);
+      assertThat(((DockerDriver) driver).events().streamsOpened()).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void aNewDriverInstanceEnforcesTheTimeoutOfAContainerItFinds() {
+    String namespace = namespace("timeout");
+    String name = DockerNames.of(namespace, "slow");
+    // Started by "another instance" that is gone: only its labels tell the timeout.
+    String id =
+        engine()
+            .createContainerCmd(IMAGE)
+            .withName(name)
+            .withLabels(
+                Map.of(
+                    Labels.NAMESPACE,
+                    namespace,
+                    Labels.TASK_ID,
+                    "slow",
+                    Labels.TIMEOUT_MILLIS,
+                    "2000"))
+            .withCmd("sleep", "300")
+            .withHostConfig(HostConfig.newHostConfig().withInit(true))
+            .exec()
+            .getId();
+    engine().startContainerCmd(id).exec();
+    try (Driver driver = open(namespace)) {
+      Container found = driver.find("slow").orElseThrow();
+
+      ContainerStatus s = awaitEnd(found);
+
+      assertThat(s.reason()).isEqualTo(ExitReason.TIMED_OUT);
+      assertThat(s.exitCode()).isIn(143, 137);
+    }
+  }
+
+  @Test
+  void anotherInstanceSeesATimeoutByItsLabelAndAStopAsASignal() {
+    String namespace = namespace("reasons");
+    try (Driver driver = open(namespace)) {
+      Container slow =
+          driver.runContainer(task("slow", "sleep", "300").timeout(Duration.ofSeconds(1)).build());
+      Container stopped = driver.runContainer(task("stopped", "sleep", "300").build());
+      assertThat(awaitEnd(slow).reason()).isEqualTo(ExitReason.TIMED_OUT);
+      assertThat(stopped.stop(Duration.ofSeconds(10)).reason()).isEqualTo(ExitReason.STOPPED);
+
+      try (Driver other = open(namespace)) {
+        ContainerStatus slowSeen = other.find("slow").orElseThrow().status();
+        ContainerStatus stoppedSeen = other.find("stopped").orElseThrow().status();
+
+        assertThat(slowSeen.reason()).isEqualTo(ExitReason.TIMED_OUT);
+        // Labels cannot change after creation: who asked for the SIGTERM is known only to the
+        // instance that sent it.
+        assertThat(stoppedSeen.exitCode()).isEqualTo(143);
+        assertThat(stoppedSeen.reason()).isEqualTo(ExitReason.SIGNALED);
+      }
+    }
+  }
+
+  @Test
+  void aTimedOutTaskThatIgnoresTermIsKilledAfterTheTenSecondGrace() {
+    try (Driver driver = open(namespace("grace"))) {
+      long start = System.nanoTime();
+      Container c =
+          driver.runContainer(
+              task("stubborn", "sh", "-c", "trap '' TERM; while :; do sleep 1; done")
+                  .timeout(Duration.ofSeconds(1))
+                  .build());
+
+      ContainerStatus s = awaitEnd(c);
+
+      assertThat(s.reason()).isEqualTo(ExitReason.TIMED_OUT);
+      assertThat(s.exitCode()).isEqualTo(137);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(11));
+    }
+  }
+
+  @Test
+  void stopReachesATaskThatTrapsTermThroughTheInit() {
+    try (Driver driver = open(namespace("trap"))) {
+      Container c =
+          driver.runContainer(
+              task(
+                      "polite",
+                      "sh",
+                      "-c",
+                      "trap 'echo got TERM; exit 5' TERM; echo ready; while :; do sleep 1; done")
+                  .build());
+      await().atMost(TASK_TIMEOUT).until(() -> stdout(c).equals("ready\n"));
+
+      ContainerStatus s = c.stop(Duration.ofSeconds(30));
+
+      assertThat(s.exitCode()).isEqualTo(5);
+      assertThat(s.reason()).isEqualTo(ExitReason.STOPPED);
+      assertThat(stdout(c)).isEqualTo("ready\ngot TERM\n");
+      assertThat(engine().inspectContainerCmd(c.id()).exec().getState().getExitCodeLong())
+          .isEqualTo(5);
+    }
+  }
+
+  @Test
+  void anInterruptedStopKillsTheTaskAndKeepsTheFlag() throws Exception {
+    try (Driver driver = open(namespace("intstop"))) {
+      Container c =
+          driver.runContainer(
+              task("stubborn", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done")
+                  .build());
+      await().atMost(TASK_TIMEOUT).until(() -> stdout(c).equals("ready\n"));
+      c.onExit(); // subscribed: within stop(), only the wait for the grace parks the thread
+      AtomicReference<Throwable> thrown = new AtomicReference<>();
+      AtomicReference<Boolean> flag = new AtomicReference<>();
+      Thread stopper =
+          new Thread(
+              () -> {
+                try {
+                  c.stop(Duration.ofMinutes(5));
+                } catch (RuntimeException e) {
+                  thrown.set(e);
+                }
+                flag.set(Thread.currentThread().isInterrupted());
+              });
+      stopper.start();
+      await("stop() waiting for the grace")
+          .atMost(TASK_TIMEOUT)
+          .until(() -> isWaitingOnAFuture(stopper));
+
+      stopper.interrupt();
+      stopper.join(TASK_TIMEOUT.toMillis());
+
+      assertThat(thrown.get()).isInstanceOf(OrchestraInterruptedException.class);
+      assertThat(flag.get()).isTrue();
+      ContainerStatus s = awaitEnd(c);
+      assertThat(s.exitCode()).isEqualTo(137);
+      assertThat(s.reason()).isEqualTo(ExitReason.STOPPED);
+    }
+  }
+
+  /** Whether a thread is parked in {@link CompletableFuture#get}: stop() waits for the grace. */
+  private static boolean isWaitingOnAFuture(Thread thread) {
+    return thread.getState() == Thread.State.TIMED_WAITING
+        && Arrays.stream(thread.getStackTrace())
+            .anyMatch(
+                f ->
+                    f.getClassName().equals(CompletableFuture.class.getName())
+                        && f.getMethodName().equals("get"));
+  }
+
+  /** The threads of a namespace's executor, named after it. */
+  private static List<String> threadsOf(String namespace) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .map(Thread::getName)
+        .filter(n -> n.startsWith("orchestra-docker " + namespace + " "))
+        .toList();
+  }
+}
