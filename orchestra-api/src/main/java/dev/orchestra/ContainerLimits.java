@@ -15,6 +15,8 @@ public record ContainerLimits(long cpuShares, long memoryBytes) {
   /**
    * Validates both limits.
    *
+   * @param cpuShares relative CPU weight; {@code 0} for no limit
+   * @param memoryBytes the most memory in bytes; {@code 0} for no limit
    * @throws IllegalArgumentException if either is negative
    */
   public ContainerLimits {

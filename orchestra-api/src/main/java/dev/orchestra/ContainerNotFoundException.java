@@ -8,6 +8,7 @@ public class ContainerNotFoundException extends OrchestraException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The id of the task whose container is missing. */
   private final String taskId;
 
   /**

@@ -9,7 +9,10 @@ public class DriverNotFoundException extends OrchestraException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The name that was asked for. */
   private final String driverName;
+
+  /** The names that are registered. */
   private final SortedSet<String> available;
 
   /**

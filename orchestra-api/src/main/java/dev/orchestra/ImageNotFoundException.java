@@ -8,6 +8,7 @@ public class ImageNotFoundException extends OrchestraException {
 
   private static final long serialVersionUID = 1L;
 
+  /** The image reference that could not be found. */
   private final String image;
 
   /**

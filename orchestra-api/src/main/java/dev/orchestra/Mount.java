@@ -17,6 +17,8 @@ public record Mount(String name, String path) {
   /**
    * Validates both parts.
    *
+   * @param name the volume's name
+   * @param path where it appears, relative to the task directory
    * @throws IllegalArgumentException if the name is not a valid volume name (see {@link
    *     Names#requireVolumeName(String)}) or the path is empty, contains a {@code ..} segment or a
    *     control character
