@@ -154,7 +154,11 @@ final class DriverRegistry {
           "driver provider " + provider.getClass().getName() + " returned no driver");
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("opened driver '{}' for namespace '{}' with {}", name, namespace, redacted(copy));
+      LOG.debug(
+          "opened driver '{}' for namespace '{}' with {}",
+          name,
+          namespace,
+          DriverParams.redact(copy));
     }
     return driver;
   }
@@ -175,7 +179,7 @@ final class DriverRegistry {
     if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
       throw new IllegalArgumentException(
           "driver URI must have no path or fragment (driver://namespace?param=value&...), was '"
-              + redacted(uri)
+              + DriverParams.redactUri(String.valueOf(uri))
               + "'");
     }
     Map<String, String> merged = new TreeMap<>(queryParams(uri));
@@ -195,7 +199,12 @@ final class DriverRegistry {
       return new URI(uri);
     } catch (URISyntaxException e) {
       throw new IllegalArgumentException(
-          "driver URI is malformed (" + e.getReason() + "): '" + redacted(uri) + "'", e);
+          "driver URI is malformed ("
+              + e.getReason()
+              + "): '"
+              + DriverParams.redactUri(String.valueOf(uri))
+              + "'",
+          e);
     }
   }
 
@@ -228,11 +237,17 @@ final class DriverRegistry {
       String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
       if (key.isEmpty()) {
         throw new IllegalArgumentException(
-            "driver URI has a parameter without a name: '" + redacted(uri) + "'");
+            "driver URI has a parameter without a name: '"
+                + DriverParams.redactUri(String.valueOf(uri))
+                + "'");
       }
       if (params.put(key, value) != null) {
         throw new IllegalArgumentException(
-            "driver URI gives parameter '" + key + "' twice: '" + redacted(uri) + "'");
+            "driver URI gives parameter '"
+                + key
+                + "' twice: '"
+                + DriverParams.redactUri(String.valueOf(uri))
+                + "'");
       }
     }
     return params;
@@ -259,19 +274,6 @@ final class DriverRegistry {
       i = end;
     }
     return bytes.toString(StandardCharsets.UTF_8);
-  }
-
-  private static Map<String, String> redacted(Map<String, String> params) {
-    Map<String, String> shown = new TreeMap<>();
-    params.forEach((k, v) -> shown.put(k, DriverParams.isSecret(k) ? "****" : v));
-    return shown;
-  }
-
-  /** The URI for messages: its query, which may hold secrets, replaced. */
-  private static String redacted(Object uri) {
-    String text = String.valueOf(uri);
-    int q = text.indexOf('?');
-    return q < 0 ? text : text.substring(0, q) + "?...";
   }
 
   private static String classNames(List<DriverProvider> providers) {

@@ -92,10 +92,33 @@ public final class DriverParams {
     return SECRET_WORDS.stream().anyMatch(lower::contains);
   }
 
+  /**
+   * The parameters as they may be shown in messages and logs.
+   *
+   * @param params any parameters
+   * @return a sorted copy in which the value of every secret parameter (see {@link
+   *     #isSecret(String)}) reads {@code ****}
+   */
+  public static Map<String, String> redact(Map<String, String> params) {
+    Map<String, String> shown = new TreeMap<>();
+    params.forEach((k, v) -> shown.put(k, isSecret(k) ? "****" : v));
+    return shown;
+  }
+
+  /**
+   * A driver URI as it may be shown in messages and logs: its query, which may hold secrets,
+   * replaced by {@code ...}.
+   *
+   * @param uri a driver URI such as {@code docker://ns?token=x}, or any text
+   * @return the text up to its {@code ?}, followed by {@code ?...} when it had a query
+   */
+  public static String redactUri(String uri) {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q) + "?...";
+  }
+
   @Override
   public String toString() {
-    Map<String, String> shown = new TreeMap<>();
-    values.forEach((k, v) -> shown.put(k, isSecret(k) ? "****" : v));
-    return driver + shown;
+    return driver + redact(values);
   }
 }

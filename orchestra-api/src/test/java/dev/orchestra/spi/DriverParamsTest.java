@@ -32,4 +32,13 @@ class DriverParamsTest {
 
     assertThat(params.toString()).contains("host=h").doesNotContain("abc123");
   }
+
+  @Test
+  void redactsSecretValuesAndUriQueries() {
+    assertThat(DriverParams.redact(Map.of("password", "p", "host", "h")))
+        .containsEntry("password", "****")
+        .containsEntry("host", "h");
+    assertThat(DriverParams.redactUri("docker://ns?token=s3cret")).isEqualTo("docker://ns?...");
+    assertThat(DriverParams.redactUri("docker://ns")).isEqualTo("docker://ns");
+  }
 }

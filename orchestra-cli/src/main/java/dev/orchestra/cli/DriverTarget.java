@@ -2,6 +2,7 @@ package dev.orchestra.cli;
 
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
+import dev.orchestra.spi.DriverParams;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Map;
@@ -28,13 +29,18 @@ record DriverTarget(String option, URI uri) {
       if (uri.getScheme() == null || uri.getRawAuthority() == null) {
         throw new IllegalArgumentException(
             "--driver URI must read driver://namespace?param=value&..., was '"
-                + redacted(option)
+                + DriverParams.redactUri(option)
                 + "'");
       }
       return new DriverTarget(option, uri);
     } catch (URISyntaxException e) {
       throw new IllegalArgumentException(
-          "--driver URI is malformed (" + e.getReason() + "): '" + redacted(option) + "'", e);
+          "--driver URI is malformed ("
+              + e.getReason()
+              + "): '"
+              + DriverParams.redactUri(option)
+              + "'",
+          e);
     }
   }
 
@@ -75,11 +81,6 @@ record DriverTarget(String option, URI uri) {
   /** The option for messages: a URI's query may hold secrets. */
   @Override
   public String toString() {
-    return redacted(option);
-  }
-
-  private static String redacted(String option) {
-    int q = option.indexOf('?');
-    return q < 0 ? option : option.substring(0, q) + "?...";
+    return DriverParams.redactUri(option);
   }
 }

@@ -8,7 +8,6 @@ import dev.orchestra.spi.DriverParams;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
@@ -96,8 +95,7 @@ final class TckCommand implements Callable<Integer> {
     KeyValue.toMap(properties).forEach(System::setProperty);
     RegistryDriverTck.use(driverName, driverParams, image);
 
-    Map<String, String> shown = new LinkedHashMap<>();
-    driverParams.forEach((k, v) -> shown.put(k, DriverParams.isSecret(k) ? "****" : v));
+    Map<String, String> shown = DriverParams.redact(driverParams);
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "Orchestra TCK against driver '%s'%s%n", target, shown.isEmpty() ? "" : " with " + shown);
