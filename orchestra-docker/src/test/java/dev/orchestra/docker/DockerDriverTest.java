@@ -44,7 +44,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -405,19 +404,11 @@ class DockerDriverTest {
 
   @Test
   void stdinOverTcpArrivesWholeThenEndOfFile() throws Exception {
-    String dockerHost = System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock");
-    Assumptions.assumeTrue(
-        dockerHost.startsWith("unix://") || dockerHost.startsWith("tcp://"),
-        "the engine is at " + dockerHost);
-    TcpToUnixProxy proxy =
-        dockerHost.startsWith("unix://")
-            ? new TcpToUnixProxy(Path.of(dockerHost.substring("unix://".length())))
-            : null;
     byte[] input = new byte[4 * 1024 * 1024 + 3];
     new Random(7).nextBytes(input);
     String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(input));
-    String host = proxy == null ? dockerHost : proxy.host();
-    try (Driver driver = open(namespace("tcp"), Map.of("host", host))) {
+    try (TcpEngine engine = TcpEngine.open();
+        Driver driver = open(namespace("tcp"), Map.of("host", engine.host()))) {
       List<Container> tasks = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         tasks.add(driver.runContainer(task("md5-" + i, "md5sum").stdin(input).build()));
@@ -428,10 +419,6 @@ class DockerDriverTest {
         assertThat(stdout(c)).isEqualTo(md5 + "  -\n");
       }
       assertThat(awaitDone(ignoring).exitCode()).isZero();
-    } finally {
-      if (proxy != null) {
-        proxy.close();
-      }
     }
   }
 }

@@ -25,7 +25,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** Sandbox steps as execs: stdin over both transports, live output, stopping, directories. */
@@ -85,28 +84,16 @@ class DockerSandboxTest {
 
   @Test
   void stdinOfAStepArrivesOverTcpToo() throws Exception {
-    String dockerHost = System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock");
-    Assumptions.assumeTrue(
-        dockerHost.startsWith("unix://") || dockerHost.startsWith("tcp://"),
-        "the engine is at " + dockerHost);
-    TcpToUnixProxy proxy =
-        dockerHost.startsWith("unix://")
-            ? new TcpToUnixProxy(Path.of(dockerHost.substring("unix://".length())))
-            : null;
     byte[] input = new byte[2 * 1024 * 1024 + 1];
     new Random(12).nextBytes(input);
-    try (Driver driver =
-        open(namespace("sbtcp"), Map.of("host", proxy == null ? dockerHost : proxy.host()))) {
+    try (TcpEngine engine = TcpEngine.open();
+        Driver driver = open(namespace("sbtcp"), Map.of("host", engine.host()))) {
       Sandbox box = driver.createSandbox(sandbox("box").build());
 
       assertThat(run(box, step("md5", "md5sum").stdin(input))).isEqualTo(md5(input) + "  -\n");
       Container stopped = box.exec(step("sleeper", sh("echo ready; sleep 300")).build());
       await().atMost(TASK_TIMEOUT).until(() -> out(stopped).equals("ready\n"));
       assertThat(stopped.stop(Duration.ofSeconds(10)).reason()).isEqualTo(ExitReason.STOPPED);
-    } finally {
-      if (proxy != null) {
-        proxy.close();
-      }
     }
   }
 
