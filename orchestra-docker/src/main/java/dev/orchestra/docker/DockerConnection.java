@@ -139,7 +139,8 @@ final class DockerConnection implements AutoCloseable {
     if (responseTimeout != null) {
       http.responseTimeout(responseTimeout);
     }
-    return DockerClientImpl.getInstance(config, http.build());
+    return DockerClientImpl.getInstance(
+        config, new ReconnectingHttpClient(http.build(), config.getDockerHost(), MAX_CONNECTIONS));
   }
 
   /** The client for calls that answer at once. */

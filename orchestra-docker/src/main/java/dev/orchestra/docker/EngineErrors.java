@@ -28,6 +28,11 @@ final class EngineErrors {
     if (t instanceof DockerException e) {
       return "the engine answered HTTP " + e.getHttpStatus() + ": " + message(e);
     }
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof ReconnectingHttpClient.EngineUnreachableException unreachable) {
+        return unreachable.getMessage();
+      }
+    }
     return "no answer from the engine: " + rootCause(t);
   }
 
@@ -85,6 +90,22 @@ final class EngineErrors {
       throw e;
     }
     return new OrchestraException(what + " failed: " + answer(t), t);
+  }
+
+  /**
+   * Whether a failure is the transport's, not the engine's answer: the connection could not be made
+   * or was cut (the engine stopped, say), so the same call may work once the engine is back.
+   */
+  static boolean isTransportFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof DockerException) {
+        return false;
+      }
+      if (c instanceof java.io.IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

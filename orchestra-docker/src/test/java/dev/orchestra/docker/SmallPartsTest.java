@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.dockerjava.api.exception.NotFoundException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
 import org.junit.jupiter.api.Test;
 
 /** The driver's small pure helpers: image references, pull policies, the engine's answers. */
@@ -53,6 +57,43 @@ class SmallPartsTest {
         .hasMessage(
             "starting task t failed: no answer from the engine: ConnectException: Connection refused")
         .hasCause(e);
+  }
+
+  @Test
+  void anUnreachableEngineIsNamedByItsAddress() {
+    RuntimeException e =
+        new RuntimeException(
+            new ReconnectingHttpClient.EngineUnreachableException(
+                URI.create("unix:///run/engine.sock"),
+                new SocketException("No such file or directory")));
+    assertThat(EngineErrors.failure("creating volume v", e))
+        .hasMessage(
+            "creating volume v failed: no answer from the Docker engine at"
+                + " unix:///run/engine.sock: SocketException: No such file or directory");
+  }
+
+  @Test
+  void onlyAKeptConnectionTheEngineClosedIsSentAgain() {
+    assertThat(ReconnectingHttpClient.isStaleConnection(new SocketException("Broken pipe")))
+        .isTrue();
+    assertThat(ReconnectingHttpClient.isStaleConnection(new IOException("Broken pipe"))).isTrue();
+    assertThat(
+            ReconnectingHttpClient.isStaleConnection(
+                new SocketException("Connection reset by peer")))
+        .isTrue();
+    assertThat(
+            ReconnectingHttpClient.isStaleConnection(
+                new org.apache.hc.core5.http.NoHttpResponseException("failed to respond")))
+        .isTrue();
+    assertThat(ReconnectingHttpClient.isStaleConnection(new ConnectException("Connection refused")))
+        .isFalse();
+    assertThat(
+            ReconnectingHttpClient.isStaleConnection(
+                new SocketException("No such file or directory")))
+        .isFalse();
+    assertThat(
+            ReconnectingHttpClient.isStaleConnection(new SocketTimeoutException("Read timed out")))
+        .isFalse();
   }
 
   @Test
