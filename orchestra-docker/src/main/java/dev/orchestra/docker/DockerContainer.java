@@ -48,6 +48,12 @@ final class DockerContainer implements Container {
   /** How long a follow waits for the engine to report the end after the log stream ended. */
   private static final Duration AFTER_LOG_END = Duration.ofSeconds(10);
 
+  /** How long a follow waits for an engine that went away in the middle of its stream. */
+  private static final Duration ENGINE_RETURN = Duration.ofSeconds(60);
+
+  /** The pause between attempts to follow again while the engine is away. */
+  private static final Duration RECONNECT_PAUSE = Duration.ofMillis(500);
+
   /** The pause before reading the status again after a failed read. */
   private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
 
@@ -122,26 +128,77 @@ final class DockerContainer implements Container {
    */
   @Override
   public void follow(OutputStream stdout, OutputStream stderr) {
-    boolean endedBefore = done != null;
-    LogDemuxer followed = readLogs(stdout, stderr, true, true, 0, 0);
-    ContainerStatus s = status();
-    if (!s.isDone()) {
-      // The engine ends the stream before it records the exit: wait for the die event.
-      s = await(AFTER_LOG_END);
+    if (stdout == null || stderr == null) {
+      throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    if (!s.isDone()) {
-      throw new OrchestraException(
-          "following the logs of container "
-              + name
-              + " of "
-              + describe()
-              + " failed: the engine ended the log stream, but the container still runs after "
-              + AFTER_LOG_END);
+    boolean endedBefore = done != null;
+    long[] got = new long[2];
+    long engineAwaySince = 0;
+    while (true) {
+      LogDemuxer demuxer = new LogDemuxer(stdout, stderr, true, got[0], got[1]);
+      OrchestraException cut = null;
+      try {
+        streamLogs(demuxer, true);
+      } catch (OrchestraException e) {
+        if (e instanceof OrchestraInterruptedException
+            || e instanceof ContainerNotFoundException
+            || !EngineErrors.isTransportFailure(e)) {
+          throw e;
+        }
+        cut = e;
+      }
+      finishLogs(demuxer);
+      long[] more = demuxer.delivered();
+      got[0] += more[0];
+      got[1] += more[1];
+      if (cut != null) {
+        // The engine went away in the middle of the stream (it restarts, say): wait for it to
+        // come back, then go on from where the stream stopped.
+        long now = System.nanoTime();
+        if (engineAwaySince == 0) {
+          engineAwaySince = now;
+        } else if (now - engineAwaySince > ENGINE_RETURN.toNanos()) {
+          throw new OrchestraException(
+              "following the logs of container "
+                  + name
+                  + " of "
+                  + describe()
+                  + " failed: the engine did not come back within "
+                  + ENGINE_RETURN
+                  + ": "
+                  + cut.getMessage(),
+              cut);
+        }
+        LOG.debug("the log stream of container {} of {} was cut: {}", name, describe(), cut);
+        pause(RECONNECT_PAUSE, "following the logs of container " + name + " of " + describe());
+        continue;
+      }
+      engineAwaySince = 0;
+      ContainerStatus s = status();
+      if (s.isDone()) {
+        break;
+      }
+      if (more[0] + more[1] == 0) {
+        // The engine ends the stream before it records the exit: wait for the die event.
+        s = await(AFTER_LOG_END);
+        if (!s.isDone()) {
+          throw new OrchestraException(
+              "following the logs of container "
+                  + name
+                  + " of "
+                  + describe()
+                  + " failed: the engine ended the log stream, but the container still runs"
+                  + " after "
+                  + AFTER_LOG_END);
+        }
+        break;
+      }
+      // The stream ended while the container runs and writes: it is exiting, or the engine
+      // restarted and kept it running (live restore). Follow again from where the stream stopped.
     }
     if (endedBefore) {
       return;
     }
-    long[] got = followed.delivered();
     long[] caughtUp = readLogs(stdout, stderr, false, true, got[0], got[1]).delivered();
     if (caughtUp[0] + caughtUp[1] > 0) {
       LOG.debug(
@@ -150,6 +207,14 @@ final class DockerContainer implements Container {
           describe(),
           caughtUp[0],
           caughtUp[1]);
+    }
+  }
+
+  private static void pause(Duration pause, String what) {
+    try {
+      Thread.sleep(pause.toMillis());
+    } catch (InterruptedException e) {
+      throw Exceptions.launder(what, e);
     }
   }
 
@@ -163,10 +228,17 @@ final class DockerContainer implements Container {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
+    LogDemuxer demuxer = new LogDemuxer(stdout, stderr, flush, skipOut, skipErr);
+    streamLogs(demuxer, follow);
+    finishLogs(demuxer);
+    return demuxer;
+  }
+
+  /** Streams the log into {@code demuxer} until the engine ends it. */
+  private void streamLogs(LogDemuxer demuxer, boolean follow) {
     String action = follow ? "following the logs of" : "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
-    LogDemuxer demuxer = new LogDemuxer(stdout, stderr, flush, skipOut, skipErr);
     try {
       LOG.debug("{} container {} of {}", action, name, describe());
       driver
@@ -189,13 +261,16 @@ final class DockerContainer implements Container {
       }
       throw failure;
     }
+  }
+
+  /** Flushes what {@code demuxer} delivered; reports a failed write to the caller's streams. */
+  private void finishLogs(LogDemuxer demuxer) {
     try {
       demuxer.finish();
     } catch (IOException e) {
       throw new OrchestraException(
           "writing the logs of container " + name + " of " + describe() + " failed: " + e, e);
     }
-    return demuxer;
   }
 
   /**
