@@ -1,0 +1,291 @@
+package dev.orchestra.docker;
+
+import static org.awaitility.Awaitility.await;
+
+import com.github.dockerjava.api.DockerClient;
+import dev.orchestra.OrchestraException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Docker engine of the tests' own, which they may stop and start at will: a second {@code
+ * dockerd} from the same installation, with its own data root, exec root (and so its own
+ * containerd), socket and pid file, and no bridge network, so that restarting it disturbs neither
+ * the shared engine nor the tests that run beside it. It needs root, like any {@code dockerd}. The
+ * image the tests run is copied into it from the shared engine.
+ *
+ * <p>Everything lives in one temporary directory that {@link #close()} stops and removes; a JVM
+ * that dies first stops the daemon from a shutdown hook.
+ */
+final class PrivateEngine implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PrivateEngine.class);
+
+  private static final Duration START_PATIENCE = Duration.ofSeconds(60);
+  private static final Duration STOP_PATIENCE = Duration.ofSeconds(60);
+
+  private final Path dir;
+  private final Path log;
+  private final Thread shutdownHook;
+  private Process daemon;
+  private boolean liveRestore;
+  private DockerConnection client;
+
+  private PrivateEngine(Path dir) {
+    this.dir = dir;
+    this.log = dir.resolve("dockerd.log");
+    this.shutdownHook = new Thread(this::kill, "private-docker-engine-shutdown");
+  }
+
+  /** Why no private engine can run here, or {@code null} when one can. */
+  static String unavailableReason() {
+    if (!"root".equals(System.getProperty("user.name"))) {
+      return "starting a private Docker engine needs root (the tests run as "
+          + System.getProperty("user.name")
+          + ")";
+    }
+    if (dockerd().isEmpty()) {
+      return "no dockerd on the PATH to start a private Docker engine with";
+    }
+    return null;
+  }
+
+  /**
+   * Starts a private engine and copies {@code image} into it from the shared engine.
+   *
+   * @throws IllegalStateException if it cannot start; the message quotes its log
+   */
+  static PrivateEngine start(String image) throws IOException {
+    // A short path: a unix socket's path may not exceed 107 bytes.
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "orchestra-engine-");
+    PrivateEngine engine = new PrivateEngine(dir);
+    Runtime.getRuntime().addShutdownHook(engine.shutdownHook);
+    try {
+      engine.startDaemon();
+      engine.copyImage(image);
+      return engine;
+    } catch (IOException | RuntimeException e) {
+      engine.close();
+      throw e;
+    }
+  }
+
+  /** The engine's address, for the driver's {@code host} parameter. */
+  String host() {
+    return "unix://" + dir.resolve("docker.sock");
+  }
+
+  /** The directory that holds everything of this engine; gone after {@link #close()}. */
+  Path directory() {
+    return dir;
+  }
+
+  /** A client of this engine for looking behind the driver's back; valid while it runs. */
+  DockerClient client() {
+    return client.api();
+  }
+
+  /** Stops the daemon as its operator would (SIGTERM), and waits until it is gone. */
+  void stop() {
+    if (client != null) {
+      client.close();
+      client = null;
+    }
+    if (daemon == null) {
+      return;
+    }
+    LOG.info("stopping the private Docker engine in {}", dir);
+    daemon.destroy();
+    try {
+      if (!daemon.waitFor(STOP_PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("the private Docker engine did not stop within {}; killing it", STOP_PATIENCE);
+        daemon.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      daemon.destroyForcibly();
+      throw new IllegalStateException("interrupted while stopping the private engine", e);
+    }
+    daemon = null;
+  }
+
+  /** Starts the daemon again on the same data root, after {@link #stop()}. */
+  void startAgain() {
+    if (daemon != null) {
+      throw new IllegalStateException("the private engine runs already");
+    }
+    startDaemon();
+  }
+
+  /** Stops the daemon and starts it again on the same data root. */
+  void restart() {
+    stop();
+    startAgain();
+  }
+
+  /**
+   * Stops the daemon and starts it again, from now on with or without live restore: with it, the
+   * engine leaves its containers running when it stops, and takes them over when it starts.
+   */
+  void restart(boolean liveRestore) {
+    stop();
+    this.liveRestore = liveRestore;
+    startAgain();
+  }
+
+  /** Stops the daemon and removes everything it stored. */
+  @Override
+  public void close() {
+    try {
+      stop();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is about to run anyway.
+      }
+      removeDirectory();
+    }
+  }
+
+  private void startDaemon() {
+    List<String> command = new ArrayList<>();
+    command.add(dockerd().orElseThrow().toString());
+    command.addAll(
+        List.of(
+            "--data-root",
+            dir.resolve("data").toString(),
+            "--exec-root",
+            dir.resolve("exec").toString(),
+            "--pidfile",
+            dir.resolve("docker.pid").toString(),
+            "--host",
+            host(),
+            "--bridge=none",
+            "--iptables=false",
+            "--ip-masq=false"));
+    if (liveRestore) {
+      command.add("--live-restore");
+    }
+    LOG.info("starting a private Docker engine at {}", host());
+    try {
+      daemon =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start dockerd for a private engine in " + dir, e);
+    }
+    try {
+      await()
+          .atMost(START_PATIENCE)
+          .pollInterval(Duration.ofMillis(100))
+          .ignoreException(OrchestraException.class)
+          .until(this::answers);
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(
+          "the private dockerd did not answer within " + START_PATIENCE + ": " + logTail(), e);
+    }
+  }
+
+  /** Whether the daemon answers; fails at once when it died. */
+  private boolean answers() {
+    if (!daemon.isAlive()) {
+      throw new IllegalStateException(
+          "the private dockerd exited with " + daemon.exitValue() + ": " + logTail());
+    }
+    client = DockerConnection.open(Optional.of(host()));
+    return true;
+  }
+
+  private void copyImage(String image) throws IOException {
+    try (InputStream saved = DockerTesting.engine().saveImageCmd(image).exec()) {
+      client.api().loadImageCmd(saved).exec();
+    }
+    LOG.info("copied image {} into the private Docker engine", image);
+  }
+
+  private void kill() {
+    Process p = daemon;
+    if (p != null) {
+      p.destroy();
+    }
+  }
+
+  private void removeDirectory() {
+    try {
+      // dockerd leaves its data root bind-mounted on itself (and, after a crash, layers mounted):
+      // unmount everything under the directory, deepest first, then remove it.
+      List<String> mounts = new ArrayList<>();
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+        String[] fields = line.split(" ");
+        if (fields.length > 4 && Path.of(unescapeMountPoint(fields[4])).startsWith(dir)) {
+          mounts.add(unescapeMountPoint(fields[4]));
+        }
+      }
+      mounts.sort(java.util.Comparator.comparingInt(String::length).reversed());
+      for (String mount : mounts) {
+        run("umount", mount);
+      }
+      run("rm", "-rf", dir.toString());
+    } catch (IOException e) {
+      LOG.warn("could not remove the private engine's directory {}: {}", dir, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void run(String... command) throws IOException, InterruptedException {
+    int code = new ProcessBuilder(command).inheritIO().start().waitFor();
+    if (code != 0) {
+      LOG.warn("{} failed with exit code {}", String.join(" ", command), code);
+    }
+  }
+
+  /** A mount point as /proc/self/mountinfo writes it: space, tab, newline, backslash escaped. */
+  private static String unescapeMountPoint(String field) {
+    return field
+        .replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\");
+  }
+
+  private String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  private static Optional<Path> dockerd() {
+    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+    for (String entry : path.split(java.io.File.pathSeparator)) {
+      Path candidate = Path.of(entry, "dockerd");
+      if (Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    for (String fallback : List.of("/usr/sbin/dockerd", "/usr/bin/dockerd")) {
+      if (Files.isExecutable(Path.of(fallback))) {
+        return Optional.of(Path.of(fallback));
+      }
+    }
+    return Optional.empty();
+  }
+}
