@@ -40,6 +40,7 @@ class DockerEngineRestartTest {
   private static final Duration PATIENCE = Duration.ofMinutes(2);
 
   private static PrivateEngine engine;
+  private static String hostBridge;
 
   @BeforeAll
   static void startPrivateEngine() throws Exception {
@@ -51,14 +52,18 @@ class DockerEngineRestartTest {
       }
       throw new TestAbortedException("engine restart tests skipped: " + reason);
     }
+    hostBridge = PrivateEngine.hostBridgeIndex();
     engine = PrivateEngine.start(DockerTesting.IMAGE);
   }
 
   @AfterAll
-  static void removePrivateEngine() {
+  static void removePrivateEngine() throws Exception {
     if (engine != null) {
       engine.close();
       assertThat(engine.directory()).as("the private engine's directory").doesNotExist();
+      assertThat(PrivateEngine.hostBridgeIndex())
+          .as("the shared engine's docker0, untouched by the private engine")
+          .isEqualTo(hostBridge);
     }
   }
 

@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A Docker engine of the tests' own, which they may stop and start at will: a second {@code
  * dockerd} from the same installation, with its own data root, exec root (and so its own
- * containerd), socket and pid file, and no bridge network, so that restarting it disturbs neither
- * the shared engine nor the tests that run beside it. It needs root, like any {@code dockerd}. The
- * image the tests run is copied into it from the shared engine.
+ * containerd), socket, pid file and network bridge, so that restarting it disturbs neither the
+ * shared engine nor the tests that run beside it. (Not {@code --bridge=none}: a daemon started that
+ * way deletes the host's {@code docker0}, which the shared engine's containers need.) It needs
+ * root, like any {@code dockerd}. The image the tests run is copied into it from the shared engine.
  *
  * <p>Everything lives in one temporary directory that {@link #close()} stops and removes; a JVM
  * that dies first stops the daemon from a shutdown hook.
@@ -37,6 +38,7 @@ final class PrivateEngine implements AutoCloseable {
 
   private final Path dir;
   private final Path log;
+  private final String bridge;
   private final Thread shutdownHook;
   private Process daemon;
   private boolean liveRestore;
@@ -45,6 +47,7 @@ final class PrivateEngine implements AutoCloseable {
   private PrivateEngine(Path dir) {
     this.dir = dir;
     this.log = dir.resolve("dockerd.log");
+    this.bridge = "orch" + java.util.UUID.randomUUID().toString().substring(0, 8);
     this.shutdownHook = new Thread(this::kill, "private-docker-engine-shutdown");
   }
 
@@ -57,6 +60,9 @@ final class PrivateEngine implements AutoCloseable {
     }
     if (dockerd().isEmpty()) {
       return "no dockerd on the PATH to start a private Docker engine with";
+    }
+    if (executable("ip").isEmpty()) {
+      return "no ip command (iproute2) to give a private Docker engine a bridge of its own";
     }
     return null;
   }
@@ -72,6 +78,7 @@ final class PrivateEngine implements AutoCloseable {
     PrivateEngine engine = new PrivateEngine(dir);
     Runtime.getRuntime().addShutdownHook(engine.shutdownHook);
     try {
+      engine.createBridge();
       engine.startDaemon();
       engine.copyImage(image);
       return engine;
@@ -84,6 +91,15 @@ final class PrivateEngine implements AutoCloseable {
   /** The engine's address, for the driver's {@code host} parameter. */
   String host() {
     return "unix://" + dir.resolve("docker.sock");
+  }
+
+  /**
+   * The interface index of the host's {@code docker0}, or {@code null} if there is none: the same
+   * before and after a private engine ran, when that engine left the shared one's bridge alone.
+   */
+  static String hostBridgeIndex() throws IOException {
+    Path index = Path.of("/sys/class/net/docker0/ifindex");
+    return Files.exists(index) ? Files.readString(index).strip() : null;
   }
 
   /** The directory that holds everything of this engine; gone after {@link #close()}. */
@@ -156,7 +172,51 @@ final class PrivateEngine implements AutoCloseable {
         // The hook is about to run anyway.
       }
       removeDirectory();
+      removeBridge();
     }
+  }
+
+  /** A bridge of its own, on an address range no other interface uses. */
+  private void createBridge() throws IOException {
+    String used = output(executable("ip").orElseThrow().toString(), "-o", "-4", "addr");
+    int third = 0;
+    while (used.contains(" 10.213." + third + ".")) {
+      third++;
+    }
+    String ip = executable("ip").orElseThrow().toString();
+    runOrFail(ip, "link", "add", "name", bridge, "type", "bridge");
+    runOrFail(ip, "addr", "add", "10.213." + third + ".1/24", "dev", bridge);
+    runOrFail(ip, "link", "set", bridge, "up");
+  }
+
+  private void removeBridge() {
+    try {
+      run(executable("ip").orElseThrow().toString(), "link", "del", bridge);
+    } catch (IOException e) {
+      LOG.warn("could not remove the private engine's bridge {}: {}", bridge, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void runOrFail(String... command) throws IOException {
+    String out = output(command);
+    LOG.debug("{}: {}", String.join(" ", command), out.strip());
+  }
+
+  private static String output(String... command) throws IOException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      if (p.waitFor() != 0) {
+        throw new IOException(String.join(" ", command) + " failed: " + out.strip());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted: " + String.join(" ", command));
+    }
+    return out;
   }
 
   private void startDaemon() {
@@ -172,7 +232,7 @@ final class PrivateEngine implements AutoCloseable {
             dir.resolve("docker.pid").toString(),
             "--host",
             host(),
-            "--bridge=none",
+            "--bridge=" + bridge,
             "--iptables=false",
             "--ip-masq=false"));
     if (liveRestore) {
@@ -274,16 +334,20 @@ final class PrivateEngine implements AutoCloseable {
   }
 
   private static Optional<Path> dockerd() {
+    return executable("dockerd");
+  }
+
+  private static Optional<Path> executable(String name) {
     String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
     for (String entry : path.split(java.io.File.pathSeparator)) {
-      Path candidate = Path.of(entry, "dockerd");
+      Path candidate = Path.of(entry, name);
       if (Files.isExecutable(candidate)) {
         return Optional.of(candidate);
       }
     }
-    for (String fallback : List.of("/usr/sbin/dockerd", "/usr/bin/dockerd")) {
-      if (Files.isExecutable(Path.of(fallback))) {
-        return Optional.of(Path.of(fallback));
+    for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin")) {
+      if (Files.isExecutable(Path.of(dir, name))) {
+        return Optional.of(Path.of(dir, name));
       }
     }
     return Optional.empty();
