@@ -259,6 +259,32 @@ final class DockerContainer implements Container {
   }
 
   /**
+   * Waits on {@link #onExit()} without reading the status first: the first {@code onExit()} reads
+   * it once itself, so a running task costs one engine call here, not two.
+   */
+  @Override
+  public ContainerStatus await(Duration timeout) {
+    if (timeout == null) {
+      throw new IllegalArgumentException("timeout must not be null");
+    }
+    ContainerStatus cached = done;
+    if (cached != null) {
+      return cached;
+    }
+    if (timeout.isZero() || timeout.isNegative()) {
+      return status();
+    }
+    requireDriverOpen("waiting for");
+    try {
+      return onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      return status();
+    } catch (InterruptedException | ExecutionException e) {
+      throw Exceptions.launder("waiting for container " + name + " of " + describe(), e);
+    }
+  }
+
+  /**
    * Stops the task as {@code docker stop} does, with the wait on the client side: SIGTERM to the
    * container's init (which forwards it to the task), the end awaited through the event stream for
    * up to {@code grace} (to the nanosecond, where {@code docker stop} counts whole seconds), then
