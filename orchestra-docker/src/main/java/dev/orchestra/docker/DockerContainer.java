@@ -73,6 +73,12 @@ final class DockerContainer implements Container {
   /** Set while this driver removes the container: its die and destroy events are expected. */
   private volatile boolean removing;
 
+  /**
+   * Whether the event stream watched this container from before its start: its exit cannot have
+   * come unseen, so the first {@link #onExit()} needs no status read.
+   */
+  private volatile boolean watchedSinceStart;
+
   private final AtomicBoolean timerSet = new AtomicBoolean();
   private volatile DockerSandbox sandbox;
 
@@ -241,6 +247,9 @@ final class DockerContainer implements Container {
         f.complete(done);
       }
     }
+    if (watchedSinceStart) {
+      return f;
+    }
     try {
       refresh(inspect("waiting for"));
     } catch (ContainerNotFoundException e) {
@@ -397,6 +406,21 @@ final class DockerContainer implements Container {
   }
 
   // ---- used by the driver, the event stream and the sandbox
+
+  /**
+   * Called before the start: watches the container through the event stream if it runs already, so
+   * that waiting for it needs no status read (see {@link ExitEvents#watchBeforeStart}).
+   */
+  void watchFromStart() {
+    watchedSinceStart = driver.events().watchBeforeStart(this);
+  }
+
+  /** The start failed: stop watching. */
+  void startFailed() {
+    watchedSinceStart = false;
+    driver.events().unwatch(this);
+    driver.forget(this);
+  }
 
   /** Makes this container a sandbox's main process: its cleanup removes the sandbox. */
   void sandbox(DockerSandbox box) {

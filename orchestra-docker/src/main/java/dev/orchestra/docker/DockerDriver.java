@@ -678,6 +678,11 @@ final class DockerDriver implements Driver {
         throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
       }
     }
+    String id = containerId;
+    DockerContainer container =
+        known.computeIfAbsent(
+            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
+    container.watchFromStart();
     StdinDelivery feeder = null;
     try {
       if (withStdin) {
@@ -689,6 +694,7 @@ final class DockerDriver implements Driver {
       if (feeder != null) {
         feeder.abandon();
       }
+      container.startFailed();
       RuntimeException failure =
           EngineErrors.failure(
               "starting "
@@ -708,10 +714,6 @@ final class DockerDriver implements Driver {
         describe(taskId),
         image);
     Instant started = Instant.now();
-    String id = containerId;
-    DockerContainer container =
-        known.computeIfAbsent(
-            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
     container.scheduleTimeout(started);
     return container;
   }

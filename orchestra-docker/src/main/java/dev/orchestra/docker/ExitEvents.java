@@ -91,6 +91,27 @@ final class ExitEvents implements AutoCloseable {
     }
   }
 
+  /**
+   * Watches a container that has not started yet, if the event stream already runs: then its exit
+   * will come as an event, and nobody needs to read its status to catch an exit that came first.
+   * Costs no engine call.
+   *
+   * @return whether it is watched; if not, {@link #watch} must be used, followed by a status read
+   */
+  boolean watchBeforeStart(DockerContainer container) {
+    synchronized (lock) {
+      if (closed
+          || stream == null
+          || stream.isFinished()
+          || !stream.ready.isDone()
+          || stream.ready.isCompletedExceptionally()) {
+        return false;
+      }
+      watched.put(container.id(), container);
+      return true;
+    }
+  }
+
   /** Stops watching a container (it is done, or forgotten). */
   void unwatch(DockerContainer container) {
     watched.remove(container.id(), container);
