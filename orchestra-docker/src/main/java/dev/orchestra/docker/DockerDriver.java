@@ -181,13 +181,18 @@ final class DockerDriver implements Driver {
         task.workDir().map(w -> TaskPaths.resolve(taskDir, "workDir", w)).orElse(taskDir);
     HostConfig hostConfig = hostConfig(task, taskDir);
     synchronized (taskLocks[Math.floorMod(taskId.hashCode(), LOCK_STRIPES)]) {
-      Optional<DockerContainer> existing = lookup(name, taskId);
-      if (existing.isPresent()) {
-        LOG.debug("{} already has container {}", describe(taskId), name);
-        closeQuietly(task.stdin(), taskId);
-        return existing.get();
+      // Create first: a known task is found by the name conflict, a missing image by the engine's
+      // 404 (then pulled as the policy says), so a new task costs no lookups before its create.
+      // Only pull=always looks first, so as not to pull for a task that exists already.
+      if (images.pullsFirst()) {
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          LOG.debug("{} already has container {}", describe(taskId), name);
+          closeQuietly(task.stdin(), taskId);
+          return existing.get();
+        }
+        images.ensure(image, describe(taskId));
       }
-      images.ensure(image, describe(taskId));
       List<String> newVolumes = ensureVolumes(task.mounts());
       try {
         return createAndStart(task, name, image, workDir, hostConfig);
@@ -621,6 +626,7 @@ final class DockerDriver implements Driver {
             t -> labels.put(Labels.TIMEOUT_MILLIS, Long.toString(Math.max(1, t.toMillis()))));
     String containerId = null;
     Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
+    boolean pulled = false;
     while (containerId == null) {
       CreateContainerCmd create =
           api()
@@ -663,6 +669,17 @@ final class DockerDriver implements Driver {
           throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
         }
       } catch (NotFoundException e) {
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          closeQuietly(stdin, taskId);
+          return existing.get();
+        }
+        if (!pulled) {
+          LOG.debug("the engine has no image {} for {}", image, describe(taskId));
+          images.missing(image, describe(taskId));
+          pulled = true;
+          continue;
+        }
         throw new ImageNotFoundException(
             image,
             "creating container "
