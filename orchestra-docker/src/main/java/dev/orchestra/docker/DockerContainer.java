@@ -79,6 +79,13 @@ final class DockerContainer implements Container {
    */
   private volatile boolean watchedSinceStart;
 
+  /**
+   * Whether a {@code die} event's exit code is the whole story: true for a container this instance
+   * started without a memory limit, where the engine cannot report {@code OOMKilled}. Then an exit
+   * code other than 137 and 143 (which may mean an OOM kill or a timeout) needs no status read.
+   */
+  private volatile boolean exitCodeFromEvent;
+
   private final AtomicBoolean timerSet = new AtomicBoolean();
   private volatile DockerSandbox sandbox;
 
@@ -409,9 +416,11 @@ final class DockerContainer implements Container {
 
   /**
    * Called before the start: watches the container through the event stream if it runs already, so
-   * that waiting for it needs no status read (see {@link ExitEvents#watchBeforeStart}).
+   * that waiting for it needs no status read (see {@link ExitEvents#watchBeforeStart}). Without a
+   * memory limit, its die event's exit code can serve as its final status.
    */
-  void watchFromStart() {
+  void watchFromStart(boolean memoryLimited) {
+    exitCodeFromEvent = !memoryLimited;
     watchedSinceStart = driver.events().watchBeforeStart(this);
   }
 
@@ -494,6 +503,29 @@ final class DockerContainer implements Container {
           e.getMessage());
       driver.schedule(this::recheck, RECHECK_PAUSE);
     }
+  }
+
+  /**
+   * The engine reported the container's death with this exit code (the event's {@code exitCode},
+   * null if it had none): final at once when the code tells everything, else read the status.
+   */
+  void died(String exitCode) {
+    if (done != null || removing || driver.isClosed()) {
+      driver.events().unwatch(this);
+      return;
+    }
+    int code = -1;
+    try {
+      code = exitCode == null ? -1 : Integer.parseInt(exitCode.strip());
+    } catch (NumberFormatException e) {
+      LOG.debug("the die event of container {} has exit code '{}': {}", name, exitCode, e);
+    }
+    if (!exitCodeFromEvent || code < 0 || code > 255 || code == 137 || code == 143) {
+      recheck();
+      return;
+    }
+    ExitReason reason = requested.get();
+    record(reason == null ? ContainerStatus.exited(code) : ContainerStatus.done(code, reason));
   }
 
   /** The engine removed the container, and not on this driver's request. */

@@ -699,7 +699,7 @@ final class DockerDriver implements Driver {
     DockerContainer container =
         known.computeIfAbsent(
             id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
-    container.watchFromStart();
+    container.watchFromStart(task.limits().memoryBytes() > 0);
     StdinDelivery feeder = null;
     try {
       if (withStdin) {

@@ -23,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * cost neither a thread nor an engine call each per poll.
  *
  * <p>A container is watched from {@link #watch(DockerContainer)} until it is done; its {@code die}
- * makes it read its final status once ({@link DockerContainer#recheck()}), its {@code destroy}
- * (removed behind the driver's back) makes its waiters fail ({@link DockerContainer#destroyed()}).
- * The stream is opened on the first watch. Should it drop while containers are watched, it is
- * opened again after a pause (growing from 0.5 to 30 seconds while the engine does not answer), and
- * every watched container reads its status once the new stream runs, for an exit the gap hid.
- * Handlers run on the driver's executor, never on the thread that reads the stream.
+ * gives its final status ({@link DockerContainer#died}: from the event's exit code, or by reading
+ * the status once), its {@code destroy} (removed behind the driver's back) makes its waiters fail
+ * ({@link DockerContainer#destroyed()}). The stream is opened on the first watch. Should it drop
+ * while containers are watched, it is opened again after a pause (growing from 0.5 to 30 seconds
+ * while the engine does not answer), and every watched container reads its status once the new
+ * stream runs, for an exit the gap hid. Handlers run on the driver's executor, never on the thread
+ * that reads the stream.
  */
 final class ExitEvents implements AutoCloseable {
 
@@ -263,7 +264,11 @@ final class ExitEvents implements AutoCloseable {
         return;
       }
       if ("die".equals(action)) {
-        driver.execute(container::recheck);
+        String exitCode =
+            event.getActor() == null || event.getActor().getAttributes() == null
+                ? null
+                : event.getActor().getAttributes().get("exitCode");
+        driver.execute(() -> container.died(exitCode));
       } else if ("destroy".equals(action)) {
         driver.execute(container::destroyed);
       }
