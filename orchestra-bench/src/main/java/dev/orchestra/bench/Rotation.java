@@ -2,6 +2,8 @@ package dev.orchestra.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs contenders side by side: round after round, each contender once per round in the same order
@@ -14,11 +16,16 @@ final class Rotation {
   @FunctionalInterface
   interface Trial {
     /**
-     * @param round the round, counting warm-ups, for unique task names
+     * @param round a number unique to this run of the trial, for unique task names
      * @return the nanoseconds of the timed part only
      */
     long run(int round) throws Exception;
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(Rotation.class);
+
+  /** How often a trial is tried before its failure fails the run. */
+  static final int ATTEMPTS = 3;
 
   private Rotation() {}
 
@@ -30,13 +37,31 @@ final class Rotation {
     contenders.forEach(c -> samples.add(new ArrayList<>()));
     for (int round = 0; round < warmups + runs; round++) {
       for (int i = 0; i < contenders.size(); i++) {
-        long nanos = contenders.get(i).run(round);
+        long nanos = attempt(contenders.get(i), round);
         if (round >= warmups) {
           samples.get(i).add(nanos);
         }
       }
     }
     return samples;
+  }
+
+  /**
+   * Runs a trial; a failed one is run again, up to {@link #ATTEMPTS} times in all (a shared engine
+   * can fail a single start for reasons of its own), so that one hiccup does not void the run. A
+   * trial that keeps failing fails the run.
+   */
+  private static long attempt(Trial trial, int round) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return trial.run(round * ATTEMPTS + attempt - 1);
+      } catch (Exception | AssertionError e) {
+        if (attempt >= ATTEMPTS) {
+          throw e;
+        }
+        LOG.warn("a trial of round {} failed, running it again: {}", round, e.toString());
+      }
+    }
   }
 
   /** The median of the samples (the mean of the two middle ones for an even count). */
