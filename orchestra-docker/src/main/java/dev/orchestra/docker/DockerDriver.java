@@ -93,9 +93,13 @@ final class DockerDriver implements Driver {
               Capability.REATTACH,
               Capability.SANDBOX));
 
-  /** Up to 1 GiB of log per task before the oldest part is dropped. */
+  /**
+   * At least 1 GiB of log per task before the oldest part is dropped: the engine keeps the newest
+   * {@code max-file} files including the one being written, so ten full files of 100 MiB need
+   * eleven (with ten, a task that wrote 10^9 bytes kept only about 900 MB).
+   */
   private static final LogConfig LOG_CONFIG =
-      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "10"));
+      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "11"));
 
   /** How long removal waits for a removal already in progress, or a volume still in use. */
   private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
