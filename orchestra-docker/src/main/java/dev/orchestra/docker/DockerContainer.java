@@ -79,6 +79,19 @@ final class DockerContainer implements Container {
   /** Set while this driver removes the container: its die and destroy events are expected. */
   private volatile boolean removing;
 
+  /**
+   * Whether the event stream watched this container from before its start: its exit cannot have
+   * come unseen, so the first {@link #onExit()} needs no status read.
+   */
+  private volatile boolean watchedSinceStart;
+
+  /**
+   * Whether a {@code die} event's exit code is the whole story: true for a container this instance
+   * started without a memory limit, where the engine cannot report {@code OOMKilled}. Then an exit
+   * code other than 137 and 143 (which may mean an OOM kill or a timeout) needs no status read.
+   */
+  private volatile boolean exitCodeFromEvent;
+
   private final AtomicBoolean timerSet = new AtomicBoolean();
   private volatile DockerSandbox sandbox;
 
@@ -316,6 +329,9 @@ final class DockerContainer implements Container {
         f.complete(done);
       }
     }
+    if (watchedSinceStart) {
+      return f;
+    }
     try {
       refresh(inspect("waiting for"));
     } catch (ContainerNotFoundException e) {
@@ -331,6 +347,32 @@ final class DockerContainer implements Container {
       driver.schedule(this::recheck, RECHECK_PAUSE);
     }
     return f;
+  }
+
+  /**
+   * Waits on {@link #onExit()} without reading the status first: the first {@code onExit()} reads
+   * it once itself, so a running task costs one engine call here, not two.
+   */
+  @Override
+  public ContainerStatus await(Duration timeout) {
+    if (timeout == null) {
+      throw new IllegalArgumentException("timeout must not be null");
+    }
+    ContainerStatus cached = done;
+    if (cached != null) {
+      return cached;
+    }
+    if (timeout.isZero() || timeout.isNegative()) {
+      return status();
+    }
+    requireDriverOpen("waiting for");
+    try {
+      return onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      return status();
+    } catch (InterruptedException | ExecutionException e) {
+      throw Exceptions.launder("waiting for container " + name + " of " + describe(), e);
+    }
   }
 
   /**
@@ -447,6 +489,23 @@ final class DockerContainer implements Container {
 
   // ---- used by the driver, the event stream and the sandbox
 
+  /**
+   * Called before the start: watches the container through the event stream if it runs already, so
+   * that waiting for it needs no status read (see {@link ExitEvents#watchBeforeStart}). Without a
+   * memory limit, its die event's exit code can serve as its final status.
+   */
+  void watchFromStart(boolean memoryLimited) {
+    exitCodeFromEvent = !memoryLimited;
+    watchedSinceStart = driver.events().watchBeforeStart(this);
+  }
+
+  /** The start failed: stop watching. */
+  void startFailed() {
+    watchedSinceStart = false;
+    driver.events().unwatch(this);
+    driver.forget(this);
+  }
+
   /** Makes this container a sandbox's main process: its cleanup removes the sandbox. */
   void sandbox(DockerSandbox box) {
     this.sandbox = box;
@@ -519,6 +578,29 @@ final class DockerContainer implements Container {
           e.getMessage());
       driver.schedule(this::recheck, RECHECK_PAUSE);
     }
+  }
+
+  /**
+   * The engine reported the container's death with this exit code (the event's {@code exitCode},
+   * null if it had none): final at once when the code tells everything, else read the status.
+   */
+  void died(String exitCode) {
+    if (done != null || removing || driver.isClosed()) {
+      driver.events().unwatch(this);
+      return;
+    }
+    int code = -1;
+    try {
+      code = exitCode == null ? -1 : Integer.parseInt(exitCode.strip());
+    } catch (NumberFormatException e) {
+      LOG.debug("the die event of container {} has exit code '{}': {}", name, exitCode, e);
+    }
+    if (!exitCodeFromEvent || code < 0 || code > 255 || code == 137 || code == 143) {
+      recheck();
+      return;
+    }
+    ExitReason reason = requested.get();
+    record(reason == null ? ContainerStatus.exited(code) : ContainerStatus.done(code, reason));
   }
 
   /** The engine removed the container, and not on this driver's request. */

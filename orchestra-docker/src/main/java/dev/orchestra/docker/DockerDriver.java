@@ -93,9 +93,13 @@ final class DockerDriver implements Driver {
               Capability.REATTACH,
               Capability.SANDBOX));
 
-  /** Up to 1 GiB of log per task before the oldest part is dropped. */
+  /**
+   * At least 1 GiB of log per task before the oldest part is dropped: the engine keeps the newest
+   * {@code max-file} files including the one being written, so ten full files of 100 MiB need
+   * eleven (with ten, a task that wrote 10^9 bytes kept only about 900 MB).
+   */
   private static final LogConfig LOG_CONFIG =
-      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "10"));
+      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "11"));
 
   /** How long removal waits for a removal already in progress, or a volume still in use. */
   private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
@@ -181,13 +185,18 @@ final class DockerDriver implements Driver {
         task.workDir().map(w -> TaskPaths.resolve(taskDir, "workDir", w)).orElse(taskDir);
     HostConfig hostConfig = hostConfig(task, taskDir);
     synchronized (taskLocks[Math.floorMod(taskId.hashCode(), LOCK_STRIPES)]) {
-      Optional<DockerContainer> existing = lookup(name, taskId);
-      if (existing.isPresent()) {
-        LOG.debug("{} already has container {}", describe(taskId), name);
-        closeQuietly(task.stdin(), taskId);
-        return existing.get();
+      // Create first: a known task is found by the name conflict, a missing image by the engine's
+      // 404 (then pulled as the policy says), so a new task costs no lookups before its create.
+      // Only pull=always looks first, so as not to pull for a task that exists already.
+      if (images.pullsFirst()) {
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          LOG.debug("{} already has container {}", describe(taskId), name);
+          closeQuietly(task.stdin(), taskId);
+          return existing.get();
+        }
+        images.ensure(image, describe(taskId));
       }
-      images.ensure(image, describe(taskId));
       List<String> newVolumes = ensureVolumes(task.mounts());
       try {
         return createAndStart(task, name, image, workDir, hostConfig);
@@ -621,6 +630,7 @@ final class DockerDriver implements Driver {
             t -> labels.put(Labels.TIMEOUT_MILLIS, Long.toString(Math.max(1, t.toMillis()))));
     String containerId = null;
     Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
+    boolean pulled = false;
     while (containerId == null) {
       CreateContainerCmd create =
           api()
@@ -663,6 +673,17 @@ final class DockerDriver implements Driver {
           throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
         }
       } catch (NotFoundException e) {
+        Optional<DockerContainer> existing = lookup(name, taskId);
+        if (existing.isPresent()) {
+          closeQuietly(stdin, taskId);
+          return existing.get();
+        }
+        if (!pulled) {
+          LOG.debug("the engine has no image {} for {}", image, describe(taskId));
+          images.missing(image, describe(taskId));
+          pulled = true;
+          continue;
+        }
         throw new ImageNotFoundException(
             image,
             "creating container "
@@ -678,6 +699,11 @@ final class DockerDriver implements Driver {
         throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
       }
     }
+    String id = containerId;
+    DockerContainer container =
+        known.computeIfAbsent(
+            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
+    container.watchFromStart(task.limits().memoryBytes() > 0);
     StdinDelivery feeder = null;
     try {
       if (withStdin) {
@@ -689,6 +715,7 @@ final class DockerDriver implements Driver {
       if (feeder != null) {
         feeder.abandon();
       }
+      container.startFailed();
       RuntimeException failure =
           EngineErrors.failure(
               "starting "
@@ -708,10 +735,6 @@ final class DockerDriver implements Driver {
         describe(taskId),
         image);
     Instant started = Instant.now();
-    String id = containerId;
-    DockerContainer container =
-        known.computeIfAbsent(
-            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
     container.scheduleTimeout(started);
     return container;
   }

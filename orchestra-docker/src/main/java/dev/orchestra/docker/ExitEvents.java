@@ -23,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * cost neither a thread nor an engine call each per poll.
  *
  * <p>A container is watched from {@link #watch(DockerContainer)} until it is done; its {@code die}
- * makes it read its final status once ({@link DockerContainer#recheck()}), its {@code destroy}
- * (removed behind the driver's back) makes its waiters fail ({@link DockerContainer#destroyed()}).
- * The stream is opened on the first watch. Should it drop while containers are watched, it is
- * opened again after a pause (growing from 0.5 to 30 seconds while the engine does not answer), and
- * every watched container reads its status once the new stream runs, for an exit the gap hid.
- * Handlers run on the driver's executor, never on the thread that reads the stream.
+ * gives its final status ({@link DockerContainer#died}: from the event's exit code, or by reading
+ * the status once), its {@code destroy} (removed behind the driver's back) makes its waiters fail
+ * ({@link DockerContainer#destroyed()}). The stream is opened on the first watch. Should it drop
+ * while containers are watched, it is opened again after a pause (growing from 0.5 to 30 seconds
+ * while the engine does not answer), and every watched container reads its status once the new
+ * stream runs, for an exit the gap hid. Handlers run on the driver's executor, never on the thread
+ * that reads the stream.
  */
 final class ExitEvents implements AutoCloseable {
 
@@ -88,6 +89,27 @@ final class ExitEvents implements AutoCloseable {
               + " did not answer within "
               + SUBSCRIBE_PATIENCE,
           e);
+    }
+  }
+
+  /**
+   * Watches a container that has not started yet, if the event stream already runs: then its exit
+   * will come as an event, and nobody needs to read its status to catch an exit that came first.
+   * Costs no engine call.
+   *
+   * @return whether it is watched; if not, {@link #watch} must be used, followed by a status read
+   */
+  boolean watchBeforeStart(DockerContainer container) {
+    synchronized (lock) {
+      if (closed
+          || stream == null
+          || stream.isFinished()
+          || !stream.ready.isDone()
+          || stream.ready.isCompletedExceptionally()) {
+        return false;
+      }
+      watched.put(container.id(), container);
+      return true;
     }
   }
 
@@ -242,7 +264,11 @@ final class ExitEvents implements AutoCloseable {
         return;
       }
       if ("die".equals(action)) {
-        driver.execute(container::recheck);
+        String exitCode =
+            event.getActor() == null || event.getActor().getAttributes() == null
+                ? null
+                : event.getActor().getAttributes().get("exitCode");
+        driver.execute(() -> container.died(exitCode));
       } else if ("destroy".equals(action)) {
         driver.execute(container::destroyed);
       }

@@ -47,16 +47,7 @@ final class ImagePuller {
     switch (policy) {
       case NEVER -> {
         if (!imagePresent(image, task)) {
-          throw new ImageNotFoundException(
-              image,
-              "image '"
-                  + image
-                  + "' of "
-                  + task
-                  + " is not on the Docker engine at "
-                  + connection.describe()
-                  + ", and the pull policy is 'never' (load or build it there, or use pull=missing)",
-              null);
+          throw absentWithPullNever(image, task);
         }
       }
       case MISSING -> {
@@ -66,6 +57,39 @@ final class ImagePuller {
       }
       case ALWAYS -> pull(image, task);
     }
+  }
+
+  /**
+   * The engine answered that it lacks the image (creating a container from it failed): pulls it if
+   * the policy allows. Lets the driver create first and look for the image only when it is missing,
+   * instead of inspecting it before every container.
+   *
+   * @throws ImageNotFoundException if the policy is {@link PullPolicy#NEVER}, or the pull fails
+   * @throws OrchestraException if the engine fails otherwise
+   */
+  void missing(String image, String task) {
+    if (policy == PullPolicy.NEVER) {
+      throw absentWithPullNever(image, task);
+    }
+    pull(image, task);
+  }
+
+  /** Whether the image must be pulled before each new container, whether present or not. */
+  boolean pullsFirst() {
+    return policy == PullPolicy.ALWAYS;
+  }
+
+  private ImageNotFoundException absentWithPullNever(String image, String task) {
+    return new ImageNotFoundException(
+        image,
+        "image '"
+            + image
+            + "' of "
+            + task
+            + " is not on the Docker engine at "
+            + connection.describe()
+            + ", and the pull policy is 'never' (load or build it there, or use pull=missing)",
+        null);
   }
 
   private boolean imagePresent(String image, String task) {

@@ -1,0 +1,66 @@
+package dev.orchestra.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs every row once at a tiny size, to prove that the harness and its baselines still work. Never
+ * asserts a timing: only that each row produced numbers and the library's results were right (the
+ * rows themselves check exit codes and byte counts, and throw when one is wrong).
+ */
+class BenchmarksSmokeTest {
+
+  private static Settings tiny(Set<String> rows, Path output) {
+    return new Settings(2, 0, 3, 1_000_000, 5, 100, 1_000_000, "64m", "busybox", rows, output);
+  }
+
+  @Test
+  void theLocalRowRunsBothContenders(@TempDir Path dir) throws Exception {
+    Benchmarks.Result result =
+        Benchmarks.run(tiny(Set.of("local-spawn"), dir.resolve("benchmarks.md")));
+
+    assertThat(result.rows()).singleElement().satisfies(r -> assertMeasured(r, 2));
+  }
+
+  @Test
+  @RequiresDocker
+  void everyRowProducesNumbersAndTheReportWritesThem(@TempDir Path dir) throws Exception {
+    Settings settings = tiny(Settings.ALL_ROWS, dir.resolve("benchmarks.md"));
+
+    Benchmarks.Result result = Benchmarks.run(settings);
+
+    List<String> names = result.rows().stream().map(Row::name).toList();
+    assertThat(names)
+        .containsExactly(
+            "docker latency",
+            "docker latency floor",
+            "docker latency vs Testcontainers",
+            "docker parallel",
+            "docker logs",
+            "local spawn",
+            "status after done",
+            "memory (local)",
+            "memory (docker)");
+    result.rows().stream()
+        .filter(r -> !r.name().startsWith("memory"))
+        .forEach(r -> assertMeasured(r, 2));
+    assertThat(result.rows())
+        .filteredOn(r -> r.name().startsWith("memory") || r.name().startsWith("status"))
+        .allSatisfy(r -> assertThat(r.met()).as(r.name() + ": " + r.verdict()).isTrue());
+    assertThat(result.breakdown()).contains("POST /containers/create", "/start");
+    String report = Benchmarks.markdown(settings, result);
+    assertThat(report).contains("| docker latency floor |", "## Where one Docker task's time goes");
+    assertThat(Benchmarks.table(result.rows()).lines()).hasSize(1 + result.rows().size());
+  }
+
+  private static void assertMeasured(Row r, int runs) {
+    assertThat(r.librarySamples()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
+    assertThat(r.baselineSamples()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
+    assertThat(r.ratio()).as(r.name()).isPositive().isFinite();
+  }
+}
