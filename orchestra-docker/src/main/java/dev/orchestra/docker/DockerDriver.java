@@ -109,6 +109,12 @@ final class DockerDriver implements Driver {
   private final Object[] taskLocks = new Object[LOCK_STRIPES];
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Held while close() works; guards {@link #closeFinished}. */
+  private final Object closing = new Object();
+
+  /** Whether close() has removed everything and released the connection. */
+  private boolean closeFinished;
+
   /** Every container this instance handed out, by engine id: one object per container. */
   private final ConcurrentHashMap<String, DockerContainer> known = new ConcurrentHashMap<>();
 
@@ -281,9 +287,20 @@ final class DockerDriver implements Driver {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
+    closed.set(true);
+    synchronized (closing) {
+      if (closeFinished) {
+        return;
+      }
+      removeEverything();
     }
+  }
+
+  /**
+   * The work of {@link #close()}. An interrupt stops it with {@link OrchestraInterruptedException}
+   * and leaves the connection open, so that a later close() removes what is left.
+   */
+  private void removeEverything() {
     List<DockerSandbox> boxes = List.copyOf(sandboxes.values());
     boxes.forEach(DockerSandbox::beginRemoval);
     events.close();
@@ -315,14 +332,18 @@ final class DockerDriver implements Driver {
           failures.add(e);
         }
       }
-    } finally {
-      executor.shutdownNow();
-      boxes.forEach(DockerSandbox::finishRemoval);
-      known.values().forEach(DockerContainer::driverClosed);
-      known.clear();
-      deleteScratch();
-      connection.close();
+    } catch (OrchestraInterruptedException e) {
+      LOG.warn(
+          "closing namespace '{}' was interrupted; close() again removes what is left", namespace);
+      throw e;
     }
+    closeFinished = true;
+    executor.shutdownNow();
+    boxes.forEach(DockerSandbox::finishRemoval);
+    known.values().forEach(DockerContainer::driverClosed);
+    known.clear();
+    deleteScratch();
+    connection.close();
     if (!failures.isEmpty()) {
       List<String> messages = new ArrayList<>();
       failures.forEach(f -> messages.add(f.getMessage()));
@@ -751,6 +772,10 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       RuntimeException failure =
           EngineErrors.failure("listing the containers of namespace '" + namespace + "'", e);
+      if (failure instanceof OrchestraInterruptedException) {
+        // Listing nothing would let close() finish with everything still there.
+        throw failure;
+      }
       LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
       failures.add(failure);
     }
@@ -772,6 +797,10 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       RuntimeException failure =
           EngineErrors.failure("listing the volumes of namespace '" + namespace + "'", e);
+      if (failure instanceof OrchestraInterruptedException) {
+        // Listing nothing would let close() finish with everything still there.
+        throw failure;
+      }
       LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
       failures.add(failure);
     }
