@@ -1387,6 +1387,9 @@ public abstract class ReliabilityTck {
    * (at most the await timeout: promptly) for the call to end.
    */
   private Interrupted interruptWhileBlocked(String what, Callable<?> call, Duration delay) {
+    // Set just before the interrupt (a call that ended earlier ended before it), and just after
+    // (a call that ended later surely saw it).
+    AtomicBoolean sending = new AtomicBoolean();
     AtomicBoolean sent = new AtomicBoolean();
     AtomicBoolean endedBeforeInterrupt = new AtomicBoolean();
     AtomicBoolean sentBeforeEnd = new AtomicBoolean();
@@ -1402,9 +1405,8 @@ public abstract class ReliabilityTck {
                 thrown = t;
               }
               flag.set(Thread.currentThread().isInterrupted());
-              boolean wasSent = sent.get();
-              sentBeforeEnd.set(wasSent);
-              endedBeforeInterrupt.set(!wasSent);
+              sentBeforeEnd.set(sent.get());
+              endedBeforeInterrupt.set(!sending.get());
               ended.complete(thrown);
             },
             "orchestra-reliability interrupted " + what);
@@ -1412,6 +1414,7 @@ public abstract class ReliabilityTck {
     threads.add(thread);
     thread.start();
     LockSupport.parkNanos(delay.toNanos());
+    sending.set(true);
     thread.interrupt();
     sent.set(true);
     Throwable thrown;
