@@ -113,6 +113,12 @@ final class DockerDriver implements Driver {
   private final Object[] taskLocks = new Object[LOCK_STRIPES];
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Held while close() works; guards {@link #closeFinished}. */
+  private final Object closing = new Object();
+
+  /** Whether close() has removed everything and released the connection. */
+  private boolean closeFinished;
+
   /** Every container this instance handed out, by engine id: one object per container. */
   private final ConcurrentHashMap<String, DockerContainer> known = new ConcurrentHashMap<>();
 
@@ -290,9 +296,20 @@ final class DockerDriver implements Driver {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
+    closed.set(true);
+    synchronized (closing) {
+      if (closeFinished) {
+        return;
+      }
+      removeEverything();
     }
+  }
+
+  /**
+   * The work of {@link #close()}. An interrupt stops it with {@link OrchestraInterruptedException}
+   * and leaves the connection open, so that a later close() removes what is left.
+   */
+  private void removeEverything() {
     List<DockerSandbox> boxes = List.copyOf(sandboxes.values());
     boxes.forEach(DockerSandbox::beginRemoval);
     events.close();
@@ -324,14 +341,18 @@ final class DockerDriver implements Driver {
           failures.add(e);
         }
       }
-    } finally {
-      executor.shutdownNow();
-      boxes.forEach(DockerSandbox::finishRemoval);
-      known.values().forEach(DockerContainer::driverClosed);
-      known.clear();
-      deleteScratch();
-      connection.close();
+    } catch (OrchestraInterruptedException e) {
+      LOG.warn(
+          "closing namespace '{}' was interrupted; close() again removes what is left", namespace);
+      throw e;
     }
+    closeFinished = true;
+    executor.shutdownNow();
+    boxes.forEach(DockerSandbox::finishRemoval);
+    known.values().forEach(DockerContainer::driverClosed);
+    known.clear();
+    deleteScratch();
+    connection.close();
     if (!failures.isEmpty()) {
       List<String> messages = new ArrayList<>();
       failures.forEach(f -> messages.add(f.getMessage()));
@@ -696,7 +717,14 @@ final class DockerDriver implements Driver {
                 + EngineErrors.answer(e),
             e);
       } catch (RuntimeException e) {
-        throw EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+        RuntimeException failure =
+            EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+        if (failure instanceof OrchestraInterruptedException) {
+          // The engine may create the container after the interrupt cut the call off: left in
+          // state created, a later runContainer of the id would return it, never started.
+          removeCreatedAfterInterrupt(create, name, taskId, failure);
+        }
+        throw failure;
       }
     }
     String id = containerId;
@@ -739,12 +767,64 @@ final class DockerDriver implements Driver {
     return container;
   }
 
+  /**
+   * Removes a container that failed to start. With the interrupt flag cleared meanwhile: after an
+   * interrupted start the removal must still reach the engine, or the created container stays and a
+   * later runContainer of its id returns it without ever starting it.
+   */
   private void removeAfterFailure(String containerId, String name, RuntimeException failure) {
+    boolean interrupted = Thread.interrupted();
     try {
       removeContainer(containerId, "container " + name + " that failed to start");
     } catch (RuntimeException e) {
       LOG.warn("could not remove container {} that failed to start: {}", name, e.getMessage());
       failure.addSuppressed(e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * After an interrupted create, whose request the engine may still be working on: creates the
+   * container again, with the interrupt flag cleared meanwhile, and removes whichever container
+   * then holds the name for this task unstarted. The engine reserves names one at a time, so
+   * afterwards no created container of the interrupted call can appear any more.
+   */
+  private void removeCreatedAfterInterrupt(
+      CreateContainerCmd create, String name, String taskId, RuntimeException failure) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      String id;
+      try {
+        id = create.exec().getId();
+      } catch (ConflictException e) {
+        InspectContainerResponse found = api().inspectContainerCmd(name).exec();
+        Map<String, String> labels = labels(found);
+        boolean unstarted =
+            namespace.equals(labels.get(Labels.NAMESPACE))
+                && taskId.equals(labels.get(Labels.TASK_ID))
+                && found.getState() != null
+                && "created".equals(found.getState().getStatus());
+        id = unstarted ? found.getId() : null;
+      }
+      if (id != null) {
+        LOG.debug("removing container {} of the interrupted create for {}", name, describe(taskId));
+        removeAfterFailure(id, name, failure);
+      }
+    } catch (NotFoundException e) {
+      LOG.debug("container {} went away after the interrupted create", name);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "could not clean up after the interrupted create of container {}: {}",
+          name,
+          e.getMessage());
+      failure.addSuppressed(e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -774,6 +854,10 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       RuntimeException failure =
           EngineErrors.failure("listing the containers of namespace '" + namespace + "'", e);
+      if (failure instanceof OrchestraInterruptedException) {
+        // Listing nothing would let close() finish with everything still there.
+        throw failure;
+      }
       LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
       failures.add(failure);
     }
@@ -795,6 +879,10 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       RuntimeException failure =
           EngineErrors.failure("listing the volumes of namespace '" + namespace + "'", e);
+      if (failure instanceof OrchestraInterruptedException) {
+        // Listing nothing would let close() finish with everything still there.
+        throw failure;
+      }
       LOG.warn("closing namespace '{}': {}", namespace, failure.getMessage());
       failures.add(failure);
     }

@@ -2,7 +2,11 @@ package dev.orchestra.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
+import dev.orchestra.spi.Names;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +26,23 @@ public final class LeftoverCheck {
   private static final Logger LOG = LoggerFactory.getLogger(LeftoverCheck.class);
 
   private LeftoverCheck() {}
+
+  /** The client-side step directories of the namespaces ({@code orchestra-docker-<ns>-*}). */
+  private static List<String> clientDirectories(Set<String> namespaces) throws IOException {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    List<String> left = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, "orchestra-docker-*")) {
+      for (Path dir : dirs) {
+        String file = dir.getFileName().toString();
+        for (String namespace : namespaces) {
+          if (file.startsWith("orchestra-docker-" + Names.safe(namespace) + "-")) {
+            left.add("client-side directory " + dir + " of namespace '" + namespace + "'");
+          }
+        }
+      }
+    }
+    return left;
+  }
 
   /**
    * Checks the engine.
@@ -71,6 +92,9 @@ public final class LeftoverCheck {
         }
       }
     }
+    if (ours != null) {
+      left.addAll(clientDirectories(ours));
+    }
     if (!others.isEmpty()) {
       LOG.warn(
           "{} resource(s) of Orchestra namespaces this build did not use are on the engine"
@@ -80,7 +104,8 @@ public final class LeftoverCheck {
     }
     if (!left.isEmpty()) {
       LOG.error(
-          "{} Orchestra resource(s) left on the Docker engine after the tests; a test or close()"
+          "{} Orchestra resource(s) left on the Docker engine or the client after the tests; a"
+              + " test or close()"
               + " does not clean up:\n  {}",
           left.size(),
           String.join("\n  ", left));

@@ -2,6 +2,7 @@ package dev.orchestra.tck;
 
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 
 /**
  * Bounds every test method, parameterized invocation, {@code @BeforeEach} and {@code @AfterEach}
- * method of a {@link DriverTck} by {@link DriverTck#testTimeout()}.
+ * method of a {@link DriverTck} or {@link ReliabilityTck} by its {@code testTimeout()}.
  *
  * <p>The method runs on a thread of its own, so that a driver call that never returns (and ignores
  * interruption) cannot hang the build: at the deadline the thread is interrupted, given a short
@@ -107,16 +108,25 @@ final class TckTimeoutExtension implements InvocationInterceptor {
     }
   }
 
+  private static Optional<Duration> testTimeoutOf(Object instance) {
+    if (instance instanceof DriverTck tck) {
+      return Optional.of(tck.testTimeout());
+    }
+    if (instance instanceof ReliabilityTck kit) {
+      return Optional.of(kit.testTimeout());
+    }
+    return Optional.empty();
+  }
+
   private static Duration limitFor(ExtensionContext context) {
     return context
         .getTestInstances()
         .flatMap(
             instances ->
                 instances.getAllInstances().stream()
-                    .filter(DriverTck.class::isInstance)
-                    .map(DriverTck.class::cast)
+                    .map(TckTimeoutExtension::testTimeoutOf)
+                    .flatMap(Optional::stream)
                     .findFirst())
-        .map(DriverTck::testTimeout)
         .orElseGet(TckSettings::testTimeout);
   }
 }
