@@ -59,17 +59,21 @@ final class MemoryRow {
               + "): "
               + output);
     }
-    boolean complete =
-        v.get("exit") == 0
-            && v.get("followed") == bytes
-            && v.get("read") == bytes
-            && v.get("stderr") == 0;
+    boolean completed = v.get("exit") == 0;
+    boolean exact = v.get("followed") == bytes && v.get("read") == bytes && v.get("stderr") == 0;
     long growth = v.get("peakAfterGc") - v.get("startAfterGc");
     boolean flat = growth <= FLAT;
-    boolean met = complete && flat;
+    boolean met = completed && exact && flat;
     String verdict =
         (met ? "met: " : "NOT met: ")
-            + (complete ? "completes" : "INCOMPLETE")
+            + (completed ? "completes" : "task FAILED")
+            + (exact
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    ", byte counts WRONG (followed %d, read %d)",
+                    v.get("followed"),
+                    v.get("read")))
             + String.format(Locale.ROOT, ", live heap +%.1f MB", growth / 1048576.0);
     return new Row(
         "memory (" + driver + ")",
