@@ -796,25 +796,38 @@ final class DockerDriver implements Driver {
       CreateContainerCmd create, String name, String taskId, RuntimeException failure) {
     boolean interrupted = Thread.interrupted();
     try {
-      String id;
-      try {
-        id = create.exec().getId();
-      } catch (ConflictException e) {
-        InspectContainerResponse found = api().inspectContainerCmd(name).exec();
-        Map<String, String> labels = labels(found);
-        boolean unstarted =
-            namespace.equals(labels.get(Labels.NAMESPACE))
-                && taskId.equals(labels.get(Labels.TASK_ID))
-                && found.getState() != null
-                && "created".equals(found.getState().getStatus());
-        id = unstarted ? found.getId() : null;
+      Pause pause =
+          new Pause("settling the interrupted create of container " + name, REMOVAL_PATIENCE);
+      String id = null;
+      boolean settled = false;
+      while (!settled) {
+        try {
+          id = create.exec().getId();
+          settled = true;
+        } catch (ConflictException e) {
+          try {
+            InspectContainerResponse found = api().inspectContainerCmd(name).exec();
+            Map<String, String> labels = labels(found);
+            boolean unstarted =
+                namespace.equals(labels.get(Labels.NAMESPACE))
+                    && taskId.equals(labels.get(Labels.TASK_ID))
+                    && found.getState() != null
+                    && "created".equals(found.getState().getStatus());
+            id = unstarted ? found.getId() : null;
+            settled = true;
+          } catch (NotFoundException notYet) {
+            // The interrupted request holds the name, its container not yet inspectable: once
+            // it is, it must go.
+            if (!pause.again()) {
+              throw EngineErrors.failure("settling the interrupted create of " + name, e);
+            }
+          }
+        }
       }
       if (id != null) {
         LOG.debug("removing container {} of the interrupted create for {}", name, describe(taskId));
         removeAfterFailure(id, name, failure);
       }
-    } catch (NotFoundException e) {
-      LOG.debug("container {} went away after the interrupted create", name);
     } catch (RuntimeException e) {
       LOG.warn(
           "could not clean up after the interrupted create of container {}: {}",
