@@ -39,21 +39,6 @@ class DockerReliabilityTest extends ReliabilityTck {
     return Long.getLong(BIG_OUTPUT_PROPERTY, 100_000_000L);
   }
 
-  /**
-   * Open bugs the kit found: an interrupt at an unlucky moment of runContainer (with stdin) or
-   * createSandbox can still leave a container behind that a later call of the same id returns but
-   * that never ends (the task's input is never closed) or no longer runs. The interrupted create
-   * and start are settled (see DockerDriver), a remaining window is not yet found.
-   */
-  @Override
-  protected Map<String, String> excludedTests() {
-    return Map.of(
-        "interruptedAtRandomMoments",
-        "open bug: after an interrupted runContainer with stdin, the id's container may never end",
-        "sandboxInterrupted",
-        "open bug: after an interrupted createSandbox, the id's sandbox container may not run");
-  }
-
   @Override
   protected List<String> leftovers(String namespace) {
     List<String> left = new ArrayList<>();

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * The local driver's reliability run, in a root directory of its own so that the file system can be
@@ -31,6 +32,16 @@ class LocalReliabilityTest extends ReliabilityTck {
       return Files.createTempDirectory("orchestra-reliability-").toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Removes the root (each test already checked that its namespaces left nothing there). */
+  @AfterAll
+  static void removeRoot() throws IOException {
+    try (Stream<Path> all = Files.walk(PARENT)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
