@@ -37,7 +37,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -234,24 +233,7 @@ public abstract class DriverTck {
   final void closeDriversOfTest() {
     background.forEach(Background::interrupt);
     background.clear();
-    List<Driver> toClose = new ArrayList<>(opened);
-    Collections.reverse(toClose);
-    RuntimeException failure = null;
-    for (Driver d : toClose) {
-      try {
-        d.close();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    opened.clear();
-    if (failure != null) {
-      throw failure;
-    }
+    Drivers.closeAll(opened);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -261,24 +261,7 @@ public abstract class ReliabilityTck {
   @AfterEach
   final void closeAndCheckLeftovers() {
     threads.forEach(Thread::interrupt);
-    List<Driver> toClose = new ArrayList<>(opened);
-    Collections.reverse(toClose);
-    RuntimeException failure = null;
-    for (Driver d : toClose) {
-      try {
-        d.close();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    opened.clear();
-    if (failure != null) {
-      throw failure;
-    }
+    Drivers.closeAll(opened);
     for (String namespace : new ArrayList<>(namespaces)) {
       assertNothingLeft(namespace);
     }
