@@ -51,9 +51,6 @@ final class DockerContainer implements Container {
   /** How long a follow waits for an engine that went away in the middle of its stream. */
   private static final Duration ENGINE_RETURN = Duration.ofSeconds(60);
 
-  /** The pause between attempts to follow again while the engine is away. */
-  private static final Duration RECONNECT_PAUSE = Duration.ofMillis(500);
-
   /** The pause before reading the status again after a failed read. */
   private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
 
@@ -146,7 +143,7 @@ final class DockerContainer implements Container {
     }
     boolean endedBefore = done != null;
     long[] got = new long[2];
-    long engineAwaySince = 0;
+    Pause engineAway = null;
     while (true) {
       LogDemuxer demuxer = new LogDemuxer(stdout, stderr, true, got[0], got[1]);
       OrchestraException cut = null;
@@ -167,10 +164,13 @@ final class DockerContainer implements Container {
       if (cut != null) {
         // The engine went away in the middle of the stream (it restarts, say): wait for it to
         // come back, then go on from where the stream stopped.
-        long now = System.nanoTime();
-        if (engineAwaySince == 0) {
-          engineAwaySince = now;
-        } else if (now - engineAwaySince > ENGINE_RETURN.toNanos()) {
+        LOG.debug("the log stream of container {} of {} was cut: {}", name, describe(), cut);
+        if (engineAway == null) {
+          engineAway =
+              new Pause(
+                  "following the logs of container " + name + " of " + describe(), ENGINE_RETURN);
+        }
+        if (!engineAway.again()) {
           throw new OrchestraException(
               "following the logs of container "
                   + name
@@ -182,11 +182,9 @@ final class DockerContainer implements Container {
                   + cut.getMessage(),
               cut);
         }
-        LOG.debug("the log stream of container {} of {} was cut: {}", name, describe(), cut);
-        pause(RECONNECT_PAUSE, "following the logs of container " + name + " of " + describe());
         continue;
       }
-      engineAwaySince = 0;
+      engineAway = null;
       ContainerStatus s = status();
       if (s.isDone()) {
         break;
@@ -220,14 +218,6 @@ final class DockerContainer implements Container {
           describe(),
           caughtUp[0],
           caughtUp[1]);
-    }
-  }
-
-  private static void pause(Duration pause, String what) {
-    try {
-      Thread.sleep(pause.toMillis());
-    } catch (InterruptedException e) {
-      throw Exceptions.launder(what, e);
     }
   }
 

@@ -4,6 +4,7 @@ import com.github.dockerjava.api.exception.DockerException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.spi.Exceptions;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.util.regex.Matcher;
@@ -97,15 +98,23 @@ final class EngineErrors {
    * or was cut (the engine stopped, say), so the same call may work once the engine is back.
    */
   static boolean isTransportFailure(Throwable t) {
+    return transportCause(t) != null;
+  }
+
+  /**
+   * The transport's I/O failure among a failure's causes, or {@code null} if the engine answered
+   * (an HTTP error comes first) or there is none.
+   */
+  static IOException transportCause(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof DockerException) {
-        return false;
+        return null;
       }
-      if (c instanceof java.io.IOException) {
-        return true;
+      if (c instanceof IOException io) {
+        return io;
       }
     }
-    return false;
+    return null;
   }
 
   /**

@@ -50,7 +50,7 @@ final class ReconnectingHttpClient implements DockerHttpClient {
       try {
         return delegate.execute(request);
       } catch (RuntimeException e) {
-        Throwable cause = transportFailure(e);
+        Throwable cause = EngineErrors.transportCause(e);
         if (cause == null) {
           throw e;
         }
@@ -71,16 +71,6 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   @Override
   public void close() throws IOException {
     delegate.close();
-  }
-
-  /** The transport's I/O failure inside what docker-java threw, or {@code null} if none. */
-  private static Throwable transportFailure(RuntimeException e) {
-    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof IOException) {
-        return c;
-      }
-    }
-    return null;
   }
 
   /**

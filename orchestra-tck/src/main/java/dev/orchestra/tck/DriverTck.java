@@ -25,15 +25,11 @@ import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -2266,37 +2262,7 @@ public abstract class DriverTck {
           .as("%s exists", place.resolve(unique))
           .isFalse();
     }
-    List<Path> found = new ArrayList<>();
-    try {
-      Files.walkFileTree(
-          tmp,
-          Set.of(),
-          4,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-              if (file.getFileName() != null && file.getFileName().toString().equals(unique)) {
-                found.add(file);
-              }
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-              if (dir.getFileName() != null && dir.getFileName().toString().equals(unique)) {
-                found.add(dir);
-              }
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) {
-              return FileVisitResult.CONTINUE;
-            }
-          });
-    } catch (IOException e) {
-      LOG.warn("could not search {} for {}: {}", tmp, unique, e.toString());
-    }
+    List<Path> found = FileSearch.named(tmp, 4, unique::equals, Set.of());
     assertThat(found).as("files named %s under %s", unique, tmp).isEmpty();
   }
 

@@ -20,11 +20,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -879,37 +875,7 @@ public abstract class ReliabilityTck {
       List<Path> found = new ArrayList<>();
       for (Path start : List.of(tmp, cwd, Path.of("/"))) {
         int depth = start.equals(tmp) ? 8 : start.equals(cwd) ? 3 : 1;
-        try {
-          Files.walkFileTree(
-              start,
-              Set.of(),
-              depth,
-              new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                  if (areas.contains(dir)) {
-                    return FileVisitResult.SKIP_SUBTREE;
-                  }
-                  return visitFile(dir, attrs);
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                  if (file.getFileName() != null
-                      && file.getFileName().toString().contains(marker)) {
-                    found.add(file);
-                  }
-                  return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                  return FileVisitResult.CONTINUE;
-                }
-              });
-        } catch (IOException e) {
-          LOG.warn("could not search {} for {}: {}", start, marker, e.toString());
-        }
+        found.addAll(FileSearch.named(start, depth, n -> n.contains(marker), areas));
       }
       assertThat(found)
           .as("files named after hostile input outside the driver's areas %s", areas)
