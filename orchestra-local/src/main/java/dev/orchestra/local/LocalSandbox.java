@@ -83,12 +83,10 @@ final class LocalSandbox implements Sandbox {
         throw new IllegalStateException(
             "sandbox '" + main.taskId() + "' of namespace '" + namespace + "' was closed");
       }
-      LocalContainer existing = steps.get(step.id());
-      if (existing != null) {
-        return existing;
-      }
-      ContainerStatus status = main.status();
-      if (status.isDone()) {
+      // A known step is the same container (started, or started now if an interrupted exec left
+      // it unstarted); only a new step needs a running sandbox.
+      ContainerStatus status = steps.containsKey(step.id()) ? null : main.status();
+      if (status != null && status.isDone()) {
         throw new IllegalStateException(
             "sandbox '"
                 + main.taskId()
