@@ -160,6 +160,10 @@ final class DockerStep implements Container {
     } catch (IOException e) {
       closeQuietly(stdin, what);
       deleteQuietly(output);
+      Throwable interruption = EngineErrors.interruption(e);
+      if (interruption != null) {
+        throw Exceptions.launder("starting " + what, interruption);
+      }
       throw new OrchestraException(
           "starting " + what + " failed: " + e + " (engine at " + driver.describeEngine() + ")", e);
     } catch (RuntimeException e) {
