@@ -47,11 +47,12 @@ import java.util.Map;
  *       Process#onExit()}), after the exit record is written; {@code await()} waits on it. The
  *       driver keeps no thread per task, and one shared timer thread serves every task's timeout.
  *       (The JDK itself keeps a small "process reaper" thread per running child process.)
- *   <li>{@code stop(grace)} sends SIGTERM to the task's process tree (descendants, then the task's
- *       own process), waits up to {@code grace} for every one of those processes to end, then sends
- *       SIGKILL to what is left, descendants that outlived their parent included, and returns the
- *       final status. A task's {@code timeout} does the same from the shared timer with a grace of
- *       10 seconds, counted from the start.
+ *   <li>{@code stop(grace)} sends SIGTERM to the task's process tree (the task's own process first,
+ *       so that a task that handles SIGTERM sees the request before its children end, then the
+ *       descendants it had), waits up to {@code grace} for every one of those processes to end,
+ *       then sends SIGKILL to what is left, descendants that outlived their parent included, and
+ *       returns the final status. A task's {@code timeout} does the same from the shared timer with
+ *       a grace of 10 seconds, counted from the start.
  *   <li>{@link dev.orchestra.ExitReason}: {@code STOPPED} when {@code stop()} or {@code cleanup()}
  *       ended the task, {@code TIMED_OUT} when its timeout did, whatever exit code it then had (143
  *       for SIGTERM, 137 for SIGKILL, or its own if it handled SIGTERM); otherwise {@code SIGNALED}

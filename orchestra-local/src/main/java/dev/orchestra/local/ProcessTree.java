@@ -19,9 +19,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Descendants are found through their parent process ids, which only link them to the root while
  * the root and the processes between are alive: a process whose parent dies is handed to init and
- * no longer looks like a descendant. So the descendants are killed first, in repeated sweeps that
- * also catch processes forked during the previous sweep, and the root last. A process that had
- * already left the tree (a daemon that detached itself) cannot be found this way.
+ * no longer looks like a descendant. So both ways take the list of descendants before any signal.
+ *
+ * <p>SIGTERM goes to the root first, then to the descendants listed: the task's own process must
+ * see the request before it sees its children end. A shell that traps SIGTERM while it waits for a
+ * background child ({@code trap 'echo bye; exit 7' TERM; sleep 300 & wait}) would otherwise find
+ * its child gone, return from {@code wait} and exit 0 before its own SIGTERM arrived, and its trap
+ * would never run. SIGKILL, which no process can handle, goes to the descendants first, in repeated
+ * sweeps that also catch processes forked during the previous sweep, and the root last, so that no
+ * descendant leaves the tree before it is found. A process that had already left the tree (a daemon
+ * that detached itself) cannot be found this way.
  */
 final class ProcessTree {
 
@@ -38,24 +45,26 @@ final class ProcessTree {
   private ProcessTree() {}
 
   /**
-   * Asks {@code root} and its descendants to end: SIGTERM (or the platform's equivalent) to every
-   * descendant found, then to the root. Does not wait.
+   * Asks {@code root} and its descendants to end: lists the descendants, then sends SIGTERM (or the
+   * platform's equivalent) to the root, then to each descendant listed. Does not wait.
    *
    * @param root the root of the tree; it may have exited already
-   * @return every process signalled, the root last; the caller keeps them to kill the ones that
+   * @return every process signalled, the root first; the caller keeps them to kill the ones that
    *     outlive the request, since a descendant whose parent ends leaves the tree
    */
   static List<ProcessHandle> terminate(ProcessHandle root) {
-    List<ProcessHandle> signalled = new ArrayList<>(root.descendants().toList());
-    for (ProcessHandle p : signalled) {
-      LOG.debug("sending SIGTERM to pid {}, a descendant of pid {}", p.pid(), root.pid());
-      p.destroy();
-    }
+    List<ProcessHandle> descendants = root.descendants().toList();
+    List<ProcessHandle> signalled = new ArrayList<>(descendants.size() + 1);
+    signalled.add(root);
     if (root.isAlive()) {
       LOG.debug("sending SIGTERM to pid {}", root.pid());
       root.destroy();
     }
-    signalled.add(root);
+    for (ProcessHandle p : descendants) {
+      LOG.debug("sending SIGTERM to pid {}, a descendant of pid {}", p.pid(), root.pid());
+      p.destroy();
+      signalled.add(p);
+    }
     return signalled;
   }
 

@@ -141,6 +141,12 @@ public abstract class DriverTck {
   private static final int MIB = 1024 * 1024;
   private static final String NO_SUCH_IMAGE = "orchestra-tck-no-such-image:0";
 
+  /**
+   * How many tasks the tests of a trapped SIGTERM with a background child run at once: enough that
+   * a driver signalling the child before the task's own process fails reliably.
+   */
+  private static final int TRAPPING_TASKS = 16;
+
   private final List<Driver> opened = new CopyOnWriteArrayList<>();
   private final List<Background<?>> background = new CopyOnWriteArrayList<>();
   private final AtomicInteger sequence = new AtomicInteger();
@@ -1527,6 +1533,24 @@ public abstract class DriverTck {
     }
 
     @Test
+    @DisplayName(
+        TRAPPING_TASKS
+            + " tasks that trap SIGTERM while their work runs in a background child ('sleep 300 &"
+            + " wait'), stopped at once: each runs its own trap (says bye, exits 7) and reads"
+            + " STOPPED, rather than ending with its child")
+    void trappedTermWithBackgroundChild() throws Exception {
+      List<Container> tasks =
+          concurrently(
+              TRAPPING_TASKS, i -> driver.runContainer(trappingTask("polite-" + i).build()));
+      tasks.forEach(c -> awaitStdout(c, "ready\n"));
+
+      List<ContainerStatus> stopped =
+          concurrently(TRAPPING_TASKS, i -> tasks.get(i).stop(Duration.ofSeconds(10)));
+
+      assertRanTheirTrap(tasks, stopped, STOPPED);
+    }
+
+    @Test
     @DisplayName("stop() ends the task's whole process tree, background children too")
     void endsProcessTree() {
       Container c = driver.runContainer(tickerTask());
@@ -1643,6 +1667,24 @@ public abstract class DriverTck {
           .pollInterval(Duration.ofMillis(250))
           .untilAsserted(() -> assertSameStatus("status() past the timeout", c.status(), s));
       assertThat(logsOf(c).out()).as("stdout").isEqualTo("done\n");
+    }
+
+    @Test
+    @DisplayName(
+        TRAPPING_TASKS
+            + " tasks with timeout 2 s that trap SIGTERM while their work runs in a background"
+            + " child ('sleep 300 & wait'): each runs its own trap (says bye, exits 7) and reads"
+            + " TIMED_OUT, rather than ending with its child")
+    void trappedTermWithBackgroundChild() throws Exception {
+      Duration timeout = Duration.ofSeconds(2);
+      List<Container> tasks =
+          concurrently(
+              TRAPPING_TASKS,
+              i -> driver.runContainer(trappingTask("polite-" + i).timeout(timeout).build()));
+
+      List<ContainerStatus> ended = tasks.stream().map(c -> awaitDone(c)).toList();
+
+      assertRanTheirTrap(tasks, ended, TIMED_OUT);
     }
   }
 
@@ -2344,6 +2386,37 @@ public abstract class DriverTck {
                     + " done) & echo started; wait"))
         .mount("ticks", "v")
         .build();
+  }
+
+  /**
+   * A task that traps SIGTERM (printing bye and exiting 7) while its work runs in a background
+   * child it waits for; it prints ready once the trap is set. Its shell sees the child end when the
+   * child is signalled first and may then exit 0 before its own SIGTERM arrives: asking the task's
+   * own process first is what lets its trap run.
+   */
+  private Task.Builder trappingTask(String id) {
+    return task(id, sh("trap 'echo bye; exit 7' TERM; echo ready; sleep 300 & wait"));
+  }
+
+  /**
+   * Each of the {@link #trappingTask}s ended through its trap: exit 7, the given reason, bye on
+   * stdout. One failure per task that did not, with what it read instead.
+   */
+  private static void assertRanTheirTrap(
+      List<Container> tasks, List<ContainerStatus> ended, ExitReason reason) {
+    SoftAssertions softly = new SoftAssertions();
+    for (int i = 0; i < tasks.size(); i++) {
+      ContainerStatus s = ended.get(i);
+      Output logs = logsOf(tasks.get(i));
+      softly
+          .assertThat(
+              String.format(
+                  "exit %d, %s, stdout '%s'",
+                  s.exitCode(), s.reason(), logs.out().replace("\n", "\\n")))
+          .as("task %d of %d (stderr '%s')", i, tasks.size(), logs.err())
+          .isEqualTo("exit 7, " + reason + ", stdout 'ready\\nbye\\n'");
+    }
+    softly.assertAll();
   }
 
   private void awaitTicking(Container ticker) {
