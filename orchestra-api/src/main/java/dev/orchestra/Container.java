@@ -1,5 +1,6 @@
 package dev.orchestra;
 
+import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
 import dev.orchestra.spi.ExitWatcher;
 import java.io.OutputStream;
@@ -97,7 +98,10 @@ public interface Container {
   /**
    * Waits for the task to end, at most {@code timeout}.
    *
-   * @param timeout how long to wait; zero or negative does not wait
+   * @param timeout how long to wait; zero or negative does not wait; any length is accepted, and
+   *     one too long to count in nanoseconds ({@code ChronoUnit.FOREVER.getDuration()}, {@code
+   *     Duration.ofMillis(Long.MAX_VALUE)}) waits until the task ends (see {@link
+   *     dev.orchestra.spi.Durations})
    * @return the final status if the task ended in time, else the current status (not done)
    * @throws OrchestraInterruptedException if the calling thread is interrupted while waiting (its
    *     interrupt flag is set again)
@@ -113,7 +117,7 @@ public interface Container {
       return now;
     }
     try {
-      return onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return onExit().get(Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       return status();
     } catch (Exception e) {
@@ -122,13 +126,17 @@ public interface Container {
   }
 
   /**
-   * Stops the task: asks it to end (SIGTERM to its whole process tree), and kills it (SIGKILL) when
-   * it is still running after {@code grace}. Returns once the task has ended. The container stays,
-   * with its logs; {@link #cleanup()} removes it. A task that is already done is left as it is.
+   * Stops the task: asks it to end (SIGTERM to its whole process tree, the task's own process
+   * first, so that a task that handles SIGTERM sees the request before its children end), and kills
+   * it (SIGKILL) when it is still running after {@code grace}. Returns once the task has ended. The
+   * container stays, with its logs; {@link #cleanup()} removes it. A task that is already done is
+   * left as it is.
    *
    * <p>Requires {@link Capability#STOP}.
    *
-   * @param grace how long the task may take to end after SIGTERM; zero kills at once
+   * @param grace how long the task may take to end after SIGTERM; zero kills at once; any length is
+   *     accepted, and one too long to count ({@code ChronoUnit.FOREVER.getDuration()}) waits for
+   *     the task to end by itself, however long it takes
    * @return the final status: {@link ExitReason#STOPPED} unless the task had ended before
    * @throws IllegalArgumentException if {@code grace} is null or negative
    * @throws OrchestraInterruptedException if the calling thread is interrupted while waiting (the

@@ -21,8 +21,15 @@ public interface Sandbox extends AutoCloseable {
    *
    * <p>The step is a {@link Task}: its id names the step (idempotent within the sandbox, as for
    * {@link Driver#runContainer(Task)}); its command, environment (added to the sandbox's), working
-   * directory (relative to the sandbox's task directory), stdin and user apply. Image, mounts,
-   * limits and the privileged flag belong to the sandbox and must not be set on a step.
+   * directory (relative to the sandbox's task directory), stdin, user and {@link Task#timeout()
+   * timeout} apply. Image, mounts, limits and the privileged flag belong to the sandbox and must
+   * not be set on a step.
+   *
+   * <p>The timeout counts from the step's start: a driver with {@link Capability#TIMEOUT} stops a
+   * step that runs longer as it stops a task (SIGTERM, SIGKILL 10 seconds later), and the step then
+   * reads {@link ExitReason#TIMED_OUT}; the sandbox and its other steps run on. Both built-in
+   * drivers do ({@code local}: the step's process tree from the driver's timer; {@code docker}: the
+   * step's processes inside the container); the TCK checks it.
    *
    * <p>The returned container has the step's separated output, exact exit code and the usual
    * methods ({@link Container#await(java.time.Duration)}, {@link Container#follow}); its {@link

@@ -184,7 +184,10 @@ public final class Task {
   /**
    * The longest the task may run. A driver with {@link Capability#TIMEOUT} stops a task that runs
    * longer (as by {@link Container#stop(Duration)} with a grace period of 10 seconds) and reports
-   * {@link ExitReason#TIMED_OUT}.
+   * {@link ExitReason#TIMED_OUT}. The same holds for a step of a {@link Sandbox}. A timeout too
+   * long for a timer to count ({@code ChronoUnit.FOREVER.getDuration()}) is no limit in practice:
+   * drivers saturate it (see {@link dev.orchestra.spi.Durations}) and the task runs as if it had
+   * none.
    *
    * @return the maximum run time, or empty for no limit
    */
@@ -530,9 +533,12 @@ public final class Task {
     }
 
     /**
-     * Limits how long the task may run (see {@link Task#timeout()}).
+     * Limits how long the task may run (see {@link Task#timeout()}). Without a call the task has no
+     * limit.
      *
-     * @param timeout the maximum run time, positive
+     * @param timeout the maximum run time: any positive duration, to the nanosecond; however long,
+     *     {@code ChronoUnit.FOREVER.getDuration()} included (drivers count at most 292 years, which
+     *     is no limit in practice)
      * @return this builder
      * @throws IllegalArgumentException if null, zero or negative
      */

@@ -5,7 +5,6 @@ import dev.orchestra.ContainerStatus;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,14 +14,17 @@ import org.slf4j.LoggerFactory;
  * shared daemon thread, each container at an interval that grows from 50 ms to 2 s.
  *
  * <p>The fallback behind {@link Container#onExit()} for drivers that have no exit event of their
- * own. One thread serves every watched container; a status call that throws completes the future
- * exceptionally.
+ * own. One thread serves every watched container, and ends 5 seconds after the last one is done
+ * (see {@link Schedulers}); a status call that throws completes the future exceptionally.
  */
 public final class ExitWatcher {
 
   private static final Logger LOG = LoggerFactory.getLogger(ExitWatcher.class);
   private static final Duration FIRST = Duration.ofMillis(50);
   private static final Duration MOST = Duration.ofSeconds(2);
+
+  /** How long the thread outlives the last watched container: then nothing of it is left. */
+  private static final Duration IDLE = Duration.ofSeconds(5);
 
   private static final class Shared {
     static final ExitWatcher INSTANCE = new ExitWatcher();
@@ -31,16 +33,7 @@ public final class ExitWatcher {
   private final ScheduledExecutorService timer;
 
   private ExitWatcher() {
-    ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "orchestra-exit-watcher");
-              t.setDaemon(true);
-              return t;
-            });
-    executor.setRemoveOnCancelPolicy(true);
-    this.timer = executor;
+    this.timer = Schedulers.idleStopping(ExitWatcher.class, "orchestra-exit-watcher", 1, IDLE);
   }
 
   /**

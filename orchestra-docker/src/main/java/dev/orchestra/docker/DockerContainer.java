@@ -9,6 +9,7 @@ import dev.orchestra.ContainerStatus;
 import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -357,7 +358,7 @@ final class DockerContainer implements Container {
     }
     requireDriverOpen("waiting for");
     try {
-      return onExit().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return onExit().get(Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       return status();
     } catch (InterruptedException | ExecutionException e) {
@@ -393,7 +394,7 @@ final class DockerContainer implements Container {
       if (!grace.isZero()) {
         signal("TERM");
         try {
-          return end.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+          return end.get(Durations.saturatedNanos(grace), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
           LOG.info(
               "container {} of {} still runs after a grace of {}: killing it",
@@ -509,10 +510,14 @@ final class DockerContainer implements Container {
     if (timeout == null || !timerSet.compareAndSet(false, true)) {
       return;
     }
-    Duration left = Duration.between(Instant.now(), startedAt.plus(timeout));
-    LOG.debug(
-        "container {} of {} times out in {} ms", name, describe(), Math.max(0, left.toMillis()));
-    driver.schedule(this::expire, left.isNegative() ? Duration.ZERO : left);
+    // No Instant arithmetic: startedAt plus a timeout of FOREVER lies beyond Instant.MAX.
+    Duration ran = Duration.between(startedAt, Instant.now());
+    Duration left =
+        ran.isNegative()
+            ? timeout
+            : ran.compareTo(timeout) >= 0 ? Duration.ZERO : timeout.minus(ran);
+    LOG.debug("container {} of {} times out in {}", name, describe(), left);
+    driver.schedule(this::expire, left);
   }
 
   /**

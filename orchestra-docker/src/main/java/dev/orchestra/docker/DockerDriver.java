@@ -24,7 +24,9 @@ import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
+import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Names;
+import dev.orchestra.spi.Schedulers;
 import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +49,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -444,7 +445,7 @@ final class DockerDriver implements Driver {
    */
   void schedule(Runnable task, Duration delay) {
     try {
-      executor.schedule(logged(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+      executor.schedule(logged(task), Durations.saturatedNanos(delay), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       LOG.debug("not scheduling work in closed namespace '{}'", namespace);
     }
@@ -648,7 +649,10 @@ final class DockerDriver implements Driver {
     labels.put(Labels.TASK_ID, taskId);
     task.timeout()
         .ifPresent(
-            t -> labels.put(Labels.TIMEOUT_MILLIS, Long.toString(Math.max(1, t.toMillis()))));
+            t ->
+                labels.put(
+                    Labels.TIMEOUT_MILLIS,
+                    Long.toString(Math.max(1, Durations.saturatedMillis(t)))));
     String containerId = null;
     Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
     boolean pulled = false;
@@ -997,20 +1001,8 @@ final class DockerDriver implements Driver {
   // ---- helpers
 
   private static ScheduledThreadPoolExecutor newExecutor(String namespace) {
-    AtomicInteger count = new AtomicInteger();
-    ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            2,
-            r -> {
-              Thread t =
-                  new Thread(r, "orchestra-docker " + namespace + " " + count.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    executor.setRemoveOnCancelPolicy(true);
-    executor.setKeepAliveTime(30, TimeUnit.SECONDS);
-    executor.allowCoreThreadTimeOut(true);
-    return executor;
+    return Schedulers.idleStopping(
+        DockerDriver.class, "orchestra-docker " + namespace, 2, Duration.ofSeconds(30));
   }
 
   private Runnable logged(Runnable task) {

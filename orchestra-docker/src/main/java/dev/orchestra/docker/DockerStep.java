@@ -11,6 +11,7 @@ import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
+import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
 import dev.orchestra.spi.TaskPaths;
 import java.io.ByteArrayOutputStream;
@@ -257,7 +258,7 @@ final class DockerStep implements Container {
       if (!grace.isZero()) {
         signal("TERM");
         try {
-          return exit.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+          return exit.get(Durations.saturatedNanos(grace), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
           LOG.info("{} still runs after a grace of {}: killing it", describe(), grace);
         }

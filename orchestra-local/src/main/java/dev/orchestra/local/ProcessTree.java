@@ -1,5 +1,6 @@
 package dev.orchestra.local;
 
+import dev.orchestra.spi.Durations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -135,7 +136,7 @@ final class ProcessTree {
   static List<ProcessHandle> awaitExit(List<ProcessHandle> processes, Duration timeout)
       throws InterruptedException {
     List<ProcessHandle> pending = new ArrayList<>(processes);
-    long deadline = System.nanoTime() + TaskTimer.saturatedNanos(timeout);
+    long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
     long pauseMillis = 1;
     while (true) {
       pending.removeIf(p -> !isRunning(p));

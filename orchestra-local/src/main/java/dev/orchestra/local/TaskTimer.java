@@ -1,5 +1,7 @@
 package dev.orchestra.local;
 
+import dev.orchestra.spi.Durations;
+import dev.orchestra.spi.Schedulers;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -10,31 +12,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The one timer thread that every task of the local driver shares for its timeout and the grace
  * period after it: thousands of tasks with a timeout cost one thread, not one each. Actions must be
- * quick and must not block; they only send signals.
+ * quick and must not block; they only send signals. The thread ends 5 seconds after the last
+ * pending timeout fired or was cancelled, and comes back with the next one (see {@link
+ * Schedulers}): no thread is left once no task of any local driver has a timeout pending.
  */
 final class TaskTimer {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskTimer.class);
 
-  private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE);
+  /** How long the thread outlives the last pending timeout: then nothing of it is left. */
+  private static final Duration IDLE = Duration.ofSeconds(5);
 
-  private static final ScheduledThreadPoolExecutor TIMER = newTimer();
+  private static final ScheduledThreadPoolExecutor TIMER =
+      Schedulers.idleStopping(TaskTimer.class, "orchestra-local-timer", 1, IDLE);
 
   private TaskTimer() {}
-
-  private static ScheduledThreadPoolExecutor newTimer() {
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "orchestra-local-timer");
-              t.setDaemon(true);
-              return t;
-            });
-    // Most timeouts are cancelled because the task ends first: do not let them pile up.
-    timer.setRemoveOnCancelPolicy(true);
-    return timer;
-  }
 
   /**
    * Runs {@code action} once after {@code delay}; a failure is logged at WARN.
@@ -53,17 +45,7 @@ final class TaskTimer {
             LOG.warn("{} failed: {}", what, e.toString(), e);
           }
         },
-        saturatedNanos(delay),
+        Durations.saturatedNanos(delay),
         TimeUnit.NANOSECONDS);
-  }
-
-  /**
-   * A duration in nanoseconds, {@link Long#MAX_VALUE} (292 years) for longer ones.
-   *
-   * @param duration a positive duration
-   * @return its nanoseconds, saturated
-   */
-  static long saturatedNanos(Duration duration) {
-    return duration.compareTo(LONGEST) >= 0 ? Long.MAX_VALUE : duration.toNanos();
   }
 }

@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -146,6 +147,13 @@ public abstract class DriverTck {
    * a driver signalling the child before the task's own process fails reliably.
    */
   private static final int TRAPPING_TASKS = 16;
+
+  /**
+   * Durations too long to count in nanoseconds, as callers write "no limit": each must work as a
+   * very long one, never overflow.
+   */
+  private static final List<Duration> UNLIMITED =
+      List.of(ChronoUnit.FOREVER.getDuration(), Duration.ofMillis(Long.MAX_VALUE));
 
   private final List<Driver> opened = new CopyOnWriteArrayList<>();
   private final List<Background<?>> background = new CopyOnWriteArrayList<>();
@@ -1424,6 +1432,28 @@ public abstract class DriverTck {
     }
 
     @Test
+    @DisplayName(
+        "await() with a timeout too long to count in nanoseconds (ChronoUnit.FOREVER,"
+            + " Duration.ofMillis(Long.MAX_VALUE)) waits for the end and returns the final status")
+    void unlimitedWaitsForTheEnd() {
+      for (Duration unlimited : UNLIMITED) {
+        Container c =
+            driver.runContainer(
+                task("exit-" + sequence.incrementAndGet(), sh("sleep 1; exit 3")).build());
+
+        ContainerStatus s =
+            within(
+                awaitTimeout(),
+                "await(" + unlimited + ") of a task ending after 1 s",
+                () -> c.await(unlimited));
+
+        assertThat(describe(s))
+            .as("the status await(%s) returned", unlimited)
+            .isEqualTo(describe(ContainerStatus.exited(3)));
+      }
+    }
+
+    @Test
     @DisplayName("onExit() of a finished task completes at once with its final status")
     void onExitOfFinishedTask() throws Exception {
       Result r = runToEnd(task("exit", sh("exit 5")).build());
@@ -1597,6 +1627,27 @@ public abstract class DriverTck {
 
     @Test
     @DisplayName(
+        "stop() with a grace too long to count (ChronoUnit.FOREVER) returns once a task that"
+            + " handles SIGTERM has ended by itself: exit 7, STOPPED")
+    void unlimitedGrace() {
+      Container c = driver.runContainer(trappingTask("polite").build());
+      awaitStdout(c, "ready\n");
+      Duration forever = ChronoUnit.FOREVER.getDuration();
+
+      ContainerStatus s =
+          within(
+              awaitTimeout(),
+              "stop(FOREVER) of a task that handles SIGTERM",
+              () -> c.stop(forever));
+
+      assertThat(describe(s))
+          .as("the status stop(FOREVER) returned")
+          .isEqualTo(describe(ContainerStatus.done(7, STOPPED)));
+      assertThat(logsOf(c).out()).as("stdout after stop(FOREVER)").isEqualTo("ready\nbye\n");
+    }
+
+    @Test
+    @DisplayName(
         "a negative or null grace is refused with IllegalArgumentException; the task runs on")
     void badGraceRefused() {
       Container c = driver.runContainer(task("sleeper", "sleep", "300").build());
@@ -1667,6 +1718,27 @@ public abstract class DriverTck {
           .pollInterval(Duration.ofMillis(250))
           .untilAsserted(() -> assertSameStatus("status() past the timeout", c.status(), s));
       assertThat(logsOf(c).out()).as("stdout").isEqualTo("done\n");
+    }
+
+    @Test
+    @DisplayName(
+        "a task whose timeout is too long to count (ChronoUnit.FOREVER,"
+            + " Duration.ofMillis(Long.MAX_VALUE)) runs as without one: EXITED with its own code")
+    void unlimitedTimeout() {
+      for (Duration unlimited : UNLIMITED) {
+        Container c =
+            driver.runContainer(
+                task("unlimited-" + sequence.incrementAndGet(), sh("echo done; exit 3"))
+                    .timeout(unlimited)
+                    .build());
+
+        ContainerStatus s = awaitDone(c);
+
+        assertThat(describe(s))
+            .as("the status of a task with timeout %s", unlimited)
+            .isEqualTo(describe(ContainerStatus.exited(3)));
+        assertThat(logsOf(c).out()).as("stdout").isEqualTo("done\n");
+      }
     }
 
     @Test
@@ -1962,6 +2034,41 @@ public abstract class DriverTck {
       assertThat(logsOf(box.container()).out())
           .as("stdout of the sandbox's main process")
           .isEmpty();
+    }
+
+    @Test
+    @DisplayName(
+        "a step's timeout applies (with TIMEOUT): a 'sleep 300' step with timeout 2 s ends"
+            + " TIMED_OUT (exit 143 or 137), not before 2 s; one too long to count (ChronoUnit.FOREVER)"
+            + " runs as without one; the sandbox runs on")
+    void stepTimeout() {
+      requireCapability(Capability.TIMEOUT);
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      Duration timeout = Duration.ofSeconds(2);
+
+      long start = System.nanoTime();
+      Container slow =
+          box.exec(step("slow", sh("echo started; sleep 300")).timeout(timeout).build());
+      ContainerStatus s = awaitDone(slow);
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      Result unlimited =
+          runStep(
+              box,
+              step("unlimited", sh("echo done; exit 3")).timeout(ChronoUnit.FOREVER.getDuration()));
+
+      assertThat(s.reason()).as("reason of a step that ran out of time").isEqualTo(TIMED_OUT);
+      assertThat(s.exitCode()).as("exit code of a step that ran out of time").isIn(143, 137);
+      assertThat(took).as("time from exec to done").isGreaterThanOrEqualTo(timeout);
+      assertThat(unlimited.exitCode())
+          .as("exit code of the step with timeout FOREVER")
+          .isEqualTo(3);
+      assertThat(unlimited.container().status().reason())
+          .as("reason of the step with timeout FOREVER")
+          .isEqualTo(EXITED);
+      assertThat(unlimited.out()).as("stdout of the step with timeout FOREVER").isEqualTo("done\n");
+      assertThat(box.container().status().isDone())
+          .as("isDone() of the sandbox after its step timed out")
+          .isFalse();
     }
 
     @Test

@@ -717,6 +717,56 @@ final class BrokenDrivers {
     }
   }
 
+  /**
+   * Every duration the caller gives (await timeout, stop grace, task and step timeout) is counted
+   * in nanoseconds with {@link Duration#toNanos()}, which overflows for "no limit".
+   */
+  static final class DurationsOverflow extends BrokenTck {
+    DurationsOverflow() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                public Container runContainer(Task task) {
+                  task.timeout().ifPresent(Duration::toNanos);
+                  return super.runContainer(task);
+                }
+
+                @Override
+                Sandbox wrap(Sandbox sandbox) {
+                  return new ForwardingSandbox(sandbox) {
+                    @Override
+                    public Container exec(Task step) {
+                      step.timeout().ifPresent(Duration::toNanos);
+                      return super.exec(step);
+                    }
+                  };
+                }
+
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus await(Duration timeout) {
+                      if (timeout != null) {
+                        timeout.toNanos();
+                      }
+                      return delegate.await(timeout);
+                    }
+
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      if (grace != null) {
+                        grace.toNanos();
+                      }
+                      return delegate.stop(grace);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
   /** onExit() returns a future nobody ever completes. */
   static final class OnExitNeverCompletes extends BrokenTck {
     OnExitNeverCompletes() {
@@ -767,6 +817,32 @@ final class BrokenDrivers {
                     @Override
                     public ContainerStatus stop(Duration grace) {
                       return delegate.stop(Duration.ZERO);
+                    }
+                  };
+                }
+              });
+    }
+  }
+
+  /**
+   * stop() sends SIGTERM to the task's descendants before the task's own process: a shell waiting
+   * for a background child sees it end and exits 0 before its own trap can run.
+   */
+  static final class StopSignalsChildrenFirst extends BrokenTck {
+    StopSignalsChildrenFirst() {
+      super(
+          (ns, real) ->
+              new ForwardingDriver(real) {
+                @Override
+                Container wrap(Container c) {
+                  return new ForwardingContainer(c) {
+                    @Override
+                    public ContainerStatus stop(Duration grace) {
+                      // The local driver's container id ends with the pid of the task's process.
+                      long pid = Long.parseLong(id().substring(id().lastIndexOf('-') + 1));
+                      ProcessHandle.of(pid)
+                          .ifPresent(task -> task.descendants().forEach(ProcessHandle::destroy));
+                      return delegate.stop(grace);
                     }
                   };
                 }

@@ -17,6 +17,7 @@ import dev.orchestra.tck.BrokenDrivers.CleanupNoOp;
 import dev.orchestra.tck.BrokenDrivers.CloseNoOp;
 import dev.orchestra.tck.BrokenDrivers.ClosePrefixMatching;
 import dev.orchestra.tck.BrokenDrivers.Correct;
+import dev.orchestra.tck.BrokenDrivers.DurationsOverflow;
 import dev.orchestra.tck.BrokenDrivers.EnvDropsEmpty;
 import dev.orchestra.tck.BrokenDrivers.EnvLeaksCaller;
 import dev.orchestra.tck.BrokenDrivers.ExitCodeAlwaysZero;
@@ -49,6 +50,7 @@ import dev.orchestra.tck.BrokenDrivers.StopNeverKills;
 import dev.orchestra.tck.BrokenDrivers.StopReasonLost;
 import dev.orchestra.tck.BrokenDrivers.StopRelabelsFinished;
 import dev.orchestra.tck.BrokenDrivers.StopRemoves;
+import dev.orchestra.tck.BrokenDrivers.StopSignalsChildrenFirst;
 import dev.orchestra.tck.BrokenDrivers.TimeoutIgnored;
 import dev.orchestra.tck.BrokenDrivers.TimeoutRelabelsFinished;
 import dev.orchestra.tck.BrokenDrivers.VolumeCleanupNoOp;
@@ -187,6 +189,10 @@ class DriverTckSelfTest {
         group(
             AwaitReturnsAtOnce.class, Await.class, "returnsFinalStatus", "timesOut", "interrupted"),
         group(OnExitNeverCompletes.class, Await.class, "onExitOfManyTasks", "onExitOfFinishedTask"),
+        only(DurationsOverflow.class, Await.class, "unlimitedWaitsForTheEnd"),
+        only(DurationsOverflow.class, Stop.class, "unlimitedGrace"),
+        only(DurationsOverflow.class, Timeouts.class, "unlimitedTimeout"),
+        only(DurationsOverflow.class, Sandboxes.class, "stepTimeout"),
         only(StopNeverKills.class, Stop.class, "killsAfterGrace"),
         group(StopKillsAtOnce.class, Stop.class, "killsAfterGrace", "trappedTermExitsItself"),
         group(
@@ -196,6 +202,7 @@ class DriverTckSelfTest {
             "killsAfterGrace",
             "trappedTermExitsItself"),
         group(StopRemoves.class, Stop.class, "logsKept"),
+        only(StopSignalsChildrenFirst.class, Stop.class, "trappedTermWithBackgroundChild"),
         group(StopRelabelsFinished.class, Stop.class, "finishedTaskUnchanged"),
         only(TimeoutIgnored.class, Timeouts.class, "sleepTimesOut"),
         only(TimeoutRelabelsFinished.class, Timeouts.class, "endingInTimeExited"),
