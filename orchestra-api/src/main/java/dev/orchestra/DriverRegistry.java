@@ -5,7 +5,6 @@ import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -140,14 +139,15 @@ final class DriverRegistry {
     Map<String, String> merged = new TreeMap<>(environmentParams(name, environment));
     merged.putAll(params);
     Map<String, String> copy = Collections.unmodifiableMap(merged);
+    String what = "driver '" + name + "' failed to open namespace '" + namespace + "'";
     Driver driver;
     try {
       driver = provider.create(namespace, copy);
     } catch (IllegalArgumentException | OrchestraException e) {
-      throw e;
+      throw SecretScrubber.of(copy).scrub(what, e);
     } catch (RuntimeException e) {
-      throw new OrchestraException(
-          "driver '" + name + "' failed to open namespace '" + namespace + "': " + e, e);
+      RuntimeException scrubbed = SecretScrubber.of(copy).scrub(what, e);
+      throw scrubbed != e ? scrubbed : new OrchestraException(what + ": " + e, e);
     }
     if (driver == null) {
       throw new OrchestraException(
@@ -173,7 +173,9 @@ final class DriverRegistry {
     }
     if (uri.getScheme() == null || uri.isOpaque() || uri.getRawAuthority() == null) {
       throw new IllegalArgumentException(
-          "driver URI must read driver://namespace?param=value&..., was '" + uri + "'");
+          "driver URI must read driver://namespace?param=value&..., was '"
+              + DriverParams.redactUri(String.valueOf(uri))
+              + "'");
     }
     String path = uri.getRawPath();
     if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
@@ -191,21 +193,12 @@ final class DriverRegistry {
         environment);
   }
 
+  /** Parses a driver URI; no exception shows its query (see {@link DriverParams#parseUri}). */
   static URI parse(String uri) {
     if (uri == null) {
       throw new IllegalArgumentException("driver URI must not be null");
     }
-    try {
-      return new URI(uri);
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(
-          "driver URI is malformed ("
-              + e.getReason()
-              + "): '"
-              + DriverParams.redactUri(String.valueOf(uri))
-              + "'",
-          e);
-    }
+    return DriverParams.parseUri("driver URI", uri);
   }
 
   /** {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}. */
@@ -255,7 +248,8 @@ final class DriverRegistry {
 
   /**
    * Percent-decodes a URI component as UTF-8; unlike form decoding, '+' stays '+'. {@link URI} has
-   * already checked that every escape is complete and hexadecimal.
+   * already checked that every escape is complete and hexadecimal; should one not be, the exception
+   * does not show the component.
    */
   private static String decode(String raw) {
     if (raw.indexOf('%') < 0) {
@@ -268,6 +262,15 @@ final class DriverRegistry {
       int end = escape < 0 ? raw.length() : escape;
       bytes.writeBytes(raw.substring(i, end).getBytes(StandardCharsets.UTF_8));
       if (escape >= 0) {
+        if (escape + 3 > raw.length()
+            || !HexFormat.isHexDigit(raw.charAt(escape + 1))
+            || !HexFormat.isHexDigit(raw.charAt(escape + 2))) {
+          // Not from java.net.URI, which checks escapes; the value may be a secret: not shown.
+          throw new IllegalArgumentException(
+              "driver URI holds an incomplete percent-escape at index "
+                  + escape
+                  + " of a component");
+        }
         bytes.write(HexFormat.fromHexDigits(raw, escape + 1, escape + 3));
         end = escape + 3;
       }

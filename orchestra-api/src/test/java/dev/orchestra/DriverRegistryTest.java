@@ -2,15 +2,20 @@ package dev.orchestra;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.orchestra.spi.DriverProvider;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -186,6 +191,92 @@ class DriverRegistryTest {
   }
 
   @Test
+  void noExceptionCarriesTheValueOfASecretParameter() throws IOException {
+    DriverRegistry registry =
+        DriverRegistry.load(List.of(loaderListing(Alpha.class.getName(), Leaky.class.getName())));
+    Map<String, ThrowingCallable> opens = new LinkedHashMap<>();
+    opens.put("a space in the query", () -> DriverRegistry.parse("alpha://ns?token=hunter2 x"));
+    opens.put("a bad escape", () -> DriverRegistry.parse("alpha://ns?token=hunter2&x=%zz"));
+    opens.put("a bad escape first", () -> DriverRegistry.parse("alpha://ns?x=%zz&token=hunter2"));
+    opens.put("a fragment", () -> DriverRegistry.parse("alpha://ns#token=hunter2 x"));
+    opens.put(
+        "an opaque URI",
+        () -> registry.open(DriverRegistry.parse("alpha:ns?token=hunter2"), Map.of(), Map.of()));
+    opens.put(
+        "a path",
+        () ->
+            registry.open(DriverRegistry.parse("alpha://ns/p?token=hunter2"), Map.of(), Map.of()));
+    opens.put(
+        "a repeated parameter",
+        () ->
+            registry.open(
+                DriverRegistry.parse("alpha://ns?token=hunter2&token=hunter2"),
+                Map.of(),
+                Map.of()));
+    for (String thrown : List.of("illegal", "orchestra", "interrupted", "other")) {
+      opens.put(
+          "a provider that throws (" + thrown + ") showing its parameters",
+          () ->
+              registry.open(
+                  DriverRegistry.parse("leaky://ns?api-token=hunter2&throw=" + thrown),
+                  Map.of(),
+                  Map.of()));
+    }
+    opens.put(
+        "a provider that shows a secret from the environment",
+        () ->
+            registry.open(
+                "leaky",
+                "ns",
+                Map.of("throw", "illegal"),
+                Map.of("ORCHESTRA_LEAKY_PASSWORD", "hunter2")));
+
+    Map<String, String> shown = new LinkedHashMap<>();
+    opens.forEach(
+        (what, open) -> {
+          Throwable e = catchThrowable(open);
+          shown.put(what, e == null ? "nothing thrown" : everythingShownOf(e));
+        });
+
+    assertThat(shown)
+        .as("everything each exception shows")
+        .allSatisfy((what, text) -> assertThat(text).as(what).doesNotContain("hunter2"))
+        .doesNotContainValue("nothing thrown");
+  }
+
+  @Test
+  void anExceptionThatShowedASecretKeepsItsKindItsCausesAndItsStackTrace() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Leaky.class.getName())));
+    Map<String, String> params = Map.of("api-token", "hunter2", "throw", "illegal");
+
+    Throwable e = catchThrowable(() -> registry.open("leaky", "ns", params, Map.of()));
+
+    assertThat(e)
+        .isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("api-token=****")
+        .hasMessageContaining("throw=illegal");
+    assertThat(e.getStackTrace()[0].getClassName()).isEqualTo(Leaky.class.getName());
+    assertThat(e.getCause()).hasMessageStartingWith("java.io.IOException: cannot log in with ****");
+    assertThat(e.getCause().getCause()).hasMessage("java.lang.IllegalStateException: ****");
+    assertThat(e.getSuppressed()).singleElement().hasToString("java.io.IOException: ****");
+    assertThat(
+            catchThrowable(() -> registry.open("leaky", "ns", Map.of("throw", "other"), Map.of())))
+        .as("what a provider throws when no secret was given")
+        .isExactlyInstanceOf(OrchestraException.class)
+        .hasCauseExactlyInstanceOf(IllegalStateException.class);
+  }
+
+  /** Everything a log of the exception could show: its stack trace, causes and suppressed ones. */
+  private static String everythingShownOf(Throwable e) {
+    StringWriter text = new StringWriter();
+    e.printStackTrace(new PrintWriter(text));
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      text.append(t.getMessage()).append(t.getLocalizedMessage()).append(t.toString());
+    }
+    return text.toString();
+  }
+
+  @Test
   void theFacadeUsesTheClassPath() {
     // orchestra-api ships no driver; the facade must answer, not fail
     assertThat(Orchestra.drivers()).doesNotContainNull();
@@ -256,6 +347,31 @@ class DriverRegistryTest {
   public static class Exploding extends Alpha {
     public Exploding() {
       throw new IllegalStateException("cannot start");
+    }
+  }
+
+  /** Throws what its parameter {@code throw} asks for, showing every parameter it was given. */
+  public static class Leaky extends Alpha {
+    @Override
+    public String name() {
+      return "leaky";
+    }
+
+    @Override
+    public Driver create(String namespace, Map<String, String> params) {
+      String secret = params.getOrDefault("api-token", params.getOrDefault("password", "none"));
+      IOException login = new IOException("cannot log in with " + secret);
+      login.initCause(new IllegalStateException(secret));
+      String message = "cannot open with " + params;
+      RuntimeException e =
+          switch (params.get("throw")) {
+            case "illegal" -> new IllegalArgumentException(message, login);
+            case "orchestra" -> new OrchestraException(message, login);
+            case "interrupted" -> new OrchestraInterruptedException(message, login);
+            default -> new IllegalStateException(message, login);
+          };
+      e.addSuppressed(new IOException(secret));
+      throw e;
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.orchestra.spi;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -106,15 +108,51 @@ public final class DriverParams {
   }
 
   /**
-   * A driver URI as it may be shown in messages and logs: its query, which may hold secrets,
-   * replaced by {@code ...}.
+   * A driver URI as it may be shown in messages and logs: its query, which may hold secrets, and
+   * its fragment replaced by {@code ...}.
    *
    * @param uri a driver URI such as {@code docker://ns?token=x}, or any text
-   * @return the text up to its {@code ?}, followed by {@code ?...} when it had a query
+   * @return the text up to its first {@code ?} or {@code #}, followed by {@code ?...} or {@code
+   *     #...} when it had one
    */
   public static String redactUri(String uri) {
+    int end = hiddenFrom(uri);
+    return end < 0 ? uri : uri.substring(0, end) + uri.charAt(end) + "...";
+  }
+
+  private static int hiddenFrom(String uri) {
     int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q) + "?...";
+    int f = uri.indexOf('#');
+    return q < 0 ? f : f < 0 ? q : Math.min(q, f);
+  }
+
+  /**
+   * Parses a driver URI such that no exception carries its query. {@link URI#URI(String)} throws a
+   * {@link URISyntaxException} whose message holds the whole text, secrets included; this throws an
+   * exception of its own instead, without that cause.
+   *
+   * @param what what the text is, for the message, for example {@code "driver URI"}
+   * @param text the text; not {@code null}
+   * @return the URI
+   * @throws IllegalArgumentException if the text is not a URI: the message gives the parser's
+   *     reason (and where, unless that lies in the part hidden) and the text as {@link #redactUri}
+   *     shows it; it has no cause
+   */
+  public static URI parseUri(String what, String text) {
+    try {
+      return new URI(text);
+    } catch (URISyntaxException e) {
+      int hidden = hiddenFrom(text);
+      boolean shown = e.getIndex() >= 0 && (hidden < 0 || e.getIndex() < hidden);
+      throw new IllegalArgumentException(
+          what
+              + " is malformed ("
+              + e.getReason()
+              + (shown ? " at index " + e.getIndex() : "")
+              + "): '"
+              + redactUri(text)
+              + "'");
+    }
   }
 
   @Override

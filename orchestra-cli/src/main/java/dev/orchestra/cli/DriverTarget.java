@@ -24,24 +24,14 @@ record DriverTarget(String option, URI uri) {
     if (!option.contains("://")) {
       return new DriverTarget(option, null);
     }
-    try {
-      URI uri = new URI(option);
-      if (uri.getScheme() == null || uri.getRawAuthority() == null) {
-        throw new IllegalArgumentException(
-            "--driver URI must read driver://namespace?param=value&..., was '"
-                + DriverParams.redactUri(option)
-                + "'");
-      }
-      return new DriverTarget(option, uri);
-    } catch (URISyntaxException e) {
+    URI uri = DriverParams.parseUri("--driver URI", option);
+    if (uri.getScheme() == null || uri.getRawAuthority() == null) {
       throw new IllegalArgumentException(
-          "--driver URI is malformed ("
-              + e.getReason()
-              + "): '"
+          "--driver URI must read driver://namespace?param=value&..., was '"
               + DriverParams.redactUri(option)
-              + "'",
-          e);
+              + "'");
     }
+    return new DriverTarget(option, uri);
   }
 
   /** The driver's registry name. */
@@ -70,7 +60,8 @@ record DriverTarget(String option, URI uri) {
               ? uri
               : new URI(uri.getScheme(), namespace, null, null, null);
       if (forNamespace != uri && uri.getRawQuery() != null) {
-        forNamespace = URI.create(forNamespace + "?" + uri.getRawQuery());
+        forNamespace =
+            DriverParams.parseUri("--driver URI", forNamespace + "?" + uri.getRawQuery());
       }
       return Orchestra.open(forNamespace, params);
     } catch (URISyntaxException e) {

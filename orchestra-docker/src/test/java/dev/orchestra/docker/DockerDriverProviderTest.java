@@ -2,12 +2,17 @@ package dev.orchestra.docker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.orchestra.Orchestra;
 import dev.orchestra.OrchestraException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /** Opening the driver: registration, parameters, and an engine that does not answer. */
@@ -25,6 +30,23 @@ class DockerDriverProviderTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'hots'")
         .hasMessageContaining("host, pull");
+  }
+
+  @Test
+  void noExceptionOfOpeningShowsTheValueOfASecretParameter() {
+    List<ThrowingCallable> opens =
+        List.of(
+            () -> Orchestra.open("docker://ns?token=hunter2 x"),
+            () -> Orchestra.open("docker://ns?registry-password=hunter2&x=%zz"),
+            () -> Orchestra.open("docker://ns?token=hunter2&host=tcp://127.0.0.1:1"),
+            () -> Orchestra.open("docker", "ns", Map.of("api-key", "hunter2", "pull", "bad")));
+    for (ThrowingCallable open : opens) {
+      Throwable e = catchThrowable(open);
+      assertThat(e).isInstanceOf(IllegalArgumentException.class);
+      StringWriter shown = new StringWriter();
+      e.printStackTrace(new PrintWriter(shown));
+      assertThat(shown.toString()).doesNotContain("hunter2");
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ import static dev.orchestra.local.LocalTesting.sh;
 import static dev.orchestra.local.LocalTesting.stdoutWhenDone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.orchestra.Capability;
@@ -23,6 +24,8 @@ import dev.orchestra.Volume;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +37,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,6 +79,25 @@ class LocalDriverTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'rooot'")
         .hasMessageContaining("known: root");
+  }
+
+  @Test
+  void noExceptionOfOpeningShowsTheValueOfASecretParameter() {
+    List<ThrowingCallable> opens =
+        List.of(
+            () -> Orchestra.open("local://ns?token=hunter2 x"),
+            () -> Orchestra.open("local://ns?token=hunter2&x=%zz"),
+            () -> Orchestra.open("local://ns?token=hunter2"),
+            () -> Orchestra.open("local", "ns", Map.of("token", "hunter2")),
+            () ->
+                Orchestra.open("local", "ns", Map.of("root", "bad\0root", "password", "hunter2")));
+    for (ThrowingCallable open : opens) {
+      Throwable e = catchThrowable(open);
+      assertThat(e).isInstanceOf(IllegalArgumentException.class);
+      StringWriter shown = new StringWriter();
+      e.printStackTrace(new PrintWriter(shown));
+      assertThat(shown.toString()).doesNotContain("hunter2");
+    }
   }
 
   @Test
