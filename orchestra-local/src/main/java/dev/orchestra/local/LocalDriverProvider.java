@@ -45,7 +45,8 @@ import java.util.Map;
  *       ended is not waited for. An interrupt stops it at once.
  *   <li>{@code onExit()} completes from the JDK's own notice that the process ended ({@link
  *       Process#onExit()}), after the exit record is written; {@code await()} waits on it. The
- *       driver keeps no thread per task, and one shared timer thread serves every task's timeout.
+ *       driver keeps no thread per task, and one shared timer thread serves every task's timeout
+ *       (it ends 5 seconds after the last pending timeout, so that no thread outlives the work).
  *       (The JDK itself keeps a small "process reaper" thread per running child process.)
  *   <li>{@code stop(grace)} sends SIGTERM to the task's process tree (the task's own process first,
  *       so that a task that handles SIGTERM sees the request before its children end, then the

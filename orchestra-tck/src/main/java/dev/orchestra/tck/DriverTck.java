@@ -121,7 +121,10 @@ import org.slf4j.LoggerFactory;
  * Container#cleanup} or its {@link Task#timeout()}) reads {@link ExitReason#STOPPED} (or {@link
  * ExitReason#TIMED_OUT}) whatever its exit code, also when it trapped SIGTERM and exited 0 by
  * itself; a task that dies of a signal nobody asked the driver to send reads {@link
- * ExitReason#SIGNALED}.
+ * ExitReason#SIGNALED}. The task's own process is asked first: a shell that traps SIGTERM while it
+ * waits for a background child must run its trap, not see its child end and exit before its own
+ * SIGTERM arrives. Every duration the API takes may be too long to count ({@code
+ * ChronoUnit.FOREVER}) and then means no limit.
  *
  * <p>When the environment variable {@value #CALLER_MARKER} is set in the JVM running the TCK, the
  * environment tests also check that it does not reach any task.
@@ -146,7 +149,7 @@ public abstract class DriverTck {
    * How many tasks the tests of a trapped SIGTERM with a background child run at once: enough that
    * a driver signalling the child before the task's own process fails reliably.
    */
-  private static final int TRAPPING_TASKS = 16;
+  private static final int TRAPPING_TASKS = 20;
 
   /**
    * Durations too long to count in nanoseconds, as callers write "no limit": each must work as a
@@ -1744,15 +1747,17 @@ public abstract class DriverTck {
     @Test
     @DisplayName(
         TRAPPING_TASKS
-            + " tasks with timeout 2 s that trap SIGTERM while their work runs in a background"
-            + " child ('sleep 300 & wait'): each runs its own trap (says bye, exits 7) and reads"
-            + " TIMED_OUT, rather than ending with its child")
+            + " tasks with timeouts of 2 s (half of them) and 3 s that trap SIGTERM while their"
+            + " work runs in a background child ('sleep 300 & wait'): each runs its own trap (says"
+            + " bye, exits 7) and reads TIMED_OUT, rather than ending with its child")
     void trappedTermWithBackgroundChild() throws Exception {
-      Duration timeout = Duration.ofSeconds(2);
+      // Two moments at which many tasks end at once: each is a fresh chance for the race.
       List<Container> tasks =
           concurrently(
               TRAPPING_TASKS,
-              i -> driver.runContainer(trappingTask("polite-" + i).timeout(timeout).build()));
+              i ->
+                  driver.runContainer(
+                      trappingTask("polite-" + i).timeout(Duration.ofSeconds(2 + i % 2)).build()));
 
       List<ContainerStatus> ended = tasks.stream().map(c -> awaitDone(c)).toList();
 
