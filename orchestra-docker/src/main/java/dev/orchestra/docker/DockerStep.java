@@ -56,15 +56,23 @@ final class DockerStep implements Container {
 
   /**
    * Sends signal {@code $1} to every process whose environment holds {@code MARKER=$2}, then prints
-   * how many it signalled. Reads each environment as a line of space-separated variables.
+   * how many it signalled. Reads each environment as a line of space-separated variables. The
+   * processes are listed first; those whose parent is not marked (the step's own process) are
+   * signalled before the others, so that a step that handles the signal sees it before its children
+   * end: a shell waiting for a background child would otherwise see the child end and exit before
+   * its own signal arrived.
    */
   private static final String SIGNAL_SCRIPT =
-      "n=0; for d in /proc/[0-9]*; do"
-          + " case \" $(tr '\\000' ' ' 2>/dev/null < \"$d/environ\") \" in"
+      "s=$1; m=$2; n=0; first=; rest=;"
+          + " marked() { case \" $(tr '\\000' ' ' 2>/dev/null < \"/proc/$1/environ\") \" in"
           + " *\" "
           + MARKER
-          + "=$2 \"*) kill -s \"$1\" \"${d#/proc/}\" 2>/dev/null && n=$((n+1));;"
-          + " esac; done; echo \"$n\"";
+          + "=$m \"*) return 0;; esac; return 1; };"
+          + " for d in /proc/[0-9]*; do p=${d#/proc/}; marked \"$p\" || continue;"
+          + " st=$(cat \"$d/stat\" 2>/dev/null); set -- ${st##*) };"
+          + " if marked \"$2\"; then rest=\"$rest $p\"; else first=\"$first $p\"; fi; done;"
+          + " for p in $first $rest; do kill -s \"$s\" \"$p\" 2>/dev/null && n=$((n+1)); done;"
+          + " echo \"$n\"";
 
   private static final Duration AFTER_KILL = Duration.ofSeconds(30);
   private static final Duration EXIT_CODE_PATIENCE = Duration.ofSeconds(30);

@@ -151,6 +151,9 @@ public abstract class DriverTck {
    */
   private static final int TRAPPING_TASKS = 20;
 
+  /** How many sandbox steps the test of a trapped SIGTERM with a background child stops. */
+  private static final int TRAPPING_STEPS = 12;
+
   /**
    * Durations too long to count in nanoseconds, as callers write "no limit": each must work as a
    * very long one, never overflow.
@@ -2077,6 +2080,28 @@ public abstract class DriverTck {
     }
 
     @Test
+    @DisplayName(
+        "steps that trap SIGTERM while their work runs in a background child ('sleep 300 &"
+            + " wait'), each stopped once ready (with STOP): each runs its own trap (says bye,"
+            + " exits 7) and reads STOPPED, rather than ending with its child")
+    void trappedTermStepsWithBackgroundChild() {
+      requireCapability(Capability.STOP);
+      Sandbox box = driver.createSandbox(sandboxTask("box").build());
+      List<Container> steps = new ArrayList<>();
+      List<ContainerStatus> stopped = new ArrayList<>();
+
+      // One after another: the process ids of the steps differ in value and in length.
+      for (int i = 0; i < TRAPPING_STEPS; i++) {
+        Container c = box.exec(step("polite-" + i, trappingScript()).build());
+        awaitStdout(c, "ready\n");
+        steps.add(c);
+        stopped.add(stop(c, Duration.ofSeconds(10), "a step that traps SIGTERM"));
+      }
+
+      assertRanTheirTrap(steps, stopped, STOPPED);
+    }
+
+    @Test
     @DisplayName("exec() of a known step id returns the same step, without a second run")
     void execIdempotent() {
       Sandbox box = driver.createSandbox(sandboxTask("box").build());
@@ -2501,13 +2526,17 @@ public abstract class DriverTck {
   }
 
   /**
-   * A task that traps SIGTERM (printing bye and exiting 7) while its work runs in a background
-   * child it waits for; it prints ready once the trap is set. Its shell sees the child end when the
-   * child is signalled first and may then exit 0 before its own SIGTERM arrives: asking the task's
-   * own process first is what lets its trap run.
+   * A task that runs {@link #trappingScript()}: it traps SIGTERM (printing bye and exiting 7) while
+   * its work runs in a background child it waits for; it prints ready once the trap is set. Its
+   * shell sees the child end when the child is signalled first and may then exit 0 before its own
+   * SIGTERM arrives: asking the task's own process first is what lets its trap run.
    */
   private Task.Builder trappingTask(String id) {
-    return task(id, sh("trap 'echo bye; exit 7' TERM; echo ready; sleep 300 & wait"));
+    return task(id, trappingScript());
+  }
+
+  private static String[] trappingScript() {
+    return sh("trap 'echo bye; exit 7' TERM; echo ready; sleep 300 & wait");
   }
 
   /**
