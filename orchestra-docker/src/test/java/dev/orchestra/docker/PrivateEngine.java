@@ -61,8 +61,19 @@ final class PrivateEngine implements AutoCloseable {
     this.shutdownHook = new Thread(this::kill, "private-docker-engine-shutdown");
   }
 
-  /** Why no private engine can run here, or {@code null} when one can. */
-  static String unavailableReason() {
+  private static String unavailable;
+  private static boolean probed;
+
+  /** Why no private engine can run here, or {@code null} when one can. Probed once per JVM. */
+  static synchronized String unavailableReason() {
+    if (!probed) {
+      unavailable = probeUnavailable();
+      probed = true;
+    }
+    return unavailable;
+  }
+
+  private static String probeUnavailable() {
     if (!AS_ROOT.isEmpty()) {
       String needs =
           "starting a private Docker engine needs root or password-less sudo, and the tests run as "
