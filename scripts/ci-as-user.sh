@@ -6,12 +6,11 @@
 #   bash scripts/ci-as-user.sh        # user `runner` unless CI_USER says otherwise
 #
 # Its Maven repository starts as a copy of root's (without this project's own artifacts, which
-# the reactor builds), so that only what is missing is downloaded; CI_FRESH_M2=true starts empty.
+# the reactor builds), so that only what is missing is downloaded from Maven Central.
 # Exits with the status of `.ci/run`, after a summary of the tests it ran.
 set -euo pipefail
 
 CI_USER="${CI_USER:-runner}"
-CI_FRESH_M2="${CI_FRESH_M2:-false}"
 SOCKET=/var/run/docker.sock
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -68,9 +67,7 @@ say "cloned $commit into $home/orchestra"
 
 # Its own Maven repository.
 m2="$home/.m2/repository"
-if [[ $CI_FRESH_M2 == true ]]; then
-  rm -rf "$home/.m2"
-elif [[ ! -d $m2 && -d /root/.m2/repository ]]; then
+if [[ ! -d $m2 && -d /root/.m2/repository ]]; then
   say "copying root's Maven repository into $m2"
   install -d -o "$CI_USER" -g "$(id -gn "$CI_USER")" "$home/.m2"
   cp -a /root/.m2/repository "$m2"
