@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts a local Docker engine, then builds the busybox:latest test
 # image from busybox-static, since no registry can be reached. Idempotent: safe to run when the
-# engine is already up. Runs as root. Used by .ci/run and by developers on a fresh VM.
+# engine is already up. Runs as root (as another user, it only checks that the engine answers and
+# the image is there). Needs bash, coreutils, tar, ldd, setsid; installs docker.io and busybox-static
+# with dpkg and apt-get. Used by .ci/run and by developers on a fresh VM.
 set -euo pipefail
 
 IMAGE="busybox:latest"
@@ -18,16 +20,39 @@ require_root() {
   fi
 }
 
-engine_answers() { docker info >/dev/null 2>&1; }
+# Fails, naming them, when commands the next step needs are not on the PATH.
+require_commands() {
+  local missing=() command
+  for command in "$@"; do
+    command -v "$command" >/dev/null 2>&1 || missing+=("$command")
+  done
+  if ((${#missing[@]} > 0)); then
+    say "needs ${missing[*]}, not found on the PATH"
+    exit 1
+  fi
+}
+
+engine_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+# Whether the pid file names a running dockerd. Reads /proc, so that it needs no procps.
+pidfile_names_a_dockerd() {
+  local pid name
+  [[ -r "$PIDFILE" ]] || return 1
+  pid="$(<"$PIDFILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  { read -r name <"/proc/$pid/comm"; } 2>/dev/null && [[ "$name" == dockerd ]]
+}
 
 # Installs the Debian packages that are missing, among: docker.io busybox-static.
 install_packages() {
   local missing=() package
+  require_commands dpkg
   for package in "$@"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   if ((${#missing[@]} > 0)); then
     require_root "install ${missing[*]}"
+    require_commands apt-get
     say "installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -36,9 +61,10 @@ install_packages() {
 
 start_engine() {
   require_root "start dockerd"
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  require_commands docker dockerd setsid
+  if ! pidfile_names_a_dockerd; then
     if [[ -e "$PIDFILE" ]]; then
-      say "removing stale $PIDFILE (no dockerd runs)"
+      say "removing stale $PIDFILE (the process it names is no dockerd)"
       rm -f "$PIDFILE"
     fi
     mkdir -p "$(dirname "$LOG")"
@@ -64,6 +90,7 @@ build_busybox_image() {
     say "$IMAGE already present"
     return
   fi
+  require_commands ldd tar
   local busybox=/bin/busybox
   if ! file_is_static "$busybox"; then
     say "$busybox is not statically linked; install busybox-static"

@@ -1,7 +1,9 @@
 package dev.orchestra.docker;
 
 import dev.orchestra.OrchestraException;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -19,25 +21,35 @@ final class DockerEngineCondition implements ExecutionCondition {
 
   private static volatile String unavailable;
   private static volatile boolean probed;
-  private static boolean warned;
+  private static final Set<String> WARNED = new HashSet<>();
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    String reason = unavailableReason();
+    return judge("Docker tests", unavailableReason());
+  }
+
+  /**
+   * Enables {@code tests} when {@code reason} is {@code null}. Otherwise they are skipped with the
+   * reason (logged once per JVM), or fail with it when Docker is required.
+   *
+   * @param tests what cannot run, e.g. {@code "Docker tests"}
+   * @param reason why not, or {@code null} when they can
+   */
+  static ConditionEvaluationResult judge(String tests, String reason) {
     if (reason == null) {
-      return ConditionEvaluationResult.enabled("a Docker engine answers");
+      return ConditionEvaluationResult.enabled(tests + " can run");
     }
     if (isRequired()) {
       throw new IllegalStateException(
-          "Docker tests are required (ORCHESTRA_REQUIRE_DOCKER=true) but " + reason);
+          tests + " are required (ORCHESTRA_REQUIRE_DOCKER=true) but " + reason);
     }
     String message =
-        "Docker tests skipped: "
+        tests
+            + " skipped: "
             + reason
             + " (set ORCHESTRA_REQUIRE_DOCKER=true to make this a failure)";
-    synchronized (DockerEngineCondition.class) {
-      if (!warned) {
-        warned = true;
+    synchronized (WARNED) {
+      if (WARNED.add(message)) {
         LOG.warn(message);
       }
     }

@@ -23,8 +23,13 @@ import org.slf4j.LoggerFactory;
  * dockerd} from the same installation, with its own data root, exec root (and so its own
  * containerd), socket, pid file and network bridge, so that restarting it disturbs neither the
  * shared engine nor the tests that run beside it. (Not {@code --bridge=none}: a daemon started that
- * way deletes the host's {@code docker0}, which the shared engine's containers need.) It needs
- * root, like any {@code dockerd}. The image the tests run is copied into it from the shared engine.
+ * way deletes the host's {@code docker0}, which the shared engine's containers need.) It reads a
+ * configuration file of its own, not the host's {@code /etc/docker/daemon.json}. The image the
+ * tests run is copied into it from the shared engine.
+ *
+ * <p>It needs root, like any {@code dockerd}: tests that do not run as root (GitHub Actions'
+ * runner) start it, give it its bridge, signal it and remove its files through password-less {@code
+ * sudo -n}; its socket belongs to the tests' group, so that they reach it without root.
  *
  * <p>Everything lives in one temporary directory that {@link #close()} stops and removes; a JVM
  * that dies first stops the daemon from a shutdown hook.
@@ -35,6 +40,16 @@ final class PrivateEngine implements AutoCloseable {
 
   private static final Duration START_PATIENCE = Duration.ofSeconds(60);
   private static final Duration STOP_PATIENCE = Duration.ofSeconds(60);
+
+  /** This JVM's ids, or {@code null} where there is no {@code /proc} (not Linux). */
+  private static final Ids IDS = Ids.ofThisProcess();
+
+  /** What runs a command as root: nothing when the tests are root, password-less sudo otherwise. */
+  private static final List<String> AS_ROOT =
+      IDS != null && IDS.uid() == 0 ? List.of() : List.of("sudo", "-n");
+
+  private static String unavailable;
+  private static boolean probed;
 
   private final Path dir;
   private final Path log;
@@ -51,12 +66,31 @@ final class PrivateEngine implements AutoCloseable {
     this.shutdownHook = new Thread(this::kill, "private-docker-engine-shutdown");
   }
 
-  /** Why no private engine can run here, or {@code null} when one can. */
-  static String unavailableReason() {
-    if (!"root".equals(System.getProperty("user.name"))) {
-      return "starting a private Docker engine needs root (the tests run as "
-          + System.getProperty("user.name")
-          + ")";
+  /** Why no private engine can run here, or {@code null} when one can. Probed once per JVM. */
+  static synchronized String unavailableReason() {
+    if (!probed) {
+      unavailable = probeUnavailable();
+      probed = true;
+    }
+    return unavailable;
+  }
+
+  private static String probeUnavailable() {
+    if (IDS == null) {
+      return "a private Docker engine needs Linux (this JVM has no /proc/self/status)";
+    }
+    if (!AS_ROOT.isEmpty()) {
+      String needs =
+          "starting a private Docker engine needs root or password-less sudo, and the tests run as "
+              + System.getProperty("user.name");
+      if (executable("sudo").isEmpty()) {
+        return needs + " without sudo";
+      }
+      try {
+        output(asRoot("true"));
+      } catch (IOException e) {
+        return needs + ": " + e.getMessage();
+      }
     }
     if (dockerd().isEmpty()) {
       return "no dockerd on the PATH to start a private Docker engine with";
@@ -112,7 +146,10 @@ final class PrivateEngine implements AutoCloseable {
     return client.api();
   }
 
-  /** Stops the daemon as its operator would (SIGTERM), and waits until it is gone. */
+  /**
+   * Stops the daemon as its operator would (SIGTERM), and waits until it is gone: that of the
+   * process this JVM started, {@code dockerd} itself or the {@code sudo} that runs it.
+   */
   void stop() {
     if (client != null) {
       client.close();
@@ -122,15 +159,16 @@ final class PrivateEngine implements AutoCloseable {
       return;
     }
     LOG.info("stopping the private Docker engine in {}", dir);
-    daemon.destroy();
+    signal("TERM");
     try {
       if (!daemon.waitFor(STOP_PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
         LOG.warn("the private Docker engine did not stop within {}; killing it", STOP_PATIENCE);
-        daemon.destroyForcibly().waitFor();
+        signal("KILL");
+        daemon.waitFor();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      daemon.destroyForcibly();
+      signal("KILL");
       throw new IllegalStateException("interrupted while stopping the private engine", e);
     }
     daemon = null;
@@ -184,13 +222,20 @@ final class PrivateEngine implements AutoCloseable {
     while (used.contains(" 10.213." + third + ".")) {
       third++;
     }
-    output(ip, "link", "add", "name", bridge, "type", "bridge");
-    output(ip, "addr", "add", "10.213." + third + ".1/24", "dev", bridge);
-    output(ip, "link", "set", bridge, "up");
+    output(asRoot(ip, "link", "add", "name", bridge, "type", "bridge"));
+    output(asRoot(ip, "addr", "add", "10.213." + third + ".1/24", "dev", bridge));
+    output(asRoot(ip, "link", "set", bridge, "up"));
   }
 
   private void removeBridge() {
-    run(executable("ip").orElseThrow().toString(), "link", "del", bridge);
+    run(asRoot(executable("ip").orElseThrow().toString(), "link", "del", bridge));
+  }
+
+  /** {@code command}, run as root. */
+  private static String[] asRoot(String... command) {
+    List<String> line = new ArrayList<>(AS_ROOT);
+    line.addAll(List.of(command));
+    return line.toArray(String[]::new);
   }
 
   private static String output(String... command) throws IOException {
@@ -209,10 +254,18 @@ final class PrivateEngine implements AutoCloseable {
   }
 
   private void startDaemon() {
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(AS_ROOT);
     command.add(dockerd().orElseThrow().toString());
     command.addAll(
         List.of(
+            "--config-file",
+            config().toString(),
+            "--group",
+            Long.toString(IDS.gid()),
+            "--containerd-namespace",
+            bridge,
+            "--containerd-plugins-namespace",
+            bridge + "-plugins",
             "--data-root",
             dir.resolve("data").toString(),
             "--exec-root",
@@ -229,6 +282,8 @@ final class PrivateEngine implements AutoCloseable {
     }
     LOG.info("starting a private Docker engine at {}", host());
     try {
+      // A pid file a killed daemon left would name a process that may be another's by now.
+      Files.deleteIfExists(dir.resolve("docker.pid"));
       daemon =
           new ProcessBuilder(command)
               .redirectErrorStream(true)
@@ -267,10 +322,51 @@ final class PrivateEngine implements AutoCloseable {
     LOG.info("copied image {} into the private Docker engine", image);
   }
 
+  /** An empty daemon configuration, so that the host's {@code daemon.json} does not apply. */
+  private Path config() {
+    Path config = dir.resolve("daemon.json");
+    try {
+      if (!Files.exists(config)) {
+        Files.writeString(config, "{}\n");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + config, e);
+    }
+    return config;
+  }
+
   private void kill() {
+    if (daemon != null) {
+      signal("TERM");
+    }
+  }
+
+  /**
+   * Sends {@code signal} to the daemon: to the process this JVM started when that is {@code
+   * dockerd}, else through {@code sudo} to the pid {@code dockerd} wrote (a {@code sudo} relays a
+   * SIGTERM to its command, but cannot relay a SIGKILL).
+   */
+  private void signal(String signal) {
     Process p = daemon;
-    if (p != null) {
-      p.destroy();
+    String pid = daemonPid();
+    if (AS_ROOT.isEmpty() || pid == null) {
+      if ("KILL".equals(signal)) {
+        p.destroyForcibly();
+      } else {
+        p.destroy();
+      }
+    } else {
+      run(asRoot("kill", "-s", signal, pid));
+    }
+  }
+
+  /** The pid {@code dockerd} wrote, or {@code null} before it wrote one. */
+  private String daemonPid() {
+    try {
+      String pid = Files.readString(dir.resolve("docker.pid")).strip();
+      return pid.isEmpty() ? null : pid;
+    } catch (IOException e) {
+      return null;
     }
   }
 
@@ -287,9 +383,9 @@ final class PrivateEngine implements AutoCloseable {
       }
       mounts.sort(java.util.Comparator.comparingInt(String::length).reversed());
       for (String mount : mounts) {
-        run("umount", mount);
+        run(asRoot("umount", mount));
       }
-      run("rm", "-rf", dir.toString());
+      run(asRoot("rm", "-rf", dir.toString()));
     } catch (IOException e) {
       LOG.warn("could not list the mounts under the private engine's directory {}: {}", dir, e);
     }
@@ -319,6 +415,29 @@ final class PrivateEngine implements AutoCloseable {
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
     } catch (IOException e) {
       return "(no log: " + e + ")";
+    }
+  }
+
+  /** The real user and group ids of this JVM. */
+  private record Ids(long uid, long gid) {
+
+    /** From {@code /proc/self/status}; {@code null} where it cannot be read. */
+    static Ids ofThisProcess() {
+      try {
+        long uid = -1;
+        long gid = -1;
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("Uid:")) {
+            uid = Long.parseLong(line.split("\\s+")[1]);
+          } else if (line.startsWith("Gid:")) {
+            gid = Long.parseLong(line.split("\\s+")[1]);
+          }
+        }
+        return new Ids(uid, gid);
+      } catch (IOException e) {
+        LOG.debug("cannot read this process's user and group ids: {}", e.toString());
+        return null;
+      }
     }
   }
 

@@ -79,6 +79,16 @@ final class LocalDriver implements Driver {
   }
 
   /**
+   * {@code ${java.io.tmpdir}/orchestra-local-<user>}: one root per user, since a directory one user
+   * created in a shared temporary directory is not writable by another.
+   */
+  private static Path defaultRoot() {
+    return Path.of(
+        System.getProperty("java.io.tmpdir"),
+        "orchestra-local-" + Names.safe(System.getProperty("user.name")));
+  }
+
+  /**
    * Opens the driver for a namespace.
    *
    * @param namespace the namespace, already checked
@@ -90,11 +100,7 @@ final class LocalDriver implements Driver {
   static LocalDriver open(String namespace, Map<String, String> params) {
     Names.requireNamespace(namespace);
     DriverParams checked = DriverParams.of(NAME, params, Set.of(ROOT_PARAM));
-    String rootParam =
-        checked
-            .get(ROOT_PARAM)
-            .orElseGet(
-                () -> Path.of(System.getProperty("java.io.tmpdir"), "orchestra-local").toString());
+    String rootParam = checked.get(ROOT_PARAM).orElseGet(() -> defaultRoot().toString());
     Path root;
     try {
       root = Path.of(Names.requireText(ROOT_PARAM, rootParam)).toAbsolutePath().normalize();

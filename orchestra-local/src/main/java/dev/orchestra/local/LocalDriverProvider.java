@@ -17,8 +17,8 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code root}: the directory under which namespaces live; default {@code
- *       ${java.io.tmpdir}/orchestra-local} (also {@code ORCHESTRA_LOCAL_ROOT}). Any other parameter
- *       is refused.
+ *       ${java.io.tmpdir}/orchestra-local-<user>}, one per user (also {@code
+ *       ORCHESTRA_LOCAL_ROOT}). Any other parameter is refused.
  * </ul>
  *
  * <h2>Layout</h2>

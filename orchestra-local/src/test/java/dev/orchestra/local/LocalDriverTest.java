@@ -47,11 +47,14 @@ class LocalDriverTest {
   @TempDir Path root;
 
   @Test
-  void isFoundByNameAndRunsWithTheDefaultRoot() {
+  void isFoundByNameAndRunsUnderItsUsersDefaultRoot() {
     assertThat(Orchestra.drivers()).contains("local");
     String namespace = "default-root-" + UUID.randomUUID();
     Path namespaceRoot =
-        Path.of(System.getProperty("java.io.tmpdir"), "orchestra-local", namespace);
+        Path.of(
+            System.getProperty("java.io.tmpdir"),
+            "orchestra-local-" + System.getProperty("user.name"),
+            namespace);
     try (Driver driver = Orchestra.open("local", namespace)) {
       assertThat(driver.name()).isEqualTo("local");
       Container c = driver.runContainer(sh("hello", "echo hello").build());
