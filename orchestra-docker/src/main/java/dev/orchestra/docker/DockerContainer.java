@@ -30,10 +30,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The status comes from inspecting the container until it is done, then from a cache. The end is
  * observed through the driver's one event stream ({@link ExitEvents}), never by polling. The reason
- * a task ended: {@link ExitReason#OOM_KILLED} when the engine reports {@code OOMKilled} and a
- * non-zero exit code; {@link ExitReason#STOPPED} or {@link ExitReason#TIMED_OUT} when this driver
- * instance asked it to end (a stop, a cleanup, a timeout); otherwise derived from the engine's
- * state, see {@link #statusOf}.
+ * a task ended: {@link ExitReason#OOM_KILLED} when the engine reports an OOM kill (its state's
+ * {@code OOMKilled}, or its {@code oom} event) and a non-zero exit code; {@link ExitReason#STOPPED}
+ * or {@link ExitReason#TIMED_OUT} when this driver instance asked it to end (a stop, a cleanup, a
+ * timeout); otherwise derived from the engine's state, see {@link #statusOf}.
+ *
+ * <p>The engine reports an OOM kill and the exit separately, in either order, and Docker 20.10 sets
+ * {@code OOMKilled} only when the OOM came first; its {@code oom} event may come seconds after the
+ * {@code die}, or never. So a memory-limited task that this instance saw die of SIGKILL (137)
+ * without any OOM report yet stays running for up to {@link #LATE_OOM} longer: an {@code oom} event
+ * meanwhile makes it {@link ExitReason#OOM_KILLED}, otherwise it reads {@link ExitReason#SIGNALED}
+ * after the state is read once more.
  */
 final class DockerContainer implements Container {
 
@@ -50,6 +57,13 @@ final class DockerContainer implements Container {
 
   /** How long a follow waits for an engine that went away in the middle of its stream. */
   private static final Duration ENGINE_RETURN = Duration.ofSeconds(60);
+
+  /**
+   * How long a memory-limited task that died of SIGKILL waits for the engine's report of an OOM
+   * kill: measured on Docker 20.10 under load, the {@code oom} event came up to 3.1 s after the
+   * {@code die}.
+   */
+  static final Duration LATE_OOM = Duration.ofSeconds(5);
 
   /** The pause before reading the status again after a failed read. */
   private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
@@ -88,6 +102,18 @@ final class DockerContainer implements Container {
    * code other than 137 and 143 (which may mean an OOM kill or a timeout) needs no status read.
    */
   private volatile boolean exitCodeFromEvent;
+
+  /** Whether the task has a memory limit: only then can the engine kill it for memory. */
+  private volatile boolean memoryLimited;
+
+  /** When this instance received the engine's die event, or null. */
+  private volatile Instant diedAt;
+
+  /** When this instance received the engine's oom event, or null. */
+  private volatile Instant oomReportedAt;
+
+  /** Until when (System.nanoTime) a SIGKILL waits for a late oom event; 0 before it started. */
+  private long lateOomUntil;
 
   private final AtomicBoolean timerSet = new AtomicBoolean();
   private volatile DockerSandbox sandbox;
@@ -485,8 +511,24 @@ final class DockerContainer implements Container {
    * memory limit, its die event's exit code can serve as its final status.
    */
   void watchFromStart(boolean memoryLimited) {
+    this.memoryLimited = memoryLimited;
     exitCodeFromEvent = !memoryLimited;
     watchedSinceStart = driver.events().watchBeforeStart(this);
+    if (!watchedSinceStart && memoryLimited) {
+      // The engine may tell of an OOM kill by its event only: watch from the start, so that it is
+      // seen even by a caller who only polls the status.
+      try {
+        driver.events().watch(this);
+        watchedSinceStart = true;
+      } catch (RuntimeException e) {
+        LOG.debug("watching container {} of {} failed: {}", name, describe(), e.toString());
+      }
+    }
+  }
+
+  /** Notes a found container's memory limit (from its inspection). */
+  void memoryLimited(boolean limited) {
+    memoryLimited |= limited;
   }
 
   /** The start failed: stop watching. */
@@ -579,6 +621,7 @@ final class DockerContainer implements Container {
       driver.events().unwatch(this);
       return;
     }
+    diedAt = Instant.now();
     int code = -1;
     try {
       code = exitCode == null ? -1 : Integer.parseInt(exitCode.strip());
@@ -591,6 +634,32 @@ final class DockerContainer implements Container {
     }
     ExitReason reason = requested.get();
     record(reason == null ? ContainerStatus.exited(code) : ContainerStatus.done(code, reason));
+  }
+
+  /**
+   * The engine reported an OOM kill in the container (its {@code oom} event): before its death, or
+   * after it, while the status waits for such a report.
+   */
+  void oomReported() {
+    oomReportedAt = Instant.now();
+    LOG.debug("the engine reports an OOM kill in container {} of {}", name, describe());
+    boolean waiting;
+    synchronized (lock) {
+      waiting = lateOomUntil != 0;
+    }
+    if (waiting) {
+      recheck();
+    }
+  }
+
+  /** When this instance received the engine's die event of the container, or null. */
+  Instant diedAt() {
+    return diedAt;
+  }
+
+  /** When this instance received the engine's oom event of the container, or null. */
+  Instant oomReportedAt() {
+    return oomReportedAt;
   }
 
   /** The engine removed the container, and not on this driver's request. */
@@ -621,14 +690,19 @@ final class DockerContainer implements Container {
    * as is a container whose start failed ({@code created} with an error); everything else runs.
    *
    * <p>The reason, first match: {@link ExitReason#OOM_KILLED} when the engine reports {@code
-   * OOMKilled} and the exit code is not 0 (a child killed for memory while the task succeeded reads
-   * EXITED); {@code requested} when this driver instance asked the task to end; {@link
-   * ExitReason#TIMED_OUT} when the task had a {@code timeout}, ran at least that long and exited
-   * 143 or 137 (SIGTERM, SIGKILL): so does another instance of the driver see the timeout that one
-   * enforced; otherwise derived from the exit code, as {@link ContainerStatus#exited(int)}.
+   * OOMKilled}, or {@code oomReported} (its oom event came), and the exit code is not 0 (a child
+   * killed for memory while the task succeeded reads EXITED); {@code requested} when this driver
+   * instance asked the task to end; {@link ExitReason#TIMED_OUT} when the task had a {@code
+   * timeout}, ran at least that long and exited 143 or 137 (SIGTERM, SIGKILL): so does another
+   * instance of the driver see the timeout that one enforced; otherwise derived from the exit code,
+   * as {@link ContainerStatus#exited(int)}.
    */
   static ContainerStatus statusOf(
-      InspectContainerResponse.ContainerState state, ExitReason requested, Duration timeout) {
+      InspectContainerResponse.ContainerState state,
+      ExitReason requested,
+      Duration timeout,
+      boolean oomReported) {
+
     if (state == null) {
       return ContainerStatus.running();
     }
@@ -649,7 +723,7 @@ final class DockerContainer implements Container {
     } else {
       code = engineCode.intValue();
     }
-    if (Boolean.TRUE.equals(state.getOOMKilled()) && code != 0) {
+    if ((oomReported || Boolean.TRUE.equals(state.getOOMKilled())) && code != 0) {
       return ContainerStatus.done(code, ExitReason.OOM_KILLED);
     }
     if (requested != null) {
@@ -685,8 +759,41 @@ final class DockerContainer implements Container {
 
   /** Turns an inspection into the status, recording it once it is final. */
   private ContainerStatus refresh(InspectContainerResponse inspected) {
-    ContainerStatus status = statusOf(inspected.getState(), requested.get(), timeout);
-    return status.isDone() ? record(status) : status;
+    ContainerStatus status =
+        statusOf(inspected.getState(), requested.get(), timeout, oomReportedAt != null);
+    if (!status.isDone()) {
+      return status;
+    }
+    return awaitsLateOom(status) ? ContainerStatus.running() : record(status);
+  }
+
+  /**
+   * Whether a SIGKILL may still turn out to be the engine's OOM kill: for a memory-limited task
+   * whose death this instance watched, the first such status starts a wait of {@link #LATE_OOM}
+   * (then the state is read once more), during which the task still reads as running.
+   */
+  private boolean awaitsLateOom(ContainerStatus status) {
+    if (status.exitCode() != 137
+        || status.reason() != ExitReason.SIGNALED
+        || !memoryLimited
+        || !(watchedSinceStart || diedAt != null)) {
+      return false;
+    }
+    long now = System.nanoTime();
+    synchronized (lock) {
+      if (lateOomUntil != 0) {
+        return now - lateOomUntil < 0;
+      }
+      lateOomUntil = now + LATE_OOM.toNanos();
+    }
+    LOG.debug(
+        "container {} of {} died of SIGKILL without an OOM report from the engine yet; waiting up"
+            + " to {} for one",
+        name,
+        describe(),
+        LATE_OOM);
+    driver.schedule(this::recheck, LATE_OOM);
+    return true;
   }
 
   /** Records the final status, the first one wins, and completes the waiters with it. */

@@ -421,6 +421,8 @@ final class DockerDriver implements Driver {
     DockerContainer container =
         known.computeIfAbsent(
             found.getId(), id -> new DockerContainer(this, taskId, name, id, timeout));
+    Long memory = found.getHostConfig() == null ? null : found.getHostConfig().getMemory();
+    container.memoryLimited(memory != null && memory > 0);
     InspectContainerResponse.ContainerState state = found.getState();
     if (timeout != null && state != null && Boolean.TRUE.equals(state.getRunning())) {
       container.scheduleTimeout(startedAt(state));
