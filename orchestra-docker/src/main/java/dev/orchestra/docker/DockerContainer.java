@@ -52,8 +52,11 @@ final class DockerContainer implements Container {
   /** How long a stop waits for the engine to report the end after SIGKILL. */
   private static final Duration AFTER_KILL = Duration.ofSeconds(30);
 
-  /** How long a follow waits for the engine to report the end after the log stream ended. */
-  private static final Duration AFTER_LOG_END = Duration.ofSeconds(10);
+  /** The first pause of a follow after a read that found nothing new; doubled up to QUIET_POLL. */
+  private static final Duration FIRST_POLL = Duration.ofMillis(5);
+
+  /** The longest pause of a follow between two reads of a quiet task's log. */
+  private static final Duration QUIET_POLL = Duration.ofMillis(250);
 
   /** How long a follow waits for an engine that went away in the middle of its stream. */
   private static final Duration ENGINE_RETURN = Duration.ofSeconds(60);
@@ -153,119 +156,11 @@ final class DockerContainer implements Container {
 
   @Override
   public void logs(OutputStream stdout, OutputStream stderr) {
-    readLogs(stdout, stderr, false, false, 0, 0);
-  }
-
-  /**
-   * Streams the logs API with {@code follow}, which the engine ends once the container has stopped.
-   * The engine may end it before it delivered the last bytes written before the exit (moby issue
-   * 43860): once the status is final, the log is read again and only what the follow missed, by
-   * byte count per stream, is delivered.
-   */
-  @Override
-  public void follow(OutputStream stdout, OutputStream stderr) {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    boolean endedBefore = done != null;
-    long[] got = new long[2];
-    Pause engineAway = null;
-    while (true) {
-      LogDemuxer demuxer = new LogDemuxer(stdout, stderr, true, got[0], got[1]);
-      OrchestraException cut = null;
-      try {
-        streamLogs(demuxer, true);
-      } catch (OrchestraException e) {
-        if (e instanceof OrchestraInterruptedException
-            || e instanceof ContainerNotFoundException
-            || !EngineErrors.isTransportFailure(e)) {
-          throw e;
-        }
-        cut = e;
-      }
-      finishLogs(demuxer);
-      long[] more = demuxer.delivered();
-      got[0] += more[0];
-      got[1] += more[1];
-      if (cut != null) {
-        // The engine went away in the middle of the stream (it restarts, say): wait for it to
-        // come back, then go on from where the stream stopped.
-        LOG.debug("the log stream of container {} of {} was cut: {}", name, describe(), cut);
-        if (engineAway == null) {
-          engineAway =
-              new Pause(
-                  "following the logs of container " + name + " of " + describe(), ENGINE_RETURN);
-        }
-        if (!engineAway.again()) {
-          throw new OrchestraException(
-              "following the logs of container "
-                  + name
-                  + " of "
-                  + describe()
-                  + " failed: the engine did not come back within "
-                  + ENGINE_RETURN
-                  + ": "
-                  + cut.getMessage(),
-              cut);
-        }
-        continue;
-      }
-      engineAway = null;
-      ContainerStatus s = status();
-      if (s.isDone()) {
-        break;
-      }
-      if (more[0] + more[1] == 0) {
-        // The engine ends the stream before it records the exit: wait for the die event.
-        s = await(AFTER_LOG_END);
-        if (!s.isDone()) {
-          throw new OrchestraException(
-              "following the logs of container "
-                  + name
-                  + " of "
-                  + describe()
-                  + " failed: the engine ended the log stream, but the container still runs"
-                  + " after "
-                  + AFTER_LOG_END);
-        }
-        break;
-      }
-      // The stream ended while the container runs and writes: it is exiting, or the engine
-      // restarted and kept it running (live restore). Follow again from where the stream stopped.
-    }
-    if (endedBefore) {
-      return;
-    }
-    long[] caughtUp = readLogs(stdout, stderr, false, true, got[0], got[1]).delivered();
-    if (caughtUp[0] + caughtUp[1] > 0) {
-      LOG.debug(
-          "the engine ended the log stream of container {} of {} early: {} and {} bytes caught up",
-          name,
-          describe(),
-          caughtUp[0],
-          caughtUp[1]);
-    }
-  }
-
-  private LogDemuxer readLogs(
-      OutputStream stdout,
-      OutputStream stderr,
-      boolean follow,
-      boolean flush,
-      long skipOut,
-      long skipErr) {
-    if (stdout == null || stderr == null) {
-      throw new IllegalArgumentException("stdout and stderr must not be null");
-    }
-    LogDemuxer demuxer = new LogDemuxer(stdout, stderr, flush, skipOut, skipErr);
-    streamLogs(demuxer, follow);
-    finishLogs(demuxer);
-    return demuxer;
-  }
-
-  /** Streams the log into {@code demuxer} until the engine ends it. */
-  private void streamLogs(LogDemuxer demuxer, boolean follow) {
-    String action = follow ? "following the logs of" : "reading the logs of";
+    LogDemuxer demuxer = new LogDemuxer(stdout, stderr);
+    String action = "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
     try {
@@ -275,7 +170,7 @@ final class DockerContainer implements Container {
           .logContainerCmd(containerId)
           .withStdOut(true)
           .withStdErr(true)
-          .withFollowStream(follow)
+          .withFollowStream(false)
           .withTimestamps(false)
           .withTailAll()
           .exec(demuxer);
@@ -283,13 +178,215 @@ final class DockerContainer implements Container {
     } catch (NotFoundException e) {
       throw notFound(action, e);
     } catch (RuntimeException e) {
-      RuntimeException failure = EngineErrors.failure(what, e);
-      if (removing && !(failure instanceof OrchestraInterruptedException)) {
-        // The container was removed under the stream: that is why it failed.
-        throw notFound(action, null);
-      }
-      throw failure;
+      throw logFailure(action, what, e);
     }
+    finishLogs(demuxer);
+  }
+
+  /**
+   * Reads the log again and again while the task runs, each time its newest messages with the
+   * engine's timestamps, and delivers the ones not delivered yet ({@link LogCursor} tells which):
+   * every byte once, in order, also across the log file rotations that make the engine's own {@code
+   * follow=true} stream repeat and skip whole files (Docker 20.10), and across a restart of the
+   * engine. A read that does not reach back to what was delivered is abandoned at its first message
+   * and made again further back. A quiet task's log is read again after a pause that grows from 5
+   * to 250 ms; the end of the task (its die event) ends the pause. Once the status is final, one
+   * last read delivers the rest: the engine records the end only after it has logged the task's
+   * output.
+   */
+  @Override
+  public void follow(OutputStream stdout, OutputStream stderr) {
+    if (stdout == null || stderr == null) {
+      throw new IllegalArgumentException("stdout and stderr must not be null");
+    }
+    String what = "following the logs of container " + name + " of " + describe();
+    requireDriverOpen("following the logs of");
+    LogCursor cursor = new LogCursor();
+    OutputStream[] targets = {stdout, stderr};
+    int tail = LogCursor.ALL;
+    Duration pause = FIRST_POLL;
+    Pause engineAway = null;
+    long reads = 0;
+    long retries = 0;
+    long[] received = {0};
+    // The task's pace: messages per nanosecond, from the last two reads that reached back.
+    long lastStart = System.nanoTime();
+    double pace = 0;
+    LOG.debug("{}: reading its log until it ends", what);
+    while (true) {
+      boolean ended = done != null;
+      LogCursor.Pass pass = null;
+      long start = System.nanoTime();
+      try {
+        if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+          reads++;
+          pass = readTail(cursor, tail, targets, received, what);
+        }
+      } catch (OrchestraException e) {
+        if (e instanceof OrchestraInterruptedException
+            || e instanceof ContainerNotFoundException
+            || !EngineErrors.isTransportFailure(e)) {
+          throw e;
+        }
+        // The engine went away (it restarts, say): wait for it, then go on from the cursor.
+        LOG.debug("{}: the engine does not answer: {}", what, e.toString());
+        if (engineAway == null) {
+          engineAway = new Pause(what, ENGINE_RETURN);
+        }
+        if (!engineAway.again()) {
+          throw new OrchestraException(
+              what
+                  + " failed: the engine did not come back within "
+                  + ENGINE_RETURN
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
+        continue;
+      }
+      engineAway = null;
+      if (pass != null && pass.unsure()) {
+        retries++;
+        tail = LogCursor.further(tail);
+        continue;
+      }
+      if (ended) {
+        LOG.debug(
+            "{}: done after {} reads ({} of them further back) of {} messages, {} delivered",
+            what,
+            reads,
+            retries,
+            received[0],
+            cursor.delivered());
+        return;
+      }
+      long fresh = pass == null ? 0 : pass.fresh();
+      pace = fresh / (double) Math.max(1, start - lastStart);
+      lastStart = start;
+      if (fresh == 0) {
+        awaitEnd(pause, what);
+        pause =
+            pause.multipliedBy(2).compareTo(QUIET_POLL) > 0 ? QUIET_POLL : pause.multipliedBy(2);
+      } else {
+        pause = FIRST_POLL;
+      }
+      tail = cursor.nextTail((long) (pace * (System.nanoTime() - lastStart)));
+    }
+  }
+
+  /**
+   * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
+   * the first one it cannot place.
+   */
+  private LogCursor.Pass readTail(
+      LogCursor cursor, int tail, OutputStream[] targets, long[] received, String what) {
+    requireDriverOpen("following the logs of");
+    LogCursor.Pass pass = cursor.pass(tail == LogCursor.ALL);
+    IOException[] writeFailure = new IOException[1];
+    LOG.trace("{}: reading the newest {} messages", what, tail);
+    TimestampedLogRead read =
+        TimestampedLogRead.start(
+            driver.connection().streamsTransport(),
+            containerId,
+            tail,
+            (stream, timestamp, bytes, from, to) -> {
+              LogCursor.Verdict verdict = pass.classify(stream, timestamp);
+              if (verdict != LogCursor.Verdict.NEW) {
+                return verdict == LogCursor.Verdict.OLD;
+              }
+              try {
+                targets[stream].write(bytes, from, to - from);
+                targets[stream].flush();
+                return true;
+              } catch (IOException e) {
+                writeFailure[0] = e;
+                return false;
+              }
+            },
+            "container " + name);
+    try {
+      read.awaitCompletion(what);
+    } catch (NotFoundException e) {
+      throw notFound("following the logs of", e);
+    } catch (RuntimeException e) {
+      throw logFailure("following the logs of", what, e);
+    } finally {
+      received[0] += read.messages();
+    }
+    if (writeFailure[0] != null) {
+      throw new OrchestraException(
+          "writing the logs of container "
+              + name
+              + " of "
+              + describe()
+              + " failed: "
+              + writeFailure[0],
+          writeFailure[0]);
+    }
+    if (pass.gap()) {
+      LOG.warn(
+          "{}: the engine no longer holds what the task wrote after the last bytes delivered (its"
+              + " log rotated them away before they were read); going on after the gap",
+          what);
+    }
+    if (pass.backwards()) {
+      LOG.warn(
+          "{}: the engine's timestamps went backwards within one stream (its clock was set"
+              + " back): bytes written meanwhile may be missing; logs() has them",
+          what);
+    }
+    return pass;
+  }
+
+  /**
+   * Reads the newest message only: whether it continues a line that is too long to find again in
+   * every read (then nothing is read further until that line or the task ends).
+   */
+  private boolean onlyLongLineGrows(LogCursor cursor, String what) {
+    long[] newest = {-1, 0};
+    TimestampedLogRead read =
+        TimestampedLogRead.start(
+            driver.connection().streamsTransport(),
+            containerId,
+            1,
+            (stream, timestamp, bytes, from, to) -> {
+              newest[0] = stream;
+              newest[1] = timestamp;
+              return true;
+            },
+            "container " + name);
+    try {
+      read.awaitCompletion(what);
+    } catch (NotFoundException e) {
+      throw notFound("following the logs of", e);
+    } catch (RuntimeException e) {
+      throw logFailure("following the logs of", what, e);
+    }
+    return newest[0] >= 0 && cursor.continuesLongRun((int) newest[0], newest[1]);
+  }
+
+  /** Waits up to {@code pause} for the end of the task. */
+  private void awaitEnd(Duration pause, String what) {
+    if (done != null) {
+      return;
+    }
+    try {
+      onExit().get(pause.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // Still running, or gone (removed, driver closed): the next read tells which.
+      LOG.trace("{}: {}", what, e.toString());
+    } catch (InterruptedException e) {
+      throw Exceptions.launder(what, e);
+    }
+  }
+
+  /** What a failed log read throws: a container removed under the read is not found. */
+  private RuntimeException logFailure(String action, String what, RuntimeException e) {
+    RuntimeException failure = EngineErrors.failure(what, e);
+    if (removing && !(failure instanceof OrchestraInterruptedException)) {
+      return notFound(action, null);
+    }
+    return failure;
   }
 
   /** Flushes what {@code demuxer} delivered; reports a failed write to the caller's streams. */
@@ -702,7 +799,6 @@ final class DockerContainer implements Container {
       ExitReason requested,
       Duration timeout,
       boolean oomReported) {
-
     if (state == null) {
       return ContainerStatus.running();
     }
