@@ -102,6 +102,65 @@ class CliProcessTest {
   }
 
   @Test
+  void sigtermStopsTheTaskGracefullyRemovesTheNamespaceAndExits143() throws Exception {
+    Process p =
+        start(
+            "run",
+            "--param",
+            "root=" + root,
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo stopped gracefully; exit 7' TERM; echo $$; while :; do sleep 1; done");
+    p.getOutputStream().close();
+    ProcessHandle task = taskShell();
+
+    signal("TERM", p.pid());
+
+    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
+    assertThat(stdout()).as("the task's output").endsWith("\nstopped gracefully\n");
+    assertNothingLeftIn(root);
+    assertThat(stderr()).as("the command's standard error").doesNotContain("orchestra");
+  }
+
+  @Test
+  void sigtermWithKeepStopsTheTaskAndKeepsTheNamespace() throws Exception {
+    Process p =
+        start(
+            "run",
+            "--param",
+            "root=" + root,
+            "--namespace",
+            "kept",
+            "--keep",
+            "--",
+            "sh",
+            "-c",
+            "echo $$; while :; do sleep 1; done");
+    p.getOutputStream().close();
+    ProcessHandle task = taskShell();
+
+    signal("TERM", p.pid());
+
+    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
+    assertThat(root.resolve("kept")).isNotEmptyDirectory();
+    assertThat(Cli.run("close", "--namespace", "kept", "--param", "root=" + root).exitCode())
+        .isZero();
+    assertNothingLeftIn(root);
+  }
+
+  /** The task's shell, from the pid it prints first. */
+  private ProcessHandle taskShell() {
+    Pattern pid = Pattern.compile("(\\d+)\n");
+    Matcher m = await().atMost(EXIT_TIMEOUT).until(() -> pid.matcher(stdout()), Matcher::matches);
+    ProcessHandle task = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
+    tasks.add(task);
+    return task;
+  }
+
+  @Test
   void stopsATaskWhoseOutputIsNoLongerRead() throws Exception {
     Process p =
         start(
