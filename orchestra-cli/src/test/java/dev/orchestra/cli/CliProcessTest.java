@@ -112,13 +112,9 @@ class CliProcessTest {
             "sh",
             "-c",
             "trap 'echo stopped gracefully; exit 7' TERM; echo $$; while :; do sleep 1; done");
-    p.getOutputStream().close();
-    ProcessHandle task = taskShell();
 
-    signal("TERM", p.pid());
+    terminate(p);
 
-    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
     assertThat(stdout()).as("the task's output").endsWith("\nstopped gracefully\n");
     assertNothingLeftIn(root);
     assertThat(stderr()).as("the command's standard error").doesNotContain("orchestra");
@@ -138,26 +134,30 @@ class CliProcessTest {
             "sh",
             "-c",
             "echo $$; while :; do sleep 1; done");
-    p.getOutputStream().close();
-    ProcessHandle task = taskShell();
 
-    signal("TERM", p.pid());
+    terminate(p);
 
-    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
-    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
     assertThat(root.resolve("kept")).isNotEmptyDirectory();
     assertThat(Cli.run("close", "--namespace", "kept", "--param", "root=" + root).exitCode())
         .isZero();
     assertNothingLeftIn(root);
   }
 
-  /** The task's shell, from the pid it prints first. */
-  private ProcessHandle taskShell() {
+  /**
+   * Sends SIGTERM to the command once its task runs (the task prints its shell's pid first), and
+   * checks that the command exits 143 and the task ends.
+   */
+  private void terminate(Process p) throws Exception {
+    p.getOutputStream().close();
     Pattern pid = Pattern.compile("(\\d+)\n");
     Matcher m = await().atMost(EXIT_TIMEOUT).until(() -> pid.matcher(stdout()), Matcher::matches);
     ProcessHandle task = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
     tasks.add(task);
-    return task;
+
+    signal("TERM", p.pid());
+
+    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
   }
 
   @Test

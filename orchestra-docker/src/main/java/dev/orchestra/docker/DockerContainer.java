@@ -175,10 +175,8 @@ final class DockerContainer implements Container {
           .withTailAll()
           .exec(demuxer);
       demuxer.awaitCompletion(what);
-    } catch (NotFoundException e) {
-      throw notFound(action, e);
     } catch (RuntimeException e) {
-      throw logFailure(action, what, e);
+      throw readFailure(action, what, e);
     }
     finishLogs(demuxer);
   }
@@ -306,10 +304,8 @@ final class DockerContainer implements Container {
             "container " + name);
     try {
       read.awaitCompletion(what);
-    } catch (NotFoundException e) {
-      throw notFound("following the logs of", e);
     } catch (RuntimeException e) {
-      throw logFailure("following the logs of", what, e);
+      throw readFailure("following the logs of", what, e);
     } finally {
       received[0] += read.messages();
     }
@@ -357,10 +353,8 @@ final class DockerContainer implements Container {
             "container " + name);
     try {
       read.awaitCompletion(what);
-    } catch (NotFoundException e) {
-      throw notFound("following the logs of", e);
     } catch (RuntimeException e) {
-      throw logFailure("following the logs of", what, e);
+      throw readFailure("following the logs of", what, e);
     }
     return newest[0] >= 0 && cursor.continuesLongRun((int) newest[0], newest[1]);
   }
@@ -380,8 +374,11 @@ final class DockerContainer implements Container {
     }
   }
 
-  /** What a failed log read throws: a container removed under the read is not found. */
-  private RuntimeException logFailure(String action, String what, RuntimeException e) {
+  /** What a failed log read throws: a container that is gone, or removed under it, is not found. */
+  private RuntimeException readFailure(String action, String what, RuntimeException e) {
+    if (e instanceof NotFoundException notFound) {
+      return notFound(action, notFound);
+    }
     RuntimeException failure = EngineErrors.failure(what, e);
     if (removing && !(failure instanceof OrchestraInterruptedException)) {
       return notFound(action, null);
