@@ -146,7 +146,7 @@ final class DockerRows {
         + ns
         + "\"},\"AttachStdin\":false,\"AttachStdout\":false,\"AttachStderr\":false,"
         + "\"HostConfig\":{\"Init\":true,\"LogConfig\":{\"Type\":\"local\",\"Config\":"
-        + "{\"max-size\":\"100m\",\"max-file\":\"11\"}}}}";
+        + "{\"max-size\":\"100m\",\"max-file\":\"11\",\"compress\":\"false\"}}}}";
   }
 
   /** N tasks at once until all are done, against N {@code docker run --rm} at once. */

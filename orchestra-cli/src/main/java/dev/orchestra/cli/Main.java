@@ -15,8 +15,9 @@ import picocli.CommandLine.ParseResult;
  *
  * <p>Exit codes: a task's own exit code for {@code run}; {@value #USAGE} for bad input (an unknown
  * option, a malformed value, an unknown driver or driver parameter); {@value #FAILURE} when a
- * driver fails (an unreachable engine, a missing image). Every error is one line on standard error,
- * with its stack trace only under {@code --debug}.
+ * driver fails (an unreachable engine, a missing image); 128 + the signal's number when SIGINT or
+ * SIGTERM ended a run (see {@link TaskRunner}). Every error is one line on standard error, with its
+ * stack trace only under {@code --debug}.
  */
 public final class Main {
 
@@ -50,7 +51,25 @@ public final class Main {
    * @param args the command line
    */
   public static void main(String[] args) {
-    System.exit(new Main(Stdio.system(), true).run(args));
+    int code = new Main(Stdio.system(), true).run(args);
+    if (shuttingDown()) {
+      // A signal (Ctrl-C, SIGTERM) shuts the JVM down, with the status a shell reports for a
+      // process the signal ended: 128 + its number, 130 or 143. exit() would race it.
+      return;
+    }
+    System.exit(code);
+  }
+
+  /** Whether the JVM is shutting down: it then refuses new shutdown hooks. */
+  private static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
+    }
   }
 
   /**

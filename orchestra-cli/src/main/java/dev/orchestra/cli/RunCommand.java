@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
           + " this command's standard input on to the task when it is a pipe or a file, and exits"
           + " with the task's exit code.",
       "The task runs in a fresh namespace that is removed afterwards (unless --keep);"
-          + " Ctrl-C stops the task and removes the namespace, and exits 130.",
+          + " Ctrl-C (or SIGTERM) stops the task and removes the namespace, and exits 130 (143).",
       "Options after COMMAND belong to the command. An option that the driver lacks the"
           + " capability for (see 'orchestra drivers') is passed anyway, and the driver logs a"
           + " warning."
@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
       "0-255:the task's own exit code",
       "1:the driver failed (engine unreachable, image missing, ...)",
       "2:bad input (unknown option, malformed -e or -v, unknown driver, ...)",
-      "130:stopped by Ctrl-C",
+      "130:stopped by Ctrl-C (SIGINT)",
+      "143:stopped by SIGTERM",
       "141:stopped because its output is no longer read (as by SIGPIPE)"
     })
 final class RunCommand implements Callable<Integer> {

@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +24,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The whole lifecycle of a command-line run lives here. Output is streamed with {@link
  * Container#follow} when the driver declares {@link Capability#FOLLOW}; otherwise by polling {@link
- * Container#logs} and forwarding only the bytes not yet written. Ctrl-C stops the task with {@link
- * Container#stop(Duration)} (SIGTERM, then SIGKILL after {@link #STOP_GRACE}) when the driver
- * declares {@link Capability#STOP}; otherwise with {@link Container#cleanup()}, which kills its
- * process tree at once.
+ * Container#logs} and forwarding only the bytes not yet written. Ctrl-C (SIGINT) or SIGTERM stops
+ * the task with {@link Container#stop(Duration)} (SIGTERM, then SIGKILL after {@link #STOP_GRACE})
+ * when the driver declares {@link Capability#STOP}; otherwise with {@link Container#cleanup()},
+ * which kills its process tree at once. What the task writes meanwhile (a trap's last words) is
+ * still delivered, then the namespace is removed, and the JVM exits with the status of the signal,
+ * {@link #STOPPED} or {@link #TERMINATED}.
  *
  * <p>The runner owns the driver it is given: it closes it when the task is done or stopped, unless
  * asked to keep what the task left (its container, volumes and namespace).
@@ -35,6 +39,9 @@ final class TaskRunner {
   /** The exit code of a run stopped by SIGINT, as shells report it: 128 + 2. */
   static final int STOPPED = 130;
 
+  /** The exit code of a run stopped by SIGTERM, as shells report it: 128 + 15. */
+  static final int TERMINATED = 143;
+
   /**
    * The exit code of a run stopped because its output went away (a reader such as {@code head}
    * exited), as for a process killed by SIGPIPE: 128 + 13.
@@ -43,6 +50,9 @@ final class TaskRunner {
 
   /** How long a task stopped by Ctrl-C may take to end after SIGTERM before it is killed. */
   static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+  /** How long a stop waits for the output the stopped task wrote to be delivered. */
+  private static final Duration LAST_OUTPUT = Duration.ofSeconds(5);
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
 
@@ -54,6 +64,7 @@ final class TaskRunner {
   private final Object lock = new Object();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean released = new AtomicBoolean();
+  private final CountDownLatch watched = new CountDownLatch(1);
   private Container container; // guarded by lock
 
   /**
@@ -75,8 +86,9 @@ final class TaskRunner {
    * Starts the task, writes its standard output and standard error to the given streams as they
    * grow, waits for its end and releases the driver.
    *
-   * <p>While it runs, a shutdown hook (run by the JVM on SIGINT or SIGTERM) stops the task and
-   * releases the driver, and the call returns {@link #STOPPED}.
+   * <p>While it runs, a shutdown hook (run by the JVM on SIGINT or SIGTERM) stops the task, waits
+   * for its last output to be written, and releases the driver; the call then returns {@link
+   * #STOPPED}, and the JVM exits with the status of the signal.
    *
    * @param task the task to run
    * @param out receives the task's standard output; flushed, never closed
@@ -93,6 +105,7 @@ final class TaskRunner {
     try {
       exitCode = watch(task, out, err);
     } catch (RuntimeException e) {
+      watched.countDown();
       if (stopping.get()) {
         LOG.debug("task {} failed while being stopped: {}", task.id(), e.toString());
         return STOPPED;
@@ -105,6 +118,7 @@ final class TaskRunner {
       }
       throw e;
     }
+    watched.countDown();
     if (stopping.get()) {
       return STOPPED;
     }
@@ -247,6 +261,14 @@ final class TaskRunner {
           LOG.warn("could not stop container {}: {}", container.id(), e.getMessage(), e);
         }
       }
+    }
+    try {
+      // The task ended: let its last output reach the terminal before the namespace goes.
+      if (!watched.await(LAST_OUTPUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.debug("the output of the stopped task was not all delivered within {}", LAST_OUTPUT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     try {
       release();

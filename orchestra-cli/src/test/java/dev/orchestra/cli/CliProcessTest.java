@@ -102,6 +102,65 @@ class CliProcessTest {
   }
 
   @Test
+  void sigtermStopsTheTaskGracefullyRemovesTheNamespaceAndExits143() throws Exception {
+    Process p =
+        start(
+            "run",
+            "--param",
+            "root=" + root,
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo stopped gracefully; exit 7' TERM; echo $$; while :; do sleep 1; done");
+
+    terminate(p);
+
+    assertThat(stdout()).as("the task's output").endsWith("\nstopped gracefully\n");
+    assertNothingLeftIn(root);
+    assertThat(stderr()).as("the command's standard error").doesNotContain("orchestra");
+  }
+
+  @Test
+  void sigtermWithKeepStopsTheTaskAndKeepsTheNamespace() throws Exception {
+    Process p =
+        start(
+            "run",
+            "--param",
+            "root=" + root,
+            "--namespace",
+            "kept",
+            "--keep",
+            "--",
+            "sh",
+            "-c",
+            "echo $$; while :; do sleep 1; done");
+
+    terminate(p);
+
+    assertThat(root.resolve("kept")).isNotEmptyDirectory();
+    assertThat(Cli.run("close", "--namespace", "kept", "--param", "root=" + root).exitCode())
+        .isZero();
+    assertNothingLeftIn(root);
+  }
+
+  /**
+   * Sends SIGTERM to the command once its task runs (the task prints its shell's pid first), and
+   * checks that the command exits 143 and the task ends.
+   */
+  private void terminate(Process p) throws Exception {
+    p.getOutputStream().close();
+    Pattern pid = Pattern.compile("(\\d+)\n");
+    Matcher m = await().atMost(EXIT_TIMEOUT).until(() -> pid.matcher(stdout()), Matcher::matches);
+    ProcessHandle task = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
+    tasks.add(task);
+
+    signal("TERM", p.pid());
+
+    assertThat(exitCode(p)).isEqualTo(TaskRunner.TERMINATED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !task.isAlive());
+  }
+
+  @Test
   void stopsATaskWhoseOutputIsNoLongerRead() throws Exception {
     Process p =
         start(

@@ -3,8 +3,11 @@ package dev.orchestra.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +36,33 @@ class TckCommandTest {
     try (Stream<Path> left = Files.list(root)) {
       assertThat(left).isEmpty();
     }
+    assertTheReadmeShows(r.out());
+  }
+
+  /**
+   * The README's sample of {@code orchestra tck} is what a run prints: its first line starts the
+   * output, its other lines are lines of it, and its totals line has the shape of the real one.
+   */
+  private static void assertTheReadmeShows(String out) throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+    int section = readme.indexOf("### `orchestra tck`");
+    int usage = readme.indexOf("```text\n", section);
+    int start = readme.indexOf("```text\n", readme.indexOf("```\n", usage + 8)) + 8;
+    List<String> sample = readme.substring(start, readme.indexOf("```", start)).lines().toList();
+    List<String> lines = out.lines().toList();
+
+    assertThat(lines.get(0)).as("the first line").startsWith(sample.get(0));
+    for (String line : sample.subList(1, sample.size() - 1)) {
+      if (!line.equals("...")) {
+        assertThat(lines).as("the lines of the output").contains(line);
+      }
+    }
+    String totals =
+        Pattern.quote(sample.get(sample.size() - 1))
+            .replace("<tests>", "\\E\\d+\\Q")
+            .replace("<passed>", "\\E\\d+\\Q")
+            .replace("<seconds>", "\\E\\d+\\.\\d\\Q");
+    assertThat(lines.get(lines.size() - 1)).as("the totals line").matches(totals);
   }
 
   @Test

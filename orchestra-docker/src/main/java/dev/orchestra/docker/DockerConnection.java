@@ -5,6 +5,7 @@ import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.transport.SSLConfig;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.spi.Exceptions;
@@ -151,6 +152,14 @@ final class DockerConnection implements AutoCloseable {
   /** The client for streaming calls: attach, logs, pull. No response timeout. */
   DockerClient streams() {
     return streams;
+  }
+
+  /**
+   * The transport under {@link #streams()}, for the reads that parse the engine's frames themselves
+   * ({@link TimestampedLogRead}).
+   */
+  DockerHttpClient streamsTransport() {
+    return ((DockerClientImpl) streams).getHttpClient();
   }
 
   /**

@@ -31,10 +31,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The status comes from inspecting the container until it is done, then from a cache. The end is
  * observed through the driver's one event stream ({@link ExitEvents}), never by polling. The reason
- * a task ended: {@link ExitReason#OOM_KILLED} when the engine reports {@code OOMKilled} and a
- * non-zero exit code; {@link ExitReason#STOPPED} or {@link ExitReason#TIMED_OUT} when this driver
- * instance asked it to end (a stop, a cleanup, a timeout); otherwise derived from the engine's
- * state, see {@link #statusOf}.
+ * a task ended: {@link ExitReason#OOM_KILLED} when the engine reports an OOM kill (its state's
+ * {@code OOMKilled}, or its {@code oom} event) and a non-zero exit code; {@link ExitReason#STOPPED}
+ * or {@link ExitReason#TIMED_OUT} when this driver instance asked it to end (a stop, a cleanup, a
+ * timeout); otherwise derived from the engine's state, see {@link #statusOf}.
+ *
+ * <p>The engine reports an OOM kill and the exit separately, in either order, and Docker 20.10 sets
+ * {@code OOMKilled} only when the OOM came first; its {@code oom} event may come seconds after the
+ * {@code die}, or never. So a memory-limited task that this instance saw die of SIGKILL (137)
+ * without any OOM report yet stays running for up to {@link #LATE_OOM} longer: an {@code oom} event
+ * meanwhile makes it {@link ExitReason#OOM_KILLED}, otherwise it reads {@link ExitReason#SIGNALED}
+ * after the state is read once more.
  */
 final class DockerContainer implements Container {
 
@@ -46,11 +53,21 @@ final class DockerContainer implements Container {
   /** How long a stop waits for the engine to report the end after SIGKILL. */
   private static final Duration AFTER_KILL = Duration.ofSeconds(30);
 
-  /** How long a follow waits for the engine to report the end after the log stream ended. */
-  private static final Duration AFTER_LOG_END = Duration.ofSeconds(10);
+  /** The first pause of a follow after a read that found nothing new; doubled up to QUIET_POLL. */
+  private static final Duration FIRST_POLL = Duration.ofMillis(5);
+
+  /** The longest pause of a follow between two reads of a quiet task's log. */
+  private static final Duration QUIET_POLL = Duration.ofMillis(250);
 
   /** How long a follow waits for an engine that went away in the middle of its stream. */
   private static final Duration ENGINE_RETURN = Duration.ofSeconds(60);
+
+  /**
+   * How long a memory-limited task that died of SIGKILL waits for the engine's report of an OOM
+   * kill: measured on Docker 20.10 under load, the {@code oom} event came up to 3.1 s after the
+   * {@code die}.
+   */
+  static final Duration LATE_OOM = Duration.ofSeconds(5);
 
   /** The pause before reading the status again after a failed read. */
   private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
@@ -90,6 +107,18 @@ final class DockerContainer implements Container {
    */
   private volatile boolean exitCodeFromEvent;
 
+  /** Whether the task has a memory limit: only then can the engine kill it for memory. */
+  private volatile boolean memoryLimited;
+
+  /** When this instance received the engine's die event, or null. */
+  private volatile Instant diedAt;
+
+  /** When this instance received the engine's oom event, or null. */
+  private volatile Instant oomReportedAt;
+
+  /** Until when (System.nanoTime) a SIGKILL waits for a late oom event; 0 before it started. */
+  private long lateOomUntil;
+
   private final AtomicBoolean timerSet = new AtomicBoolean();
   private volatile DockerSandbox sandbox;
 
@@ -128,119 +157,11 @@ final class DockerContainer implements Container {
 
   @Override
   public void logs(OutputStream stdout, OutputStream stderr) {
-    readLogs(stdout, stderr, false, false, 0, 0);
-  }
-
-  /**
-   * Streams the logs API with {@code follow}, which the engine ends once the container has stopped.
-   * The engine may end it before it delivered the last bytes written before the exit (moby issue
-   * 43860): once the status is final, the log is read again and only what the follow missed, by
-   * byte count per stream, is delivered.
-   */
-  @Override
-  public void follow(OutputStream stdout, OutputStream stderr) {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    boolean endedBefore = done != null;
-    long[] got = new long[2];
-    Pause engineAway = null;
-    while (true) {
-      LogDemuxer demuxer = new LogDemuxer(stdout, stderr, true, got[0], got[1]);
-      OrchestraException cut = null;
-      try {
-        streamLogs(demuxer, true);
-      } catch (OrchestraException e) {
-        if (e instanceof OrchestraInterruptedException
-            || e instanceof ContainerNotFoundException
-            || !EngineErrors.isTransportFailure(e)) {
-          throw e;
-        }
-        cut = e;
-      }
-      finishLogs(demuxer);
-      long[] more = demuxer.delivered();
-      got[0] += more[0];
-      got[1] += more[1];
-      if (cut != null) {
-        // The engine went away in the middle of the stream (it restarts, say): wait for it to
-        // come back, then go on from where the stream stopped.
-        LOG.debug("the log stream of container {} of {} was cut: {}", name, describe(), cut);
-        if (engineAway == null) {
-          engineAway =
-              new Pause(
-                  "following the logs of container " + name + " of " + describe(), ENGINE_RETURN);
-        }
-        if (!engineAway.again()) {
-          throw new OrchestraException(
-              "following the logs of container "
-                  + name
-                  + " of "
-                  + describe()
-                  + " failed: the engine did not come back within "
-                  + ENGINE_RETURN
-                  + ": "
-                  + cut.getMessage(),
-              cut);
-        }
-        continue;
-      }
-      engineAway = null;
-      ContainerStatus s = status();
-      if (s.isDone()) {
-        break;
-      }
-      if (more[0] + more[1] == 0) {
-        // The engine ends the stream before it records the exit: wait for the die event.
-        s = await(AFTER_LOG_END);
-        if (!s.isDone()) {
-          throw new OrchestraException(
-              "following the logs of container "
-                  + name
-                  + " of "
-                  + describe()
-                  + " failed: the engine ended the log stream, but the container still runs"
-                  + " after "
-                  + AFTER_LOG_END);
-        }
-        break;
-      }
-      // The stream ended while the container runs and writes: it is exiting, or the engine
-      // restarted and kept it running (live restore). Follow again from where the stream stopped.
-    }
-    if (endedBefore) {
-      return;
-    }
-    long[] caughtUp = readLogs(stdout, stderr, false, true, got[0], got[1]).delivered();
-    if (caughtUp[0] + caughtUp[1] > 0) {
-      LOG.debug(
-          "the engine ended the log stream of container {} of {} early: {} and {} bytes caught up",
-          name,
-          describe(),
-          caughtUp[0],
-          caughtUp[1]);
-    }
-  }
-
-  private LogDemuxer readLogs(
-      OutputStream stdout,
-      OutputStream stderr,
-      boolean follow,
-      boolean flush,
-      long skipOut,
-      long skipErr) {
-    if (stdout == null || stderr == null) {
-      throw new IllegalArgumentException("stdout and stderr must not be null");
-    }
-    LogDemuxer demuxer = new LogDemuxer(stdout, stderr, flush, skipOut, skipErr);
-    streamLogs(demuxer, follow);
-    finishLogs(demuxer);
-    return demuxer;
-  }
-
-  /** Streams the log into {@code demuxer} until the engine ends it. */
-  private void streamLogs(LogDemuxer demuxer, boolean follow) {
-    String action = follow ? "following the logs of" : "reading the logs of";
+    LogDemuxer demuxer = new LogDemuxer(stdout, stderr);
+    String action = "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
     try {
@@ -250,21 +171,220 @@ final class DockerContainer implements Container {
           .logContainerCmd(containerId)
           .withStdOut(true)
           .withStdErr(true)
-          .withFollowStream(follow)
+          .withFollowStream(false)
           .withTimestamps(false)
           .withTailAll()
           .exec(demuxer);
       demuxer.awaitCompletion(what);
-    } catch (NotFoundException e) {
-      throw notFound(action, e);
     } catch (RuntimeException e) {
-      RuntimeException failure = EngineErrors.failure(what, e);
-      if (removing && !(failure instanceof OrchestraInterruptedException)) {
-        // The container was removed under the stream: that is why it failed.
-        throw notFound(action, null);
-      }
-      throw failure;
+      throw readFailure(action, what, e);
     }
+    finishLogs(demuxer);
+  }
+
+  /**
+   * Reads the log again and again while the task runs, each time its newest messages with the
+   * engine's timestamps, and delivers the ones not delivered yet ({@link LogCursor} tells which):
+   * every byte once, in order, also across the log file rotations that make the engine's own {@code
+   * follow=true} stream repeat and skip whole files (Docker 20.10), and across a restart of the
+   * engine. A read that does not reach back to what was delivered is abandoned at its first message
+   * and made again further back. A quiet task's log is read again after a pause that grows from 5
+   * to 250 ms; the end of the task (its die event) ends the pause. Once the status is final, one
+   * last read delivers the rest: the engine records the end only after it has logged the task's
+   * output.
+   */
+  @Override
+  public void follow(OutputStream stdout, OutputStream stderr) {
+    if (stdout == null || stderr == null) {
+      throw new IllegalArgumentException("stdout and stderr must not be null");
+    }
+    String what = "following the logs of container " + name + " of " + describe();
+    requireDriverOpen("following the logs of");
+    LogCursor cursor = new LogCursor();
+    OutputStream[] targets = {stdout, stderr};
+    int tail = LogCursor.ALL;
+    Duration pause = FIRST_POLL;
+    Pause engineAway = null;
+    long reads = 0;
+    long retries = 0;
+    long[] received = {0};
+    // The task's pace: messages per nanosecond, from the last two reads that reached back.
+    long lastStart = System.nanoTime();
+    double pace = 0;
+    LOG.debug("{}: reading its log until it ends", what);
+    while (true) {
+      boolean ended = done != null;
+      LogCursor.Pass pass = null;
+      long start = System.nanoTime();
+      try {
+        if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+          reads++;
+          pass = readTail(cursor, tail, targets, received, what);
+        }
+      } catch (OrchestraException e) {
+        if (e instanceof OrchestraInterruptedException
+            || e instanceof ContainerNotFoundException
+            || !EngineErrors.isTransportFailure(e)) {
+          throw e;
+        }
+        // The engine went away (it restarts, say): wait for it, then go on from the cursor.
+        LOG.debug("{}: the engine does not answer: {}", what, e.toString());
+        if (engineAway == null) {
+          engineAway = new Pause(what, ENGINE_RETURN);
+        }
+        if (!engineAway.again()) {
+          throw new OrchestraException(
+              what
+                  + " failed: the engine did not come back within "
+                  + ENGINE_RETURN
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
+        continue;
+      }
+      engineAway = null;
+      if (pass != null && pass.unsure()) {
+        retries++;
+        tail = LogCursor.further(tail);
+        continue;
+      }
+      if (ended) {
+        LOG.debug(
+            "{}: done after {} reads ({} of them further back) of {} messages, {} delivered",
+            what,
+            reads,
+            retries,
+            received[0],
+            cursor.delivered());
+        return;
+      }
+      long fresh = pass == null ? 0 : pass.fresh();
+      pace = fresh / (double) Math.max(1, start - lastStart);
+      lastStart = start;
+      if (fresh == 0) {
+        awaitEnd(pause, what);
+        pause =
+            pause.multipliedBy(2).compareTo(QUIET_POLL) > 0 ? QUIET_POLL : pause.multipliedBy(2);
+      } else {
+        pause = FIRST_POLL;
+      }
+      tail = cursor.nextTail((long) (pace * (System.nanoTime() - lastStart)));
+    }
+  }
+
+  /**
+   * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
+   * the first one it cannot place.
+   */
+  private LogCursor.Pass readTail(
+      LogCursor cursor, int tail, OutputStream[] targets, long[] received, String what) {
+    requireDriverOpen("following the logs of");
+    LogCursor.Pass pass = cursor.pass(tail == LogCursor.ALL);
+    IOException[] writeFailure = new IOException[1];
+    LOG.trace("{}: reading the newest {} messages", what, tail);
+    TimestampedLogRead read =
+        TimestampedLogRead.start(
+            driver.connection().streamsTransport(),
+            containerId,
+            tail,
+            (stream, timestamp, bytes, from, to) -> {
+              LogCursor.Verdict verdict = pass.classify(stream, timestamp);
+              if (verdict != LogCursor.Verdict.NEW) {
+                return verdict == LogCursor.Verdict.OLD;
+              }
+              try {
+                targets[stream].write(bytes, from, to - from);
+                targets[stream].flush();
+                return true;
+              } catch (IOException e) {
+                writeFailure[0] = e;
+                return false;
+              }
+            },
+            "container " + name);
+    try {
+      read.awaitCompletion(what);
+    } catch (RuntimeException e) {
+      throw readFailure("following the logs of", what, e);
+    } finally {
+      received[0] += read.messages();
+    }
+    if (writeFailure[0] != null) {
+      throw new OrchestraException(
+          "writing the logs of container "
+              + name
+              + " of "
+              + describe()
+              + " failed: "
+              + writeFailure[0],
+          writeFailure[0]);
+    }
+    if (pass.gap()) {
+      LOG.warn(
+          "{}: the engine no longer holds what the task wrote after the last bytes delivered (its"
+              + " log rotated them away before they were read); going on after the gap",
+          what);
+    }
+    if (pass.backwards()) {
+      LOG.warn(
+          "{}: the engine's timestamps went backwards within one stream (its clock was set"
+              + " back): bytes written meanwhile may be missing; logs() has them",
+          what);
+    }
+    return pass;
+  }
+
+  /**
+   * Reads the newest message only: whether it continues a line that is too long to find again in
+   * every read (then nothing is read further until that line or the task ends).
+   */
+  private boolean onlyLongLineGrows(LogCursor cursor, String what) {
+    long[] newest = {-1, 0};
+    TimestampedLogRead read =
+        TimestampedLogRead.start(
+            driver.connection().streamsTransport(),
+            containerId,
+            1,
+            (stream, timestamp, bytes, from, to) -> {
+              newest[0] = stream;
+              newest[1] = timestamp;
+              return true;
+            },
+            "container " + name);
+    try {
+      read.awaitCompletion(what);
+    } catch (RuntimeException e) {
+      throw readFailure("following the logs of", what, e);
+    }
+    return newest[0] >= 0 && cursor.continuesLongRun((int) newest[0], newest[1]);
+  }
+
+  /** Waits up to {@code pause} for the end of the task. */
+  private void awaitEnd(Duration pause, String what) {
+    if (done != null) {
+      return;
+    }
+    try {
+      onExit().get(pause.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // Still running, or gone (removed, driver closed): the next read tells which.
+      LOG.trace("{}: {}", what, e.toString());
+    } catch (InterruptedException e) {
+      throw Exceptions.launder(what, e);
+    }
+  }
+
+  /** What a failed log read throws: a container that is gone, or removed under it, is not found. */
+  private RuntimeException readFailure(String action, String what, RuntimeException e) {
+    if (e instanceof NotFoundException notFound) {
+      return notFound(action, notFound);
+    }
+    RuntimeException failure = EngineErrors.failure(what, e);
+    if (removing && !(failure instanceof OrchestraInterruptedException)) {
+      return notFound(action, null);
+    }
+    return failure;
   }
 
   /** Flushes what {@code demuxer} delivered; reports a failed write to the caller's streams. */
@@ -486,8 +606,24 @@ final class DockerContainer implements Container {
    * memory limit, its die event's exit code can serve as its final status.
    */
   void watchFromStart(boolean memoryLimited) {
+    this.memoryLimited = memoryLimited;
     exitCodeFromEvent = !memoryLimited;
     watchedSinceStart = driver.events().watchBeforeStart(this);
+    if (!watchedSinceStart && memoryLimited) {
+      // The engine may tell of an OOM kill by its event only: watch from the start, so that it is
+      // seen even by a caller who only polls the status.
+      try {
+        driver.events().watch(this);
+        watchedSinceStart = true;
+      } catch (RuntimeException e) {
+        LOG.debug("watching container {} of {} failed: {}", name, describe(), e.toString());
+      }
+    }
+  }
+
+  /** Notes a found container's memory limit (from its inspection). */
+  void memoryLimited(boolean limited) {
+    memoryLimited |= limited;
   }
 
   /** The start failed: stop watching. */
@@ -584,6 +720,7 @@ final class DockerContainer implements Container {
       driver.events().unwatch(this);
       return;
     }
+    diedAt = Instant.now();
     int code = -1;
     try {
       code = exitCode == null ? -1 : Integer.parseInt(exitCode.strip());
@@ -596,6 +733,32 @@ final class DockerContainer implements Container {
     }
     ExitReason reason = requested.get();
     record(reason == null ? ContainerStatus.exited(code) : ContainerStatus.done(code, reason));
+  }
+
+  /**
+   * The engine reported an OOM kill in the container (its {@code oom} event): before its death, or
+   * after it, while the status waits for such a report.
+   */
+  void oomReported() {
+    oomReportedAt = Instant.now();
+    LOG.debug("the engine reports an OOM kill in container {} of {}", name, describe());
+    boolean waiting;
+    synchronized (lock) {
+      waiting = lateOomUntil != 0;
+    }
+    if (waiting) {
+      recheck();
+    }
+  }
+
+  /** When this instance received the engine's die event of the container, or null. */
+  Instant diedAt() {
+    return diedAt;
+  }
+
+  /** When this instance received the engine's oom event of the container, or null. */
+  Instant oomReportedAt() {
+    return oomReportedAt;
   }
 
   /** The engine removed the container, and not on this driver's request. */
@@ -626,14 +789,18 @@ final class DockerContainer implements Container {
    * as is a container whose start failed ({@code created} with an error); everything else runs.
    *
    * <p>The reason, first match: {@link ExitReason#OOM_KILLED} when the engine reports {@code
-   * OOMKilled} and the exit code is not 0 (a child killed for memory while the task succeeded reads
-   * EXITED); {@code requested} when this driver instance asked the task to end; {@link
-   * ExitReason#TIMED_OUT} when the task had a {@code timeout}, ran at least that long and exited
-   * 143 or 137 (SIGTERM, SIGKILL): so does another instance of the driver see the timeout that one
-   * enforced; otherwise derived from the exit code, as {@link ContainerStatus#exited(int)}.
+   * OOMKilled}, or {@code oomReported} (its oom event came), and the exit code is not 0 (a child
+   * killed for memory while the task succeeded reads EXITED); {@code requested} when this driver
+   * instance asked the task to end; {@link ExitReason#TIMED_OUT} when the task had a {@code
+   * timeout}, ran at least that long and exited 143 or 137 (SIGTERM, SIGKILL): so does another
+   * instance of the driver see the timeout that one enforced; otherwise derived from the exit code,
+   * as {@link ContainerStatus#exited(int)}.
    */
   static ContainerStatus statusOf(
-      InspectContainerResponse.ContainerState state, ExitReason requested, Duration timeout) {
+      InspectContainerResponse.ContainerState state,
+      ExitReason requested,
+      Duration timeout,
+      boolean oomReported) {
     if (state == null) {
       return ContainerStatus.running();
     }
@@ -654,7 +821,7 @@ final class DockerContainer implements Container {
     } else {
       code = engineCode.intValue();
     }
-    if (Boolean.TRUE.equals(state.getOOMKilled()) && code != 0) {
+    if ((oomReported || Boolean.TRUE.equals(state.getOOMKilled())) && code != 0) {
       return ContainerStatus.done(code, ExitReason.OOM_KILLED);
     }
     if (requested != null) {
@@ -690,8 +857,41 @@ final class DockerContainer implements Container {
 
   /** Turns an inspection into the status, recording it once it is final. */
   private ContainerStatus refresh(InspectContainerResponse inspected) {
-    ContainerStatus status = statusOf(inspected.getState(), requested.get(), timeout);
-    return status.isDone() ? record(status) : status;
+    ContainerStatus status =
+        statusOf(inspected.getState(), requested.get(), timeout, oomReportedAt != null);
+    if (!status.isDone()) {
+      return status;
+    }
+    return awaitsLateOom(status) ? ContainerStatus.running() : record(status);
+  }
+
+  /**
+   * Whether a SIGKILL may still turn out to be the engine's OOM kill: for a memory-limited task
+   * whose death this instance watched, the first such status starts a wait of {@link #LATE_OOM}
+   * (then the state is read once more), during which the task still reads as running.
+   */
+  private boolean awaitsLateOom(ContainerStatus status) {
+    if (status.exitCode() != 137
+        || status.reason() != ExitReason.SIGNALED
+        || !memoryLimited
+        || !(watchedSinceStart || diedAt != null)) {
+      return false;
+    }
+    long now = System.nanoTime();
+    synchronized (lock) {
+      if (lateOomUntil != 0) {
+        return now - lateOomUntil < 0;
+      }
+      lateOomUntil = now + LATE_OOM.toNanos();
+    }
+    LOG.debug(
+        "container {} of {} died of SIGKILL without an OOM report from the engine yet; waiting up"
+            + " to {} for one",
+        name,
+        describe(),
+        LATE_OOM);
+    driver.schedule(this::recheck, LATE_OOM);
+    return true;
   }
 
   /** Records the final status, the first one wins, and completes the waiters with it. */

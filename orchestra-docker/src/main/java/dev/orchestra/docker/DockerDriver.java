@@ -95,12 +95,16 @@ final class DockerDriver implements Driver {
               Capability.SANDBOX));
 
   /**
-   * At least 1 GiB of log per task before the oldest part is dropped: the engine keeps the newest
-   * {@code max-file} files including the one being written, so ten full files of 100 MiB need
-   * eleven (with ten, a task that wrote 10^9 bytes kept only about 900 MB).
+   * The engine's {@code local} log driver keeps the newest {@code max-file} files of {@code
+   * max-size} bytes (10^8: Docker's "m" is decimal), the one being written included: 1.0 to 1.1 GB
+   * of the engine's framing, which costs each line about 27 bytes more than its own (see the
+   * README). Uncompressed, because the engine (20.10) decompresses every rotated file for each read
+   * of a log, and a follow reads the log's tail again and again.
    */
   private static final LogConfig LOG_CONFIG =
-      new LogConfig(LogConfig.LoggingType.LOCAL, Map.of("max-size", "100m", "max-file", "11"));
+      new LogConfig(
+          LogConfig.LoggingType.LOCAL,
+          Map.of("max-size", "100m", "max-file", "11", "compress", "false"));
 
   /** How long removal waits for a removal already in progress, or a volume still in use. */
   private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
@@ -422,6 +426,8 @@ final class DockerDriver implements Driver {
     DockerContainer container =
         known.computeIfAbsent(
             found.getId(), id -> new DockerContainer(this, taskId, name, id, timeout));
+    Long memory = found.getHostConfig() == null ? null : found.getHostConfig().getMemory();
+    container.memoryLimited(memory != null && memory > 0);
     InspectContainerResponse.ContainerState state = found.getState();
     if (timeout != null && state != null && Boolean.TRUE.equals(state.getRunning())) {
       container.scheduleTimeout(startedAt(state));

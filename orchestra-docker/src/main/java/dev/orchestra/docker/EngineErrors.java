@@ -1,6 +1,9 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.exception.BadRequestException;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.spi.Exceptions;
@@ -91,6 +94,24 @@ final class EngineErrors {
       throw e;
     }
     return new OrchestraException(what + " failed: " + answer(t), t);
+  }
+
+  /**
+   * The engine's refusal of a request the driver sent itself, as docker-java would throw it: a
+   * subtype for 400, 404 and 409, whose message carries the answer.
+   *
+   * @param status the HTTP status, 400 or more
+   * @param body the answer's body (the engine's JSON {@code {"message": ...}})
+   * @return the exception to throw
+   */
+  static DockerException refusal(int status, String body) {
+    String message = "Status " + status + ": " + body.strip();
+    return switch (status) {
+      case 400 -> new BadRequestException(message);
+      case 404 -> new NotFoundException(message);
+      case 409 -> new ConflictException(message);
+      default -> new DockerException(message, status);
+    };
   }
 
   /**

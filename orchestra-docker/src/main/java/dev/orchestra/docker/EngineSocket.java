@@ -1,9 +1,6 @@
 package dev.orchestra.docker;
 
-import com.github.dockerjava.api.exception.BadRequestException;
-import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.transport.SSLConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -175,13 +172,7 @@ final class EngineSocket implements AutoCloseable {
       }
     }
     byte[] body = in.readNBytes((int) Math.min(length < 0 ? 4096 : length, 4096));
-    String message = "Status " + code + ": " + new String(body, StandardCharsets.UTF_8).strip();
-    throw switch (code) {
-      case 400 -> new BadRequestException(message);
-      case 404 -> new NotFoundException(message);
-      case 409 -> new ConflictException(message);
-      default -> new DockerException(message, code);
-    };
+    throw EngineErrors.refusal(code, new String(body, StandardCharsets.UTF_8));
   }
 
   private static Transport unix(URI host) throws IOException {

@@ -1,6 +1,5 @@
 package dev.orchestra.docker;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,8 +11,7 @@ import org.slf4j.LoggerFactory;
  * One started exec ({@code POST /exec/{id}/start}) on a connection of its own ({@link
  * EngineSocket}): its standard input delivered on a thread of its own and then half-closed, so that
  * the process reads end of file after every byte while its output still arrives; its output read
- * frame by frame ({@code [stream, 0, 0, 0, size (4 bytes, big-endian)]} then the payload, the
- * engine's format without a TTY) into a {@link Sink}.
+ * frame by frame ({@link FrameReader}) into a {@link Sink}.
  *
  * <p>The engine ends the stream once the process has exited and its output is delivered (it waits
  * up to two seconds for background children that hold the output open).
@@ -21,9 +19,6 @@ import org.slf4j.LoggerFactory;
 final class ExecSession implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ExecSession.class);
-  private static final int STDOUT = 1;
-  private static final int STDERR = 2;
-  private static final int SYSTEM_ERROR = 3;
   private static final int CHUNK = 64 * 1024;
 
   /** Where the output of an exec goes. */
@@ -83,42 +78,21 @@ final class ExecSession implements AutoCloseable {
    * @throws IOException if the connection fails or the sink cannot take the bytes
    */
   void copyOutput(Sink sink) throws IOException {
-    InputStream in = socket.input();
-    byte[] header = new byte[8];
-    byte[] buffer = new byte[CHUNK];
-    while (true) {
-      int n = in.readNBytes(header, 0, header.length);
-      if (n == 0) {
-        return;
-      }
-      if (n < header.length) {
-        throw new EOFException("the engine ended the output of " + what + " inside a frame header");
-      }
-      int stream = header[0];
-      long size =
-          ((header[4] & 0xffL) << 24)
-              | ((header[5] & 0xffL) << 16)
-              | ((header[6] & 0xffL) << 8)
-              | (header[7] & 0xffL);
-      while (size > 0) {
-        int want = (int) Math.min(size, buffer.length);
-        int got = in.read(buffer, 0, want);
-        if (got < 0) {
-          throw new EOFException("the engine ended the output of " + what + " inside a frame");
+    FrameReader frames = new FrameReader(socket.input(), "the output of " + what);
+    while (frames.next()) {
+      byte[] payload = frames.payload();
+      int length = frames.length();
+      switch (frames.stream()) {
+        case FrameReader.STDOUT -> sink.write(false, payload, 0, length);
+        case FrameReader.STDERR -> sink.write(true, payload, 0, length);
+        case FrameReader.SYSTEM_ERROR -> {
+          LOG.warn(
+              "the engine reports about {}: {}",
+              what,
+              new String(payload, 0, length, StandardCharsets.UTF_8).strip());
+          sink.write(true, payload, 0, length);
         }
-        size -= got;
-        switch (stream) {
-          case STDOUT -> sink.write(false, buffer, 0, got);
-          case STDERR -> sink.write(true, buffer, 0, got);
-          case SYSTEM_ERROR -> {
-            LOG.warn(
-                "the engine reports about {}: {}",
-                what,
-                new String(buffer, 0, got, StandardCharsets.UTF_8).strip());
-            sink.write(true, buffer, 0, got);
-          }
-          default -> LOG.debug("skipping {} bytes of stream {} of {}", got, stream, what);
-        }
+        default -> LOG.debug("skipping {} bytes of stream {} of {}", length, frames.stream(), what);
       }
     }
   }

@@ -18,18 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The exit events of one driver's namespace: ONE stream of the engine's events ({@code GET
- * /events}, filtered to containers of the namespace and to the actions {@code die} and {@code
- * destroy}) serves every container whose end someone waits for, so that thousands of waiting tasks
- * cost neither a thread nor an engine call each per poll.
+ * /events}, filtered to containers of the namespace and to the actions {@code die}, {@code oom} and
+ * {@code destroy}) serves every container whose end someone waits for, so that thousands of waiting
+ * tasks cost neither a thread nor an engine call each per poll.
  *
  * <p>A container is watched from {@link #watch(DockerContainer)} until it is done; its {@code die}
  * gives its final status ({@link DockerContainer#died}: from the event's exit code, or by reading
- * the status once), its {@code destroy} (removed behind the driver's back) makes its waiters fail
- * ({@link DockerContainer#destroyed()}). The stream is opened on the first watch. Should it drop
- * while containers are watched, it is opened again after a pause (growing from 0.5 to 30 seconds
- * while the engine does not answer), and every watched container reads its status once the new
- * stream runs, for an exit the gap hid. Handlers run on the driver's executor, never on the thread
- * that reads the stream.
+ * the status once), its {@code oom} tells that the engine killed something in it for memory, before
+ * or after the {@code die} ({@link DockerContainer#oomReported()}), its {@code destroy} (removed
+ * behind the driver's back) makes its waiters fail ({@link DockerContainer#destroyed()}). The
+ * stream is opened on the first watch. Should it drop while containers are watched, it is opened
+ * again after a pause (growing from 0.5 to 30 seconds while the engine does not answer), and every
+ * watched container reads its status once the new stream runs, for an exit the gap hid. Handlers
+ * run on the driver's executor, never on the thread that reads the stream.
  */
 final class ExitEvents implements AutoCloseable {
 
@@ -159,14 +160,14 @@ final class ExitEvents implements AutoCloseable {
     EventStream s = new EventStream(replacing);
     opened++;
     LOG.debug(
-        "subscribing to the die and destroy events of namespace '{}'{}",
+        "subscribing to the die, oom and destroy events of namespace '{}'{}",
         driver.namespace(),
         replacing ? " again" : "");
     driver
         .streams()
         .eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
-        .withEventFilter("die", "destroy")
+        .withEventFilter("die", "oom", "destroy")
         .withLabelFilter(Map.of(Labels.NAMESPACE, driver.namespace()))
         .exec(s);
     return s;
@@ -269,6 +270,8 @@ final class ExitEvents implements AutoCloseable {
                 ? null
                 : event.getActor().getAttributes().get("exitCode");
         driver.execute(() -> container.died(exitCode));
+      } else if ("oom".equals(action)) {
+        driver.execute(container::oomReported);
       } else if ("destroy".equals(action)) {
         driver.execute(container::destroyed);
       }

@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.HostConfig;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerLimits;
@@ -24,11 +26,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
@@ -55,28 +62,174 @@ class DockerLifecycleTest {
     return s;
   }
 
+  /**
+   * Sixteen tasks at once, each killed for memory. The engine reports an OOM kill and the exit
+   * separately and in either order; Docker 20.10 records {@code OOMKilled} only when the OOM came
+   * first, and its {@code oom} event may come seconds after the {@code die}, or not at all
+   * (measured here: about 3% of such tasks got it after the {@code die}, 1% never). The rule
+   * checked: every task whose OOM the engine reported, in its state or by an event within the
+   * driver's wait, reads OOM_KILLED; the others read SIGNALED. On failure, every observation is
+   * reported.
+   */
   @Test
-  void aTaskOverItsMemoryLimitReadsOomKilled() {
+  void tasksOverTheirMemoryLimitReadOomKilledWheneverTheEngineReportsIt() throws Exception {
+    int tasks = 16;
     String namespace = namespace("oom");
-    try (Driver driver = open(namespace)) {
-      // tail holds the whole line it reads: 64 MiB of zeros without a newline.
+    Map<String, List<Event>> seen = new ConcurrentHashMap<>();
+    ResultCallback.Adapter<Event> events =
+        new ResultCallback.Adapter<>() {
+          @Override
+          public void onNext(Event e) {
+            seen.computeIfAbsent(e.getId(), id -> new CopyOnWriteArrayList<>()).add(e);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            // The subscription ends with the test.
+          }
+        };
+    engine()
+        .eventsCmd()
+        .withEventFilter("oom", "die")
+        .withLabelFilter(Map.of(Labels.NAMESPACE, namespace))
+        .exec(events)
+        .awaitStarted();
+    ExecutorService starters = Executors.newFixedThreadPool(4);
+    try (Driver driver = open(namespace);
+        events) {
+      List<Container> hungry = new ArrayList<>();
+      for (Future<Container> f :
+          starters.invokeAll(
+              IntStream.range(0, tasks)
+                  .<Callable<Container>>mapToObj(
+                      i ->
+                          () ->
+                              driver.runContainer(
+                                  task(
+                                          "hungry-" + i,
+                                          "sh",
+                                          "-c",
+                                          "head -c 67108864 /dev/zero | tail")
+                                      .limits(new ContainerLimits(0, 16 * MIB))
+                                      .build()))
+                  .toList())) {
+        hungry.add(f.get());
+      }
+      long started = System.nanoTime();
+      CompletableFuture.allOf(
+              hungry.stream().map(Container::onExit).toArray(CompletableFuture<?>[]::new))
+          .get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+
+      List<String> report = new ArrayList<>();
+      List<String> wrong = new ArrayList<>();
+      int oomKilled = 0;
+      try (Driver other = open(namespace)) {
+        for (Container c : hungry) {
+          DockerContainer dc = (DockerContainer) c;
+          ContainerStatus s = c.status();
+          boolean stateOom =
+              Boolean.TRUE.equals(
+                  engine().inspectContainerCmd(c.id()).exec().getState().getOOMKilled());
+          Long oomAfterDie = oomAfterDie(seen.getOrDefault(c.id(), List.of()));
+          ExitReason seenByOther =
+              other.find(((DockerContainer) c).taskId()).orElseThrow().status().reason();
+          boolean reported =
+              stateOom
+                  || (oomAfterDie != null
+                      && oomAfterDie < DockerContainer.LATE_OOM.minusSeconds(1).toMillis());
+          report.add(
+              String.format(
+                  Locale.ROOT,
+                  "%s: exit %d %s; engine: OOMKilled=%s, oom event %s; driver: die at %s, oom at %s;"
+                      + " another instance reads %s",
+                  dc.taskId(),
+                  s.exitCode(),
+                  s.reason(),
+                  stateOom,
+                  oomAfterDie == null ? "none" : oomAfterDie + " ms after the die",
+                  dc.diedAt() == null ? "-" : dc.diedAt(),
+                  dc.oomReportedAt() == null ? "-" : dc.oomReportedAt(),
+                  seenByOther));
+          if (s.reason() == ExitReason.OOM_KILLED) {
+            oomKilled++;
+          }
+          boolean right =
+              s.exitCode() == 137
+                  && (reported
+                      ? s.reason() == ExitReason.OOM_KILLED
+                      : s.reason() == ExitReason.OOM_KILLED || s.reason() == ExitReason.SIGNALED)
+                  && (!reported || dc.oomReportedAt() != null || stateOom)
+                  && (!stateOom || seenByOther == ExitReason.OOM_KILLED);
+          if (!right) {
+            wrong.add(dc.taskId());
+          }
+        }
+      }
+      String observations =
+          String.join("\n", report)
+              + String.format(
+                  Locale.ROOT,
+                  "%n(all ended within %d ms)",
+                  TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+      assertThat(wrong).as(observations).isEmpty();
+      assertThat(oomKilled).as("tasks read OOM_KILLED; " + observations).isGreaterThan(tasks / 2);
+    } finally {
+      starters.shutdownNow();
+    }
+  }
+
+  /**
+   * The milliseconds from a container's die event to its first oom event, by the engine's clock.
+   */
+  private static Long oomAfterDie(List<Event> events) {
+    Long die = null;
+    Long oom = null;
+    for (Event e : events) {
+      long t = e.getTimeNano() == null ? e.getTime() * 1_000_000_000L : e.getTimeNano();
+      if ("die".equals(e.getAction()) && die == null) {
+        die = t;
+      } else if ("oom".equals(e.getAction()) && oom == null) {
+        oom = t;
+      }
+    }
+    return die == null || oom == null ? null : TimeUnit.NANOSECONDS.toMillis(oom - die);
+  }
+
+  @Test
+  void anOomReportThatComesAfterTheDeathStillMakesTheReasonOomKilled() {
+    try (Driver driver = open(namespace("lateoom"))) {
+      // Killed by SIGKILL, under a memory limit: the same status as an OOM kill that the engine
+      // has not reported yet.
+      DockerContainer c =
+          (DockerContainer)
+              driver.runContainer(
+                  task("killed", "sh", "-c", "kill -9 $$")
+                      .limits(new ContainerLimits(0, 64 * MIB))
+                      .build());
+      CompletableFuture<ContainerStatus> exit = c.onExit();
+      await().atMost(TASK_TIMEOUT).until(() -> c.diedAt() != null);
+
+      c.oomReported();
+
+      ContainerStatus s = exit.join();
+      assertThat(s.reason()).isEqualTo(ExitReason.OOM_KILLED);
+      assertThat(s.exitCode()).isEqualTo(137);
+    }
+  }
+
+  @Test
+  void aMemoryLimitedTaskKilledBySigkillWithoutAnOomReportReadsSignaled() {
+    try (Driver driver = open(namespace("sigkill"))) {
       Container c =
           driver.runContainer(
-              task("hungry", "sh", "-c", "head -c 67108864 /dev/zero | tail")
-                  .limits(new ContainerLimits(0, 16 * MIB))
+              task("killed", "sh", "-c", "kill -9 $$")
+                  .limits(new ContainerLimits(0, 64 * MIB))
                   .build());
 
       ContainerStatus s = awaitEnd(c);
 
-      assertThat(s.reason()).isEqualTo(ExitReason.OOM_KILLED);
+      assertThat(s.reason()).isEqualTo(ExitReason.SIGNALED);
       assertThat(s.exitCode()).isEqualTo(137);
-      assertThat(engine().inspectContainerCmd(c.id()).exec().getState().getOOMKilled()).isTrue();
-      try (Driver other = open(namespace)) {
-        Container found = other.find("hungry").orElseThrow();
-        assertThat(found.status().reason())
-            .as("reason seen by another driver instance")
-            .isEqualTo(ExitReason.OOM_KILLED);
-      }
     }
   }
 
