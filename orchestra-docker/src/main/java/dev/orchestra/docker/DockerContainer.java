@@ -152,7 +152,9 @@ final class DockerContainer implements Container {
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
             || e instanceof ContainerNotFoundException
-            || !EngineErrors.isTransportFailure(e)) {
+            || !EngineErrors.isTransportFailure(e)
+            || EngineErrors.isTimeout(e)) {
+          // A timeout is an engine that stopped answering, not one that went away: no waiting.
           throw e;
         }
         cut = e;
@@ -244,15 +246,16 @@ final class DockerContainer implements Container {
     String what = action + " container " + name + " of " + describe();
     try {
       LOG.debug("{} container {} of {}", action, name, describe());
-      driver
-          .streams()
+      // A follow is a stream, quiet while the task is; a read of what was written is a quick
+      // call, each read of its answer bounded by the request timeout.
+      (follow ? driver.streams() : driver.api())
           .logContainerCmd(containerId)
           .withStdOut(true)
           .withStdErr(true)
           .withFollowStream(follow)
           .withTimestamps(false)
           .withTailAll()
-          .exec(demuxer);
+          .exec(follow ? driver.streamWatch().track(demuxer, what) : demuxer);
       demuxer.awaitCompletion(what);
     } catch (NotFoundException e) {
       throw notFound(action, e);

@@ -38,9 +38,6 @@ final class ExitEvents implements AutoCloseable {
   private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
 
-  /** How long a watch waits for the engine to accept the subscription. */
-  private static final Duration SUBSCRIBE_PATIENCE = Duration.ofSeconds(30);
-
   private final DockerDriver driver;
   private final ConcurrentHashMap<String, DockerContainer> watched = new ConcurrentHashMap<>();
   private final Object lock = new Object();
@@ -72,8 +69,10 @@ final class ExitEvents implements AutoCloseable {
   void watch(DockerContainer container) {
     watched.put(container.id(), container);
     EventStream current = current();
+    // The engine accepts a subscription at once: a wait as long as any request's.
+    Duration patience = driver.connection().requestTimeout();
     try {
-      current.ready.get(SUBSCRIBE_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+      current.ready.get(patience.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       unwatch(container);
       throw Exceptions.launder(subscribing(), e);
@@ -87,7 +86,7 @@ final class ExitEvents implements AutoCloseable {
               + " failed: the engine at "
               + driver.describeEngine()
               + " did not answer within "
-              + SUBSCRIBE_PATIENCE,
+              + patience,
           e);
     }
   }
@@ -168,7 +167,7 @@ final class ExitEvents implements AutoCloseable {
         .withEventTypeFilter(EventType.CONTAINER)
         .withEventFilter("die", "destroy")
         .withLabelFilter(Map.of(Labels.NAMESPACE, driver.namespace()))
-        .exec(s);
+        .exec(driver.streamWatch().track(s, subscribing()));
     return s;
   }
 
