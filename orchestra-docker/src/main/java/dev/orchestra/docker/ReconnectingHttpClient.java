@@ -1,6 +1,7 @@
 package dev.orchestra.docker;
 
 import com.github.dockerjava.transport.DockerHttpClient;
+import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,9 @@ import org.slf4j.LoggerFactory;
 final class ReconnectingHttpClient implements DockerHttpClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReconnectingHttpClient.class);
+
+  /** What one bounded read of an answer may fetch at once. */
+  private static final int BODY_BUFFER = 64 * 1024;
 
   private final DockerHttpClient delegate;
   private final URI host;
@@ -163,9 +167,13 @@ final class ReconnectingHttpClient implements DockerHttpClient {
       return response.getHeader(name);
     }
 
+    /**
+     * Buffered above the bound: docker-java reads a log frame's header byte by byte, and the engine
+     * sends a frame per line, so that a bound per read would cost a timer per byte of header.
+     */
     @Override
     public InputStream getBody() {
-      return new BoundedBody(response.getBody());
+      return new BufferedInputStream(new BoundedBody(response.getBody()), BODY_BUFFER);
     }
 
     @Override
