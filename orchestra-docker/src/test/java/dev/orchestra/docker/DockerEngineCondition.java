@@ -15,18 +15,22 @@ import org.slf4j.LoggerFactory;
  * when Docker is required ({@code ORCHESTRA_REQUIRE_DOCKER=true} or {@code
  * -Dorchestra.requireDocker=true}), so that CI can never pass by skipping them.
  *
- * <p>Before each test class it checks that the engine still runs containers ({@link
- * EngineHealthProbe}, bounded): an engine that answers but is hung fails the class at once, naming
- * the known deadlock and how to recover, instead of letting every test wait on it until CI's time
- * limit. Once the engine was found hung, every later class fails at once without probing again.
- * Classes that start within {@link #HEALTH_REUSE} of a passed probe share its result.
+ * <p>Before each test class and each test it checks that the engine still runs containers ({@link
+ * EngineHealthProbe}, bounded), at most once per {@link #HEALTH_REUSE}: those that start within it
+ * of a passed probe share its result. An engine that answers but is hung fails the class or test at
+ * once, naming the known deadlock and how to recover, instead of letting every test wait on it
+ * until CI's time limit. Once the engine was found hung, every later class and test fails at once
+ * without probing again.
  */
 final class DockerEngineCondition implements ExecutionCondition {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerEngineCondition.class);
 
-  /** How long a passed health probe stands for classes that start meanwhile (in parallel). */
-  static final Duration HEALTH_REUSE = Duration.ofSeconds(5);
+  /**
+   * How long a passed health probe stands for the classes and tests that start meanwhile: a probe
+   * takes a few seconds on a loaded engine, and a hang is caught at the next start after it.
+   */
+  static final Duration HEALTH_REUSE = Duration.ofMinutes(1);
 
   private static volatile String unavailable;
   private static volatile boolean probed;
@@ -39,9 +43,7 @@ final class DockerEngineCondition implements ExecutionCondition {
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
     String reason = unavailableReason();
     if (reason == null) {
-      if (context.getTestMethod().isEmpty()) {
-        HEALTH.require(context.getDisplayName());
-      }
+      HEALTH.require(context.getDisplayName());
       return ConditionEvaluationResult.enabled("a Docker engine answers");
     }
     if (isRequired()) {
@@ -95,7 +97,7 @@ final class DockerEngineCondition implements ExecutionCondition {
 
     /**
      * @param probe returns {@code null} when the engine is healthy, else what is wrong
-     * @param reuse how long a passed probe stands for classes that start meanwhile
+     * @param reuse how long a passed probe stands for the classes and tests that start meanwhile
      */
     HealthGate(Supplier<String> probe, Duration reuse) {
       this.probe = probe;
@@ -103,7 +105,7 @@ final class DockerEngineCondition implements ExecutionCondition {
     }
 
     /**
-     * @param testClass the class about to run, for messages
+     * @param testClass the class or test about to run, for messages
      * @throws IllegalStateException naming the deadlock and the recovery, if the engine is hung
      */
     synchronized void require(String testClass) {
@@ -135,8 +137,8 @@ final class DockerEngineCondition implements ExecutionCondition {
           + " (moby/moby#46661, moby/libnetwork#2649), which only a restart of the daemon clears:"
           + " as root, kill dockerd (kill $(cat /var/run/docker.pid)), wait until it is gone, and"
           + " run scripts/docker-up.sh, which starts it and checks that it runs containers (it"
-          + " restarts a hung engine by itself). Every later Docker test class of this run fails"
-          + " at once.";
+          + " restarts a hung engine by itself). Every later Docker test of this run fails at"
+          + " once.";
     }
   }
 }
