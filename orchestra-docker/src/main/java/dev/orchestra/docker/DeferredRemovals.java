@@ -99,11 +99,6 @@ final class DeferredRemovals {
     }
   }
 
-  /** How many leftovers wait for removal: for tests. */
-  int pending() {
-    return containers.size() + volumes.size();
-  }
-
   /** The driver is closing: close() removes everything of the namespace itself. */
   void clear() {
     containers.clear();

@@ -58,12 +58,6 @@ final class StreamWatch {
     return watched;
   }
 
-  /** How many streams are watched: for tests. */
-  int watched() {
-    streams.removeIf(w -> w.callback.isFinished());
-    return streams.size();
-  }
-
   private Duration timeout() {
     return driver.connection().requestTimeout();
   }
