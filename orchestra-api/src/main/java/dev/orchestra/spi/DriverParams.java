@@ -1,7 +1,10 @@
 package dev.orchestra.spi;
 
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -9,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * The settings a driver was opened with, checked against the names it knows.
@@ -20,6 +24,8 @@ public final class DriverParams {
 
   private static final Set<String> SECRET_WORDS =
       Set.of("password", "secret", "token", "key", "credential");
+
+  private static final Pattern SECONDS = Pattern.compile("\\d+(\\.\\d+)?");
 
   private final String driver;
   private final Map<String, String> values;
@@ -72,6 +78,52 @@ public final class DriverParams {
    */
   public Optional<String> get(String name) {
     return Optional.ofNullable(values.get(name));
+  }
+
+  /**
+   * The value of a parameter that holds a duration, see {@link #parseDuration(String, String)}.
+   *
+   * @param name the parameter's name
+   * @return its value, or empty when it was not given
+   * @throws IllegalArgumentException naming the parameter, the driver and the value, if the value
+   *     is not a positive duration
+   */
+  public Optional<Duration> getDuration(String name) {
+    return get(name)
+        .map(v -> parseDuration("parameter '" + name + "' of driver '" + driver + "'", v));
+  }
+
+  /**
+   * Parses a positive duration: ISO-8601 ({@code PT30S}, {@code PT0.5S}, {@code PT2M}) or a number
+   * of seconds ({@code 30}, {@code 1.5}); surrounding blanks are ignored.
+   *
+   * @param what what holds the value, for the message (for example {@code parameter 'x' of driver
+   *     'y'})
+   * @param value the text
+   * @return the duration
+   * @throws IllegalArgumentException naming {@code what} and the value, if the value is neither, or
+   *     not positive
+   */
+  public static Duration parseDuration(String what, String value) {
+    String text = value.trim();
+    Duration duration;
+    try {
+      duration =
+          SECONDS.matcher(text).matches()
+              ? Duration.ofNanos(new BigDecimal(text).movePointRight(9).longValueExact())
+              : Duration.parse(text);
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw new IllegalArgumentException(
+          what
+              + " must be an ISO-8601 duration such as PT30S or a number of seconds, was '"
+              + value
+              + "'",
+          e);
+    }
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, was '" + value + "'");
+    }
+    return duration;
   }
 
   /**

@@ -18,10 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The driver's two clients of one Docker engine: {@link #api()} for calls that answer at once, with
- * a response timeout so that a hung engine cannot block a caller forever, and {@link #streams()}
- * for attach, logs and pull, which stay idle as long as a task is quiet and must never be cut by a
- * timeout.
+ * The driver's two clients of one Docker engine: {@link #api()} for calls that answer at once, each
+ * bounded by the request timeout (until the answer begins, and each read of it) so that a stalled
+ * engine cannot block a caller longer, and {@link #streams()} for attach, follow, events and pull,
+ * which stay idle as long as a task is quiet and must never be cut by a timeout while the engine
+ * answers: only the wait for their answer to begin is bounded (see {@link RequestDeadlines}); a
+ * stream that then goes quiet is watched by {@link StreamWatch}.
  *
  * <p>The address comes from docker-java's default configuration ({@code DOCKER_HOST}, TLS through
  * {@code DOCKER_TLS_VERIFY} and {@code DOCKER_CERT_PATH}), unless the {@code host} parameter gives
@@ -32,22 +34,50 @@ final class DockerConnection implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DockerConnection.class);
 
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  static final Duration RESPONSE_TIMEOUT = Duration.ofMinutes(2);
+
+  /**
+   * The default bound of one request, see {@link DockerDriverProvider#REQUEST_TIMEOUT}: several
+   * times the slowest request of a busy engine (a start, while many containers start and stop at
+   * once on a small loaded machine), so that a busy engine is not taken for a stalled one.
+   */
+  static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
   private static final int MAX_CONNECTIONS = 128;
 
   private final URI host;
   private final SSLConfig ssl;
   private final String source;
+  private final RequestDeadlines deadlines;
+  private final DefaultDockerClientConfig config;
   private final DockerClient api;
-  private final DockerClient streams;
+
+  /** Replaced by {@link #replaceStreams()}; guarded by {@code this}. */
+  private DockerClient streams;
+
+  private boolean closed;
 
   private DockerConnection(
-      URI host, SSLConfig ssl, String source, DockerClient api, DockerClient streams) {
-    this.host = host;
-    this.ssl = ssl;
+      DefaultDockerClientConfig config,
+      String source,
+      RequestDeadlines deadlines,
+      DockerClient api,
+      DockerClient streams) {
+    this.config = config;
+    this.host = config.getDockerHost();
+    this.ssl = config.getSSLConfig();
     this.source = source;
+    this.deadlines = deadlines;
     this.api = api;
     this.streams = streams;
+  }
+
+  /**
+   * Connects to the engine with the default request timeout, and checks that it answers.
+   *
+   * @see #open(Optional, Duration)
+   */
+  static DockerConnection open(Optional<String> hostParam) {
+    return open(hostParam, DEFAULT_REQUEST_TIMEOUT);
   }
 
   /**
@@ -55,11 +85,12 @@ final class DockerConnection implements AutoCloseable {
    *
    * @param hostParam the {@code host} parameter, if given: {@code unix:///path} or {@code
    *     tcp://host:port}
+   * @param requestTimeout the bound of each request that is not a stream
    * @return the connection
    * @throws IllegalArgumentException if the host is not a Docker address
    * @throws OrchestraException if the engine does not answer; the message says where it looked
    */
-  static DockerConnection open(Optional<String> hostParam) {
+  static DockerConnection open(Optional<String> hostParam, Duration requestTimeout) {
     DefaultDockerClientConfig config = config(hostParam);
     URI host = config.getDockerHost();
     String source =
@@ -68,16 +99,17 @@ final class DockerConnection implements AutoCloseable {
             : System.getenv("DOCKER_HOST") != null
                 ? "DOCKER_HOST"
                 : "the default, as DOCKER_HOST is not set";
+    RequestDeadlines deadlines = new RequestDeadlines(host, requestTimeout);
     DockerClient api;
     DockerClient streams;
     try {
-      api = client(config, RESPONSE_TIMEOUT);
-      streams = client(config, null);
+      api = client(config, deadlines, true);
+      streams = client(config, deadlines, false);
     } catch (IllegalArgumentException e) {
+      deadlines.close();
       throw invalidHost(hostParam, e);
     }
-    DockerConnection connection =
-        new DockerConnection(host, config.getSSLConfig(), source, api, streams);
+    DockerConnection connection = new DockerConnection(config, source, deadlines, api, streams);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
       api.pingCmd().exec();
@@ -130,36 +162,83 @@ final class DockerConnection implements AutoCloseable {
         e);
   }
 
-  private static DockerClient client(DefaultDockerClientConfig config, Duration responseTimeout) {
+  /**
+   * A client. For quick calls a {@code tcp://} socket's own read timeout is the request timeout; a
+   * {@code unix://} socket ignores it, and {@link RequestDeadlines} enforces the bound there. A
+   * stream's socket has no read timeout: the transport would end a quiet stream as if the engine
+   * had (it discards a connection after any failed read), so only {@link RequestDeadlines} bounds
+   * the wait for its answer to begin, which on {@code tcp://} frees the caller, not the socket (see
+   * {@link StreamWatch}).
+   */
+  private static DockerClient client(
+      DefaultDockerClientConfig config, RequestDeadlines deadlines, boolean quickCalls) {
     ApacheDockerHttpClient.Builder http =
         new ApacheDockerHttpClient.Builder()
             .dockerHost(config.getDockerHost())
             .sslConfig(config.getSSLConfig())
             .maxConnections(MAX_CONNECTIONS)
             .connectionTimeout(CONNECT_TIMEOUT);
-    if (responseTimeout != null) {
-      http.responseTimeout(responseTimeout);
+    if (quickCalls) {
+      http.responseTimeout(deadlines.timeout());
     }
     return DockerClientImpl.getInstance(
-        config, new ReconnectingHttpClient(http.build(), config.getDockerHost(), MAX_CONNECTIONS));
+        config,
+        new ReconnectingHttpClient(
+            http.build(), config.getDockerHost(), MAX_CONNECTIONS, deadlines, quickCalls));
   }
 
-  /** The client for calls that answer at once. */
+  /** The client for calls that answer at once; each is bounded by the request timeout. */
   DockerClient api() {
     return api;
   }
 
-  /** The client for streaming calls: attach, logs, pull. No response timeout. */
-  DockerClient streams() {
+  /**
+   * The client for streaming calls: attach, follow, events, pull. Only the wait for the answer to
+   * begin is bounded.
+   */
+  synchronized DockerClient streams() {
     return streams;
   }
 
   /**
-   * The transport under {@link #streams()}, for the reads that parse the engine's frames themselves
-   * ({@link TimestampedLogRead}).
+   * The transport under {@link #api()}, for the quick reads that parse the engine's frames
+   * themselves ({@link TimestampedLogRead}): bounded as every quick call is.
    */
-  DockerHttpClient streamsTransport() {
-    return ((DockerClientImpl) streams).getHttpClient();
+  DockerHttpClient apiTransport() {
+    return ((DockerClientImpl) api).getHttpClient();
+  }
+
+  /**
+   * Replaces the streams client with a new one and closes the old one, which closes every
+   * connection it holds: the only way to free a thread that waits on a {@code tcp://} socket for an
+   * answer that never begins. Every stream of the old client ends (a caller that follows one gets a
+   * cut connection); so called only once the engine stopped answering pings.
+   */
+  void replaceStreams() {
+    DockerClient old;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      old = streams;
+      streams = client(config, deadlines, false);
+    }
+    LOG.warn("closing every stream to the Docker engine at {}: it stopped answering", host);
+    closeClient(old);
+  }
+
+  /** The bound of each request that is not a stream. */
+  Duration requestTimeout() {
+    return deadlines.timeout();
+  }
+
+  /**
+   * Asks whether the engine answers at all, bounded by the request timeout.
+   *
+   * @throws RuntimeException as docker-java throws, if it does not
+   */
+  void ping() {
+    api.pingCmd().exec();
   }
 
   /**
@@ -171,14 +250,15 @@ final class DockerConnection implements AutoCloseable {
    */
   StdinDelivery attachStdin(String containerId, InputStream input, String task) {
     if ("tcp".equals(host.getScheme())) {
-      return SocketStdinFeeder.attach(host, ssl, containerId, input, task);
+      return SocketStdinFeeder.attach(this, containerId, input, task);
     }
-    return StdinFeeder.attach(streams, containerId, input, task);
+    return StdinFeeder.attach(streams(), containerId, input, task);
   }
 
   /**
    * Opens a raw connection to the engine, for the calls that need a half-close ({@link
-   * EngineSocket}).
+   * EngineSocket}). Its connect and the wait for each answer's head are bounded by the request
+   * timeout.
    *
    * @throws IOException if the engine cannot be reached
    * @throws dev.orchestra.OrchestraException if the engine's address is neither {@code unix://} nor
@@ -186,7 +266,7 @@ final class DockerConnection implements AutoCloseable {
    */
   EngineSocket socket() throws IOException {
     try {
-      return EngineSocket.connect(host, ssl);
+      return EngineSocket.connect(host, ssl, deadlines);
     } catch (UnsupportedOperationException e) {
       throw new OrchestraException(
           "the docker driver runs sandbox steps over unix:// and tcp:// engines only, not "
@@ -202,8 +282,14 @@ final class DockerConnection implements AutoCloseable {
 
   @Override
   public void close() {
+    DockerClient toClose;
+    synchronized (this) {
+      closed = true;
+      toClose = streams;
+    }
     closeClient(api);
-    closeClient(streams);
+    closeClient(toClose);
+    deadlines.close();
   }
 
   private void closeClient(DockerClient client) {

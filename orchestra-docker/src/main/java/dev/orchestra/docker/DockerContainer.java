@@ -166,8 +166,10 @@ final class DockerContainer implements Container {
     String what = action + " container " + name + " of " + describe();
     try {
       LOG.debug("{} container {} of {}", action, name, describe());
+      // A read of what was written is a quick call: each read of its answer is bounded by the
+      // request timeout.
       driver
-          .streams()
+          .api()
           .logContainerCmd(containerId)
           .withStdOut(true)
           .withStdErr(true)
@@ -224,7 +226,9 @@ final class DockerContainer implements Container {
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
             || e instanceof ContainerNotFoundException
-            || !EngineErrors.isTransportFailure(e)) {
+            || !EngineErrors.isTransportFailure(e)
+            || EngineErrors.isTimeout(e)) {
+          // A timeout is an engine that stopped answering, not one that went away: no waiting.
           throw e;
         }
         // The engine went away (it restarts, say): wait for it, then go on from the cursor.
@@ -285,7 +289,7 @@ final class DockerContainer implements Container {
     LOG.trace("{}: reading the newest {} messages", what, tail);
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            driver.connection().streamsTransport(),
+            driver.connection().apiTransport(),
             containerId,
             tail,
             (stream, timestamp, bytes, from, to) -> {
@@ -343,7 +347,7 @@ final class DockerContainer implements Container {
     long[] newest = {-1, 0};
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            driver.connection().streamsTransport(),
+            driver.connection().apiTransport(),
             containerId,
             1,
             (stream, timestamp, bytes, from, to) -> {

@@ -72,6 +72,12 @@ import org.slf4j.LoggerFactory;
  * Labels#TIMEOUT_MILLIS}), enforced by every instance that starts or finds the container. Sandboxes
  * ({@link DockerSandbox}) run their steps as execs whose output is recorded in a client-side
  * directory ({@link #scratch()}), deleted with the sandbox and by {@link #close()}.
+ *
+ * <p>An engine that stops answering blocks no call for long: every request that is not a stream is
+ * bounded by the connection's request timeout ({@link DockerConnection}), the streams are watched
+ * ({@link StreamWatch}), what a request that got no answer left is removed once the engine answers
+ * again ({@link DeferredRemovals}), and {@link #close()} sends nothing more once a request of its
+ * own went unanswered.
  */
 final class DockerDriver implements Driver {
 
@@ -135,6 +141,10 @@ final class DockerDriver implements Driver {
 
   private final ExitEvents events;
 
+  private final StreamWatch streamWatch;
+
+  private final DeferredRemovals deferred;
+
   /** Where steps record their output; created when the first step starts. */
   private Path scratch;
 
@@ -142,12 +152,14 @@ final class DockerDriver implements Driver {
     this.namespace = Names.requireNamespace(namespace);
     this.connection = connection;
     this.pullPolicy = pullPolicy;
-    this.images = new ImagePuller(connection, pullPolicy);
+    this.streamWatch = new StreamWatch(this);
+    this.images = new ImagePuller(connection, pullPolicy, streamWatch);
     for (int i = 0; i < taskLocks.length; i++) {
       taskLocks[i] = new Object();
     }
     this.executor = newExecutor(namespace);
     this.events = new ExitEvents(this);
+    this.deferred = new DeferredRemovals(this);
     LOG.info(
         "opened namespace '{}' on the Docker engine at {} (pull policy {})",
         namespace,
@@ -208,6 +220,7 @@ final class DockerDriver implements Driver {
         }
         images.ensure(image, describe(taskId));
       }
+      deferred.settle(name);
       List<String> newVolumes = ensureVolumes(task.mounts());
       try {
         return createAndStart(task, name, image, workDir, hostConfig);
@@ -319,10 +332,16 @@ final class DockerDriver implements Driver {
     boxes.forEach(DockerSandbox::beginRemoval);
     events.close();
     List<RuntimeException> failures = new ArrayList<>();
+    // Once the engine left a request unanswered, the rest is not sent: each would wait as long.
+    List<String> notTried = new ArrayList<>();
     int containers = 0;
     int volumes = 0;
     try {
       for (String containerId : namespaceContainers(failures)) {
+        if (stalled(failures)) {
+          notTried.add("container " + containerId);
+          continue;
+        }
         try {
           if (removeContainer(containerId, "container " + containerId)) {
             containers++;
@@ -334,7 +353,17 @@ final class DockerDriver implements Driver {
           failures.add(e);
         }
       }
-      for (String volumeName : namespaceVolumes(failures)) {
+      List<String> volumeNames = List.of();
+      if (stalled(failures)) {
+        notTried.add("the volumes of the namespace");
+      } else {
+        volumeNames = namespaceVolumes(failures);
+      }
+      for (String volumeName : volumeNames) {
+        if (stalled(failures)) {
+          notTried.add("volume " + volumeName);
+          continue;
+        }
         try {
           if (removeVolume(volumeName, "volume " + volumeName, true)) {
             volumes++;
@@ -351,7 +380,16 @@ final class DockerDriver implements Driver {
           "closing namespace '{}' was interrupted; close() again removes what is left", namespace);
       throw e;
     }
+    if (!notTried.isEmpty()) {
+      failures.add(
+          new OrchestraException(
+              "not removed, as the engine did not answer an earlier request of this close(): "
+                  + String.join(", ", notTried)
+                  + " (a driver of the namespace opened and closed once the engine answers"
+                  + " removes them)"));
+    }
     closeFinished = true;
+    deferred.clear();
     executor.shutdownNow();
     boxes.forEach(DockerSandbox::finishRemoval);
     known.values().forEach(DockerContainer::driverClosed);
@@ -415,6 +453,11 @@ final class DockerDriver implements Driver {
 
   ExitEvents events() {
     return events;
+  }
+
+  /** Ends the streams of an engine that stopped answering. */
+  StreamWatch streamWatch() {
+    return streamWatch;
   }
 
   /**
@@ -727,8 +770,13 @@ final class DockerDriver implements Driver {
                 + EngineErrors.answer(e),
             e);
       } catch (RuntimeException e) {
-        RuntimeException failure =
-            EngineErrors.failure("creating container " + name + " for " + describe(taskId), e);
+        String what = "creating container " + name + " for " + describe(taskId);
+        if (EngineErrors.isTimeout(e)) {
+          // The engine may still create it: left in state created, a later runContainer of the
+          // id would return it, never started.
+          throw unanswered(what, e, deferred.container(name, taskId, null));
+        }
+        RuntimeException failure = EngineErrors.failure(what, e);
         if (failure instanceof OrchestraInterruptedException) {
           // The engine may create the container after the interrupt cut the call off: left in
           // state created, a later runContainer of the id would return it, never started.
@@ -754,15 +802,17 @@ final class DockerDriver implements Driver {
         feeder.abandon();
       }
       container.startFailed();
-      RuntimeException failure =
-          EngineErrors.failure(
-              "starting "
-                  + (task.privileged() ? "privileged " : "")
-                  + "container "
-                  + name
-                  + " of "
-                  + describe(taskId),
-              e);
+      String what =
+          "starting "
+              + (task.privileged() ? "privileged " : "")
+              + "container "
+              + name
+              + " of "
+              + describe(taskId);
+      if (EngineErrors.isTimeout(e)) {
+        throw unanswered(what, e, deferred.container(name, taskId, containerId));
+      }
+      RuntimeException failure = EngineErrors.failure(what, e);
       removeAfterFailure(containerId, name, failure);
       throw failure;
     }
@@ -775,6 +825,15 @@ final class DockerDriver implements Driver {
     Instant started = Instant.now();
     container.scheduleTimeout(started);
     return container;
+  }
+
+  /**
+   * The failure of a request the engine accepted and did not answer in time, with what becomes of
+   * what it left.
+   */
+  private static OrchestraException unanswered(String what, RuntimeException e, String leftBehind) {
+    return new OrchestraException(
+        what + " failed: " + EngineErrors.answer(e) + "; " + leftBehind, e);
   }
 
   /**
@@ -860,6 +919,10 @@ final class DockerDriver implements Driver {
     } catch (IOException e) {
       LOG.warn("closing the stdin stream of task '{}' failed: {}", taskId, e.toString());
     }
+  }
+
+  private static boolean stalled(List<RuntimeException> failures) {
+    return failures.stream().anyMatch(EngineErrors::isTimeout);
   }
 
   private List<String> namespaceContainers(List<RuntimeException> failures) {
@@ -991,6 +1054,11 @@ final class DockerDriver implements Driver {
    * the namespace stays labelled, so close() removes it then).
    */
   private void removeVolumesAfterFailure(List<String> dockerNames, RuntimeException failure) {
+    if (EngineErrors.isTimeout(failure)) {
+      // The engine just proved stalled: removing them now would make the caller wait again.
+      deferred.volumes(dockerNames);
+      return;
+    }
     for (String dockerName : dockerNames) {
       try {
         LOG.debug("removing volume {} created for a task that failed to start", dockerName);

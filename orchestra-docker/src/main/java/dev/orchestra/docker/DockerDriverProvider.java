@@ -4,6 +4,7 @@ import dev.orchestra.Driver;
 import dev.orchestra.spi.DriverParams;
 import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,6 +21,14 @@ import java.util.Set;
  *       {@code DOCKER_TLS_VERIFY} and {@code DOCKER_CERT_PATH}.
  *   <li>{@code pull}: {@code missing} (the default: pull only images the engine lacks), {@code
  *       always} or {@code never}.
+ *   <li>{@code requestTimeout}: how long the driver waits for the engine's answer to each request
+ *       that is not a stream (create, start, inspect, kill, remove, volumes, exec, ping), as
+ *       ISO-8601 ({@code PT60S}) or seconds ({@code 60}); from 1 ms to 24 hours; 60 seconds by
+ *       default. A request that gets no answer in time fails with an {@link
+ *       dev.orchestra.OrchestraException} naming the request, the task and the engine. The streams
+ *       (follow, the event stream, stdin, pull) wait as long as their answer flows; the wait for it
+ *       to begin is bounded the same way, and a stream that stays quiet while the engine no longer
+ *       answers a ping ends with an {@code OrchestraException}.
  * </ul>
  *
  * Opening checks that the engine answers, and fails with an {@link
@@ -63,6 +72,12 @@ public final class DockerDriverProvider implements DriverProvider {
   /** The parameter that sets the pull policy. */
   public static final String PULL = "pull";
 
+  /** The parameter that bounds each request that is not a stream. */
+  public static final String REQUEST_TIMEOUT = "requestTimeout";
+
+  private static final Duration SHORTEST_REQUEST_TIMEOUT = Duration.ofMillis(1);
+  private static final Duration LONGEST_REQUEST_TIMEOUT = Duration.ofHours(24);
+
   /** Creates the provider; does nothing else (the registry instantiates every provider). */
   public DockerDriverProvider() {}
 
@@ -74,8 +89,31 @@ public final class DockerDriverProvider implements DriverProvider {
   @Override
   public Driver create(String namespace, Map<String, String> params) {
     Names.requireNamespace(namespace);
-    DriverParams checked = DriverParams.of(NAME, params, Set.of(HOST, PULL));
+    DriverParams checked = DriverParams.of(NAME, params, Set.of(HOST, PULL, REQUEST_TIMEOUT));
     PullPolicy pull = checked.get(PULL).map(PullPolicy::parse).orElse(PullPolicy.MISSING);
-    return new DockerDriver(namespace, DockerConnection.open(checked.get(HOST)), pull);
+    Duration requestTimeout = requestTimeout(checked);
+    return new DockerDriver(
+        namespace, DockerConnection.open(checked.get(HOST), requestTimeout), pull);
+  }
+
+  private static Duration requestTimeout(DriverParams params) {
+    Duration timeout =
+        params.getDuration(REQUEST_TIMEOUT).orElse(DockerConnection.DEFAULT_REQUEST_TIMEOUT);
+    if (timeout.compareTo(SHORTEST_REQUEST_TIMEOUT) < 0
+        || timeout.compareTo(LONGEST_REQUEST_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(
+          "parameter '"
+              + REQUEST_TIMEOUT
+              + "' of driver '"
+              + NAME
+              + "' must be from "
+              + SHORTEST_REQUEST_TIMEOUT
+              + " to "
+              + LONGEST_REQUEST_TIMEOUT
+              + ", was '"
+              + params.get(REQUEST_TIMEOUT).orElse("")
+              + "'");
+    }
+    return timeout;
   }
 }

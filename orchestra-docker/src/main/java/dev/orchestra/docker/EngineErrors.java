@@ -33,11 +33,20 @@ final class EngineErrors {
       return "the engine answered HTTP " + e.getHttpStatus() + ": " + message(e);
     }
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof ReconnectingHttpClient.EngineUnreachableException unreachable) {
-        return unreachable.getMessage();
+      if (c instanceof ReconnectingHttpClient.EngineUnreachableException
+          || c instanceof EngineTimeoutException) {
+        return c.getMessage();
       }
     }
     return "no answer from the engine: " + rootCause(t);
+  }
+
+  /**
+   * Whether a failure means that the engine accepted a request and did not answer it in time: it
+   * may be stalled, so a clean-up sent at once would most likely wait as long again.
+   */
+  static boolean isTimeout(Throwable t) {
+    return transportCause(t) instanceof java.net.SocketTimeoutException;
   }
 
   /**
@@ -60,7 +69,10 @@ final class EngineErrors {
    */
   static String rootCause(Throwable t) {
     Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
+    // A timeout's own cause is how it was enforced (an interrupt), not why it failed.
+    while (!(root instanceof EngineTimeoutException)
+        && root.getCause() != null
+        && root.getCause() != root) {
       root = root.getCause();
     }
     String message = root.getMessage();

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.Locale;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -42,27 +43,36 @@ final class EngineSocket implements AutoCloseable {
   private final Transport transport;
   private final String hostHeader;
   private final String where;
+  private final RequestDeadlines deadlines;
 
-  private EngineSocket(Transport transport, String hostHeader, String where) {
+  private EngineSocket(
+      Transport transport, String hostHeader, String where, RequestDeadlines deadlines) {
     this.transport = transport;
     this.hostHeader = hostHeader;
     this.where = where;
+    this.deadlines = deadlines;
   }
 
   /**
-   * Connects to the engine.
+   * Connects to the engine, within the request timeout.
    *
    * @param host {@code unix:///path} or {@code tcp://host:port}
    * @param ssl the TLS settings for {@code tcp://}, or {@code null} for plain TCP
+   * @param deadlines the bound of the connect, the TLS handshake and each wait for an answer's head
    * @return the connection, not yet upgraded
-   * @throws IOException if the engine cannot be reached
+   * @throws IOException if the engine cannot be reached ({@link EngineTimeoutException} if it did
+   *     not answer in time)
    * @throws UnsupportedOperationException for any other kind of address
    */
-  static EngineSocket connect(URI host, SSLConfig ssl) throws IOException {
+  static EngineSocket connect(URI host, SSLConfig ssl, RequestDeadlines deadlines)
+      throws IOException {
     String scheme = host.getScheme() == null ? "" : host.getScheme().toLowerCase(Locale.ROOT);
     return switch (scheme) {
-      case "unix" -> new EngineSocket(unix(host), "docker", host.toString());
-      case "tcp" -> new EngineSocket(tcp(host, ssl), host.getHost(), host.toString());
+      case "unix" ->
+          new EngineSocket(deadlines.run(() -> unix(host)), "docker", host.toString(), deadlines);
+      case "tcp" ->
+          new EngineSocket(
+              tcp(host, ssl, deadlines.timeout()), host.getHost(), host.toString(), deadlines);
       default ->
           throw new UnsupportedOperationException(
               "raw engine connections speak unix:// and tcp://, not " + host);
@@ -70,17 +80,27 @@ final class EngineSocket implements AutoCloseable {
   }
 
   /**
-   * Sends a request and reads the head of the answer. Returns once the engine switched the
-   * connection to a raw stream: {@link #input()} and {@link #output()} then carry its bytes.
+   * Sends a request and reads the head of the answer, within the request timeout. Returns once the
+   * engine switched the connection to a raw stream: {@link #input()} and {@link #output()} then
+   * carry its bytes, with no timeout.
    *
    * @param method the HTTP method
    * @param path the request path and query, for example {@code /exec/abc/start}
    * @param jsonBody the request body (JSON), or {@code null} for none
-   * @throws IOException if the connection fails
+   * @throws IOException if the connection fails ({@link EngineTimeoutException} if the engine did
+   *     not answer in time; the connection is then unusable)
    * @throws DockerException (or a subtype for 400, 404 and 409) if the engine refused, with its
    *     answer
    */
   void upgrade(String method, String path, String jsonBody) throws IOException {
+    // A tcp:// socket's own timeout bounds each read; a unix:// channel ignores it, and the
+    // deadline's interrupt closes it instead.
+    transport.readTimeout((int) Math.min(Integer.MAX_VALUE, deadlines.timeout().toMillis()));
+    deadlines.run(() -> exchange(method, path, jsonBody));
+    transport.readTimeout(0);
+  }
+
+  private Void exchange(String method, String path, String jsonBody) throws IOException {
     byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
     String head =
         method
@@ -104,6 +124,7 @@ final class EngineSocket implements AutoCloseable {
     out.flush();
     LOG.debug("{} {} on {}", method, path, where);
     readUpgrade(input());
+    return null;
   }
 
   /** The engine's bytes after the upgrade. */
@@ -123,11 +144,6 @@ final class EngineSocket implements AutoCloseable {
    */
   void shutdownOutput() throws IOException {
     transport.shutdownOutput();
-  }
-
-  /** Bounds each read: a read that waits longer fails with a timeout; zero waits forever. */
-  void readTimeout(int millis) throws IOException {
-    transport.readTimeout(millis);
   }
 
   @Override
@@ -180,13 +196,15 @@ final class EngineSocket implements AutoCloseable {
     return new ChannelTransport(channel);
   }
 
-  private static Transport tcp(URI host, SSLConfig ssl) throws IOException {
+  private static Transport tcp(URI host, SSLConfig ssl, Duration timeout) throws IOException {
     int port = host.getPort() > 0 ? host.getPort() : (ssl == null ? 2375 : 2376);
     Socket plain = new Socket();
     try {
       plain.connect(
           new InetSocketAddress(host.getHost(), port),
           (int) DockerConnection.CONNECT_TIMEOUT.toMillis());
+      // Bounds the TLS handshake's reads.
+      plain.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
       SSLContext context = ssl == null ? null : ssl.getSSLContext();
       if (context == null) {
         return new SocketTransport(plain);
@@ -323,7 +341,7 @@ final class EngineSocket implements AutoCloseable {
 
     @Override
     public void readTimeout(int millis) {
-      // Only used while waiting for the answer's head over TCP; a local socket answers at once.
+      // A channel has no read timeout: the deadline's interrupt closes it instead.
     }
 
     @Override

@@ -56,9 +56,7 @@ final class ExecSession implements AutoCloseable {
       throws IOException {
     EngineSocket socket = connection.socket();
     try {
-      socket.readTimeout((int) DockerConnection.RESPONSE_TIMEOUT.toMillis());
       socket.upgrade("POST", "/exec/" + execId + "/start", "{\"Detach\":false,\"Tty\":false}");
-      socket.readTimeout(0);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

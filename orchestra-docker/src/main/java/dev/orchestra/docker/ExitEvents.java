@@ -39,9 +39,6 @@ final class ExitEvents implements AutoCloseable {
   private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
 
-  /** How long a watch waits for the engine to accept the subscription. */
-  private static final Duration SUBSCRIBE_PATIENCE = Duration.ofSeconds(30);
-
   private final DockerDriver driver;
   private final ConcurrentHashMap<String, DockerContainer> watched = new ConcurrentHashMap<>();
   private final Object lock = new Object();
@@ -73,8 +70,10 @@ final class ExitEvents implements AutoCloseable {
   void watch(DockerContainer container) {
     watched.put(container.id(), container);
     EventStream current = current();
+    // The engine accepts a subscription at once: a wait as long as any request's.
+    Duration patience = driver.connection().requestTimeout();
     try {
-      current.ready.get(SUBSCRIBE_PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+      current.ready.get(patience.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       unwatch(container);
       throw Exceptions.launder(subscribing(), e);
@@ -88,7 +87,7 @@ final class ExitEvents implements AutoCloseable {
               + " failed: the engine at "
               + driver.describeEngine()
               + " did not answer within "
-              + SUBSCRIBE_PATIENCE,
+              + patience,
           e);
     }
   }
@@ -169,7 +168,7 @@ final class ExitEvents implements AutoCloseable {
         .withEventTypeFilter(EventType.CONTAINER)
         .withEventFilter("die", "oom", "destroy")
         .withLabelFilter(Map.of(Labels.NAMESPACE, driver.namespace()))
-        .exec(s);
+        .exec(driver.streamWatch().track(s, subscribing()));
     return s;
   }
 

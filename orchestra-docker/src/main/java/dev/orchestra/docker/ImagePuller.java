@@ -29,10 +29,12 @@ final class ImagePuller {
 
   private final DockerConnection connection;
   private final PullPolicy policy;
+  private final StreamWatch watch;
 
-  ImagePuller(DockerConnection connection, PullPolicy policy) {
+  ImagePuller(DockerConnection connection, PullPolicy policy, StreamWatch watch) {
     this.connection = connection;
     this.policy = policy;
+    this.watch = watch;
   }
 
   /**
@@ -113,7 +115,11 @@ final class ImagePuller {
     String failure;
     RuntimeException cause = null;
     try {
-      connection.streams().pullImageCmd(ref.repository()).withTag(ref.tag()).exec(progress);
+      connection
+          .streams()
+          .pullImageCmd(ref.repository())
+          .withTag(ref.tag())
+          .exec(watch.track(progress, what));
       progress.awaitCompletion(what);
       failure = progress.error();
     } catch (OrchestraInterruptedException e) {

@@ -1,10 +1,16 @@
 package dev.orchestra.docker;
 
 import com.github.dockerjava.transport.DockerHttpClient;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.util.List;
+import java.util.Map;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.slf4j.Logger;
@@ -21,25 +27,45 @@ import org.slf4j.LoggerFactory;
  * takes over the connection (attach) is never sent again. A failure to connect at all (the engine
  * is down) is not retried: it becomes an {@link EngineUnreachableException} naming the engine's
  * address, at once.
+ *
+ * <p>It also bounds what may hang on an engine that stopped answering ({@link RequestDeadlines}):
+ * every request until the engine's answer begins, and, for a client of quick calls, every read of
+ * the answer. A request the engine accepted and did not answer in time is not sent again: it fails
+ * with an {@link EngineUnreachableException} that says so.
  */
 final class ReconnectingHttpClient implements DockerHttpClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReconnectingHttpClient.class);
 
+  /** What one bounded read of an answer may fetch at once. */
+  private static final int BODY_BUFFER = 64 * 1024;
+
   private final DockerHttpClient delegate;
   private final URI host;
   private final int maxConnections;
+  private final RequestDeadlines deadlines;
+  private final boolean boundedBodies;
 
   /**
    * @param delegate the transport
    * @param host the engine's address, for messages
    * @param maxConnections how many idle connections the transport may keep: the most a restart can
    *     leave stale
+   * @param deadlines the bound of each request until its answer begins
+   * @param boundedBodies whether each read of an answer is bounded too: for quick calls, not for
+   *     streams, which stay quiet as long as a task is
    */
-  ReconnectingHttpClient(DockerHttpClient delegate, URI host, int maxConnections) {
+  ReconnectingHttpClient(
+      DockerHttpClient delegate,
+      URI host,
+      int maxConnections,
+      RequestDeadlines deadlines,
+      boolean boundedBodies) {
     this.delegate = delegate;
     this.host = host;
     this.maxConnections = maxConnections;
+    this.deadlines = deadlines;
+    this.boundedBodies = boundedBodies;
   }
 
   @Override
@@ -48,11 +74,19 @@ final class ReconnectingHttpClient implements DockerHttpClient {
         request.hijackedInput() == null && (request.bodyBytes() != null || request.body() == null);
     for (int attempt = 1; ; attempt++) {
       try {
-        return delegate.execute(request);
+        Response response = deadlines.run(() -> delegate.execute(request));
+        return boundedBodies ? new BoundedResponse(response) : response;
+      } catch (EngineTimeoutException e) {
+        throw new EngineUnreachableException(e);
       } catch (RuntimeException e) {
         Throwable cause = EngineErrors.transportCause(e);
         if (cause == null) {
           throw e;
+        }
+        if (cause instanceof SocketTimeoutException) {
+          // A tcp:// socket's own timeout, the same bound.
+          throw new EngineUnreachableException(
+              new EngineTimeoutException(host, deadlines.timeout(), e));
         }
         if (repeatable && isStaleConnection(cause) && attempt <= maxConnections) {
           LOG.debug(
@@ -90,7 +124,10 @@ final class ReconnectingHttpClient implements DockerHttpClient {
         && (message.contains("Broken pipe") || message.contains("Connection reset"));
   }
 
-  /** The engine cannot be reached at all: its message names the engine's address. */
+  /**
+   * The engine cannot be reached at all, or did not answer in time: its message names the engine's
+   * address.
+   */
   static final class EngineUnreachableException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
@@ -99,6 +136,67 @@ final class ReconnectingHttpClient implements DockerHttpClient {
       super(
           "no answer from the Docker engine at " + host + ": " + EngineErrors.rootCause(cause),
           cause);
+    }
+
+    EngineUnreachableException(EngineTimeoutException timeout) {
+      super(timeout.getMessage(), timeout);
+    }
+  }
+
+  /** An answer whose body reads are bounded by the request timeout, for quick calls. */
+  private final class BoundedResponse implements Response {
+
+    private final Response response;
+
+    BoundedResponse(Response response) {
+      this.response = response;
+    }
+
+    @Override
+    public int getStatusCode() {
+      return response.getStatusCode();
+    }
+
+    @Override
+    public Map<String, List<String>> getHeaders() {
+      return response.getHeaders();
+    }
+
+    @Override
+    public String getHeader(String name) {
+      return response.getHeader(name);
+    }
+
+    /**
+     * Buffered above the bound: docker-java reads a log frame's header byte by byte, and the engine
+     * sends a frame per line, so that a bound per read would cost a timer per byte of header.
+     */
+    @Override
+    public InputStream getBody() {
+      return new BufferedInputStream(new BoundedBody(response.getBody()), BODY_BUFFER);
+    }
+
+    @Override
+    public void close() {
+      response.close();
+    }
+  }
+
+  /** Each read bounded by the request timeout. */
+  private final class BoundedBody extends FilterInputStream {
+
+    BoundedBody(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      return deadlines.run(super::read);
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return deadlines.run(() -> super.read(b, off, len));
     }
   }
 }

@@ -1,11 +1,9 @@
 package dev.orchestra.docker;
 
 import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.transport.SSLConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,28 +37,31 @@ final class SocketStdinFeeder implements StdinDelivery {
    * Attaches to a created container's standard input and starts pumping {@code input} into it on a
    * thread of its own. Returns once the engine accepted the attach.
    *
-   * @param host the engine, {@code tcp://host:port}
-   * @param ssl the TLS settings, or {@code null} for plain TCP
+   * @param connection the engine, at a {@code tcp://host:port}
    * @param containerId the created container
    * @param input the caller's input; closed when delivered or abandoned
    * @param task the task, for messages
    * @return the feeder
    * @throws DockerException as the engine answered, if it refused the attach
-   * @throws java.io.UncheckedIOException if the engine cannot be reached
+   * @throws java.io.UncheckedIOException if the engine cannot be reached or does not answer within
+   *     the request timeout
    */
   static SocketStdinFeeder attach(
-      URI host, SSLConfig ssl, String containerId, InputStream input, String task) {
+      DockerConnection connection, String containerId, InputStream input, String task) {
     EngineSocket socket = null;
     try {
-      socket = EngineSocket.connect(host, ssl);
-      socket.readTimeout((int) DockerConnection.RESPONSE_TIMEOUT.toMillis());
-      LOG.debug("attaching the stdin of container {} of {} over {}", containerId, task, host);
+      socket = connection.socket();
+      LOG.debug(
+          "attaching the stdin of container {} of {} over {}",
+          containerId,
+          task,
+          connection.describe());
       socket.upgrade("POST", "/containers/" + containerId + "/attach?stream=1&stdin=1", null);
-      socket.readTimeout(0);
     } catch (IOException e) {
       closeQuietly(socket);
       throw new java.io.UncheckedIOException(
-          "attaching the standard input of " + task + " over " + host + " failed", e);
+          "attaching the standard input of " + task + " over " + connection.describe() + " failed",
+          e);
     } catch (RuntimeException e) {
       closeQuietly(socket);
       throw e;

@@ -61,7 +61,7 @@ final class TimestampedLogRead extends StreamCallback<Void> {
   /**
    * Starts a read; wait for its end with {@link #awaitCompletion(String)}.
    *
-   * @param http the transport of the engine's streaming client
+   * @param http the transport of the engine's quick calls, which bounds each read of the answer
    * @param containerId the container
    * @param tail how many of the newest messages, or {@link LogCursor#ALL}
    * @param handler takes the messages, on the read's thread

@@ -1,9 +1,11 @@
 package dev.orchestra.docker;
 
 import dev.orchestra.OrchestraException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -14,18 +16,38 @@ import org.slf4j.LoggerFactory;
  * Runs Docker tests only when an engine answers. Without one: skipped with the reason, or a failure
  * when Docker is required ({@code ORCHESTRA_REQUIRE_DOCKER=true} or {@code
  * -Dorchestra.requireDocker=true}), so that CI can never pass by skipping them.
+ *
+ * <p>Before each test class and each test it checks that the engine still runs containers ({@link
+ * EngineHealthProbe}, bounded), at most once per {@link #HEALTH_REUSE}: those that start within it
+ * of a passed probe share its result. An engine that answers but is hung fails the class or test at
+ * once, naming the known deadlock and how to recover, instead of letting every test wait on it
+ * until CI's time limit. Once the engine was found hung, every later class and test fails at once
+ * without probing again.
  */
 final class DockerEngineCondition implements ExecutionCondition {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerEngineCondition.class);
 
+  /**
+   * How long a passed health probe stands for the classes and tests that start meanwhile: a probe
+   * takes a few seconds on a loaded engine, and a hang is caught at the next start after it.
+   */
+  static final Duration HEALTH_REUSE = Duration.ofMinutes(1);
+
   private static volatile String unavailable;
   private static volatile boolean probed;
   private static final Set<String> WARNED = new HashSet<>();
 
+  private static final HealthGate HEALTH =
+      new HealthGate(() -> EngineHealthProbe.problem(Optional.empty()), HEALTH_REUSE);
+
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    return judge("Docker tests", unavailableReason());
+    String reason = unavailableReason();
+    if (reason == null) {
+      HEALTH.require(context.getDisplayName());
+    }
+    return judge("Docker tests", reason);
   }
 
   /**
@@ -74,5 +96,64 @@ final class DockerEngineCondition implements ExecutionCondition {
       }
     }
     return unavailable;
+  }
+
+  /**
+   * Fails (whether Docker is required or not: a hung engine is no reason to skip) when the engine
+   * does not pass its health probe, or failed it before: then at once, without probing again.
+   */
+  static final class HealthGate {
+
+    private final Supplier<String> probe;
+    private final Duration reuse;
+    private String hung;
+    private long healthyAt;
+    private boolean everHealthy;
+
+    /**
+     * @param probe returns {@code null} when the engine is healthy, else what is wrong
+     * @param reuse how long a passed probe stands for the classes and tests that start meanwhile
+     */
+    HealthGate(Supplier<String> probe, Duration reuse) {
+      this.probe = probe;
+      this.reuse = reuse;
+    }
+
+    /**
+     * @param testClass the class or test about to run, for messages
+     * @throws IllegalStateException naming the deadlock and the recovery, if the engine is hung
+     */
+    synchronized void require(String testClass) {
+      if (hung != null) {
+        throw new IllegalStateException("not probed again before " + testClass + ": " + hung);
+      }
+      if (everHealthy && System.nanoTime() - healthyAt < reuse.toNanos()) {
+        return;
+      }
+      long start = System.nanoTime();
+      String problem = probe.get();
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      if (problem == null) {
+        everHealthy = true;
+        healthyAt = System.nanoTime();
+        LOG.info("the Docker engine passed its health probe in {} ms before {}", millis, testClass);
+        return;
+      }
+      hung = hungMessage(problem);
+      LOG.error("{} (probe took {} ms)", hung, millis);
+      throw new IllegalStateException(hung);
+    }
+
+    private static String hungMessage(String problem) {
+      return "the Docker engine is not healthy: "
+          + problem
+          + ". An engine that still answers 'docker info' but blocks every create, start and"
+          + " inspect is most likely in the libnetwork deadlock of Debian's docker.io 20.10.24"
+          + " (moby/moby#46661, moby/libnetwork#2649), which only a restart of the daemon clears:"
+          + " as root, kill dockerd (kill $(cat /var/run/docker.pid)), wait until it is gone, and"
+          + " run scripts/docker-up.sh, which starts it and checks that it runs containers (it"
+          + " restarts a hung engine by itself). Every later Docker test of this run fails at"
+          + " once.";
+    }
   }
 }

@@ -2,15 +2,15 @@ package dev.orchestra.docker;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,27 +19,61 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves a local engine socket on a loopback TCP port, passing half-closes through, so that tests
- * can reach the engine the way a {@code tcp://} engine is reached.
+ * can reach the engine the way a {@code tcp://} engine is reached. {@link #toTcp} bridges the other
+ * way: a unix socket in front of a TCP address, so that a {@code unix://} engine can be stalled by
+ * a TCP proxy.
  */
 final class TcpToUnixProxy implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpToUnixProxy.class);
 
-  private final ServerSocket server;
-  private final Path target;
+  private final ServerSocketChannel server;
+  private final SocketAddress target;
+  private final StandardProtocolFamily targetFamily;
+  private final Path socketDir;
   private final List<Closeable> open = new CopyOnWriteArrayList<>();
 
+  /** Serves the unix socket {@code target} on a loopback TCP port. */
   TcpToUnixProxy(Path target) throws IOException {
+    this(
+        ServerSocketChannel.open(StandardProtocolFamily.INET)
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+        UnixDomainSocketAddress.of(target),
+        StandardProtocolFamily.UNIX,
+        null);
+  }
+
+  private TcpToUnixProxy(
+      ServerSocketChannel server,
+      SocketAddress target,
+      StandardProtocolFamily targetFamily,
+      Path socketDir) {
+    this.server = server;
     this.target = target;
-    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.targetFamily = targetFamily;
+    this.socketDir = socketDir;
     Thread acceptor = new Thread(this::accept, "tcp-to-unix-proxy");
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
-  /** The address to give the driver: {@code tcp://127.0.0.1:port}. */
-  String host() {
-    return "tcp://127.0.0.1:" + server.getLocalPort();
+  /** Serves a TCP address on a unix socket of its own, in a new directory under {@code /tmp}. */
+  static TcpToUnixProxy toTcp(InetSocketAddress target) throws IOException {
+    // A short path: a unix socket's path may not exceed 107 bytes.
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "orchestra-bridge-");
+    ServerSocketChannel server =
+        ServerSocketChannel.open(StandardProtocolFamily.UNIX)
+            .bind(UnixDomainSocketAddress.of(dir.resolve("docker.sock")));
+    return new TcpToUnixProxy(server, target, StandardProtocolFamily.INET, dir);
+  }
+
+  /** The address to give the driver: {@code tcp://127.0.0.1:port}, or {@code unix:///path}. */
+  String host() throws IOException {
+    SocketAddress local = server.getLocalAddress();
+    if (local instanceof UnixDomainSocketAddress unix) {
+      return "unix://" + unix.getPath();
+    }
+    return "tcp://127.0.0.1:" + ((InetSocketAddress) local).getPort();
   }
 
   /** Cuts every connection made so far, as a network failure would; new ones still work. */
@@ -51,57 +85,42 @@ final class TcpToUnixProxy implements AutoCloseable {
   }
 
   private void accept() {
-    while (!server.isClosed()) {
+    while (server.isOpen()) {
       try {
-        Socket client = server.accept();
-        SocketChannel engine = SocketChannel.open(StandardProtocolFamily.UNIX);
-        engine.connect(UnixDomainSocketAddress.of(target));
+        SocketChannel client = server.accept();
+        SocketChannel engine = SocketChannel.open(targetFamily);
+        engine.connect(target);
         open.add(client);
         open.add(engine);
-        InputStream fromClient = client.getInputStream();
-        OutputStream toClient = client.getOutputStream();
-        // Channels.newInputStream/newOutputStream would serialise a blocking read and a write on
-        // the channel's lock: read and write the channel directly instead.
-        pump(
-            () -> {
-              byte[] buffer = new byte[64 * 1024];
-              int n;
-              while ((n = fromClient.read(buffer)) >= 0) {
-                ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-                while (chunk.hasRemaining()) {
-                  engine.write(chunk);
-                }
-              }
-              engine.shutdownOutput();
-            });
-        pump(
-            () -> {
-              ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-              while (engine.read(buffer) >= 0) {
-                toClient.write(buffer.array(), 0, buffer.position());
-                toClient.flush();
-                buffer.clear();
-              }
-              client.shutdownOutput();
-            });
+        pump(client, engine);
+        pump(engine, client);
       } catch (IOException e) {
-        if (!server.isClosed()) {
+        if (server.isOpen()) {
           LOG.warn("proxy connection failed: {}", e.toString());
         }
       }
     }
   }
 
-  private interface Copy {
-    void run() throws IOException;
-  }
-
-  private static void pump(Copy copy) {
+  /**
+   * Copies one direction on a thread of its own, then passes the end on as a half-close. Reads and
+   * writes the channels directly: a stream of {@code Channels} would serialise a blocking read and
+   * a write on the channel's lock.
+   */
+  private static void pump(SocketChannel from, SocketChannel to) {
     Thread t =
         new Thread(
             () -> {
               try {
-                copy.run();
+                ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+                while (from.read(buffer) >= 0) {
+                  buffer.flip();
+                  while (buffer.hasRemaining()) {
+                    to.write(buffer);
+                  }
+                  buffer.clear();
+                }
+                to.shutdownOutput();
               } catch (IOException e) {
                 LOG.debug("proxy pump ended: {}", e.toString());
               }
@@ -116,6 +135,10 @@ final class TcpToUnixProxy implements AutoCloseable {
     server.close();
     for (Closeable c : open) {
       c.close();
+    }
+    if (socketDir != null) {
+      Files.deleteIfExists(socketDir.resolve("docker.sock"));
+      Files.deleteIfExists(socketDir);
     }
   }
 }

@@ -19,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -88,18 +90,21 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The tests are grouped in {@code @Nested} classes: {@link Load}, {@link Interference}, {@link
- * HostileInput}, {@link Interruption} and {@link BigOutput}. Each test opens drivers for fresh
- * namespaces ({@code rel-} and random characters), closes them at the end, even when it fails, and
- * then checks {@link #leftovers(String)} of every namespace it used: anything listed fails the
- * test. Tests share nothing and may run in parallel.
+ * HostileInput}, {@link Interruption}, {@link BigOutput} and {@link UnresponsivePlatform}. Each
+ * test opens drivers for fresh namespaces ({@code rel-} and random characters), closes them at the
+ * end, even when it fails, and then checks {@link #leftovers(String)} of every namespace it used:
+ * anything listed fails the test. Tests share nothing and may run in parallel.
  *
  * <p>Interference needs the platform: a driver that does not override {@link
  * #removeContainerBehindDriver} or {@link #removeVolumeBehindDriver} has those tests skipped with
- * the reason. The load test's random choices come from a seed printed in every failure; {@code
- * -Dorchestra.reliability.seed=<seed>} replays it. The big output test writes {@link
- * #bigOutputBytes()} (10^9 by default) and is skipped with the reason unless the JVM's heap is at
- * most {@value #SMALL_HEAP_MIB} MiB, where output held in memory would fail it: run this class with
- * {@code -Xmx64m}.
+ * the reason. So does an unresponsive platform: a driver that reaches its platform over TCP
+ * overrides {@link #platformEndpoint()} and {@link #newDriverThrough}, and the kit puts a {@link
+ * FaultProxy} in between, which it then makes stop answering; other drivers have those tests
+ * skipped with the reason. The load test's random choices come from a seed printed in every
+ * failure; {@code -Dorchestra.reliability.seed=<seed>} replays it. The big output test writes
+ * {@link #bigOutputBytes()} (10^9 by default) and is skipped with the reason unless the JVM's heap
+ * is at most {@value #SMALL_HEAP_MIB} MiB, where output held in memory would fail it: run this
+ * class with {@code -Xmx64m}.
  *
  * <p>Timeouts are those of the {@link DriverTck}: {@code orchestra.tck.timeout} per test, {@code
  * orchestra.tck.await} per wait for a task's state.
@@ -167,6 +172,44 @@ public abstract class ReliabilityTck {
    */
   protected void removeVolumeBehindDriver(String namespace, String volumeName) {
     throw new UnsupportedOperationException("removeVolumeBehindDriver is not implemented");
+  }
+
+  /**
+   * Where the platform's API listens, for the {@link UnresponsivePlatform} tests: the kit runs a
+   * {@link FaultProxy} in front of it and opens drivers through the proxy with {@link
+   * #newDriverThrough}.
+   *
+   * @return the platform's TCP endpoint; empty by default: those tests are skipped with the reason
+   */
+  protected Optional<InetSocketAddress> platformEndpoint() {
+    return Optional.empty();
+  }
+
+  /**
+   * Opens the driver under test for a namespace, so that it reaches its platform only through the
+   * given address (a {@link FaultProxy} in front of {@link #platformEndpoint()}), with its timeouts
+   * set so that no call waits longer than {@link #unresponsivePlatformBound()} on a platform that
+   * stopped answering. The kit closes every driver it opened.
+   *
+   * @param namespace {@code rel-} and random lower-case letters and digits
+   * @param proxy the address to reach the platform through
+   * @return the driver; empty by default: the {@link UnresponsivePlatform} tests are skipped with
+   *     the reason
+   */
+  protected Optional<Driver> newDriverThrough(String namespace, InetSocketAddress proxy) {
+    return Optional.empty();
+  }
+
+  /**
+   * The most any call of a driver opened by {@link #newDriverThrough} may take once its platform
+   * accepts connections and never answers, or freezes in the middle of a stream: the call must then
+   * end, returning or throwing an {@link OrchestraException}, within this bound (a timed {@code
+   * await(d)} within {@code d} plus this bound).
+   *
+   * @return 60 seconds by default
+   */
+  protected Duration unresponsivePlatformBound() {
+    return Duration.ofSeconds(60);
   }
 
   /**
@@ -1210,6 +1253,190 @@ public abstract class ReliabilityTck {
     }
   }
 
+  /**
+   * A platform that stops answering: every call ends within {@link #unresponsivePlatformBound()},
+   * and once the platform answers again nothing is left.
+   */
+  @Nested
+  @DisplayName("unresponsive platform")
+  @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+  public class UnresponsivePlatform {
+
+    private final List<Driver> proxied = new ArrayList<>();
+
+    /** For JUnit. */
+    public UnresponsivePlatform() {}
+
+    @Test
+    @DisplayName(
+        "with the platform accepting connections and never answering, runContainer, status, logs,"
+            + " await, cleanup, createVolume and close each end within the bound (with an"
+            + " OrchestraException where the platform must act); once it answers again, a driver's"
+            + " close() leaves nothing")
+    void unansweredRequests() throws IOException {
+      try (FaultProxy proxy = proxyToPlatform()) {
+        try {
+          unansweredRequests(proxy);
+        } finally {
+          passAndCloseProxied(proxy);
+        }
+      }
+    }
+
+    private void unansweredRequests(FaultProxy proxy) {
+      String namespace = newNamespace();
+      Driver driver = openThrough(namespace, proxy);
+      Container sleeper = driver.runContainer(task("sleeper", "sleep", "300").build());
+      Container done = driver.runContainer(task("done", "echo", "hi").build());
+      assertThat(awaitDone(done).exitCode()).as("exit code of a task before the stall").isZero();
+      driver.createVolume("kept", 0);
+      proxy.mode(FaultProxy.Mode.UNANSWERED);
+
+      Duration bound = unresponsivePlatformBound();
+      Duration awaited = Duration.ofSeconds(1);
+      SoftAssertions softly = new SoftAssertions();
+      // The platform must act on these: they cannot succeed while it does not answer.
+      Map<String, Callable<?>> acting = new LinkedHashMap<>();
+      acting.put(
+          "runContainer of a new task",
+          () -> driver.runContainer(task("new", "echo", "never").build()));
+      acting.put("createVolume of a new volume", () -> driver.createVolume("new-volume", 0));
+      acting.put("cleanup() of a running task", () -> call(sleeper::cleanup));
+      // These may answer from what the driver knows.
+      Map<String, Callable<?>> reading = new LinkedHashMap<>();
+      reading.put("status() of a running task", sleeper::status);
+      reading.put(
+          "logs() of a finished task",
+          () -> call(() -> done.logs(new ByteArrayOutputStream(), new ByteArrayOutputStream())));
+      reading.forEach((name, c) -> checkStalled(softly, name, bound, c, false));
+      checkStalled(
+          softly,
+          "await(" + awaited + ")",
+          bound.plus(awaited),
+          () -> sleeper.await(awaited),
+          false);
+      acting.forEach((name, c) -> checkStalled(softly, name, bound, c, true));
+      checkStalled(softly, "close()", bound, () -> call(driver::close), true);
+
+      proxy.mode(FaultProxy.Mode.PASS);
+      within(
+          "close() of a new driver of the namespace once the platform answers again",
+          () -> call(open(namespace)::close));
+      softly.assertAll();
+    }
+
+    @Test
+    @DisplayName(
+        "a follow() whose stream freezes mid-way (nothing forwarded either way, connections kept"
+            + " open) ends within the bound, returning or with an OrchestraException; once the"
+            + " platform answers again, a driver's close() leaves nothing")
+    void frozenFollow() throws Exception {
+      try (FaultProxy proxy = proxyToPlatform()) {
+        try {
+          frozenFollow(proxy);
+        } finally {
+          passAndCloseProxied(proxy);
+        }
+      }
+    }
+
+    private void frozenFollow(FaultProxy proxy) throws Exception {
+      String namespace = newNamespace();
+      Driver driver = openThrough(namespace, proxy);
+      Assumptions.assumeTrue(
+          driver.capabilities().contains(Capability.FOLLOW),
+          () -> "driver '" + driver.name() + "' does not declare capability FOLLOW");
+      Container ticker =
+          driver.runContainer(
+              task("ticker", "sh", "-c", "while :; do echo tick; sleep 0.2; done").build());
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      Running<Void> followed =
+          inThread("follow()", () -> call(() -> ticker.follow(out, new ByteArrayOutputStream())));
+      awaitAtMost("follow() to deliver the task's first line").until(() -> out.size() > 0);
+      proxy.mode(FaultProxy.Mode.FROZEN);
+
+      Duration bound = unresponsivePlatformBound();
+      Throwable thrown = null;
+      try {
+        followed.outcome().get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        thrown = e.getCause();
+      } catch (TimeoutException e) {
+        throw followed.stuck("follow() still blocks " + bound + " after its stream froze mid-way");
+      }
+      if (thrown != null) {
+        assertThat(isClear(thrown))
+            .as("follow() of a frozen stream threw %s", describe(thrown))
+            .isTrue();
+      }
+      proxy.mode(FaultProxy.Mode.PASS);
+      within("close() once the platform answers again", () -> call(driver::close));
+    }
+
+    /**
+     * Lets the platform answer again and closes the drivers opened through the proxy while it still
+     * runs (the tear-down does not close them again: the proxy is gone by then); the test has
+     * closed a driver of each namespace opened without the proxy, and the tear-down checks what is
+     * left.
+     */
+    private void passAndCloseProxied(FaultProxy proxy) {
+      proxy.mode(FaultProxy.Mode.PASS);
+      for (Driver d : proxied) {
+        opened.remove(d);
+        try {
+          within("close() of a driver opened through the proxy", () -> call(d::close));
+        } catch (RuntimeException e) {
+          LOG.warn("closing a driver opened through the proxy failed: {}", describe(e));
+        }
+      }
+      proxied.clear();
+    }
+
+    /**
+     * Runs a call against the stalled platform: it must end within the bound, and may throw only an
+     * {@link OrchestraException}; one the platform must act on must throw it.
+     */
+    private void checkStalled(
+        SoftAssertions softly, String name, Duration bound, Callable<?> call, boolean mustFail) {
+      long start = System.nanoTime();
+      Throwable thrown = catchThrowable(() -> within(name + " on a stalled platform", bound, call));
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      LOG.info("{} on a stalled platform ended after {}: {}", name, took, describe(thrown));
+      if (thrown instanceof AssertionError stuck) {
+        softly.fail(stuck.getMessage(), stuck);
+        return;
+      }
+      if (mustFail || thrown != null) {
+        softly
+            .assertThat(isClear(thrown))
+            .as(
+                "%s on a platform that does not answer threw %s, not an OrchestraException",
+                name, describe(thrown))
+            .isTrue();
+      }
+    }
+
+    private FaultProxy proxyToPlatform() throws IOException {
+      Optional<InetSocketAddress> endpoint = platformEndpoint();
+      Assumptions.assumeTrue(
+          endpoint.isPresent(),
+          "the driver cannot be put behind a proxy: its test does not override"
+              + " platformEndpoint() and newDriverThrough()");
+      return FaultProxy.start(endpoint.get());
+    }
+
+    private Driver openThrough(String namespace, FaultProxy proxy) {
+      Optional<Driver> driver = newDriverThrough(namespace, proxy.address());
+      Assumptions.assumeTrue(
+          driver.isPresent(),
+          "the driver cannot be put behind a proxy: its test does not override"
+              + " newDriverThrough()");
+      opened.add(driver.get());
+      proxied.add(driver.get());
+      return driver.get();
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------------------------------
@@ -1306,22 +1533,17 @@ public abstract class ReliabilityTck {
    * Runs a call on a thread of its own and fails if it does not return within the await timeout.
    */
   private <T> T within(String what, Callable<T> call) {
-    CompletableFuture<T> outcome = new CompletableFuture<>();
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                outcome.complete(call.call());
-              } catch (Throwable t) {
-                outcome.completeExceptionally(t);
-              }
-            },
-            "orchestra-reliability " + what);
-    thread.setDaemon(true);
-    threads.add(thread);
-    thread.start();
+    return within(what, awaitTimeout(), call);
+  }
+
+  /**
+   * Runs a call on a thread of its own and fails with an {@link AssertionError} (whose stack trace
+   * is where the call blocks) if it does not return within {@code limit}.
+   */
+  private <T> T within(String what, Duration limit, Callable<T> call) {
+    Running<T> running = inThread(what, call);
     try {
-      return outcome.get(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      return running.outcome().get(limit.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       while ((cause instanceof ExecutionException || cause instanceof CompletionException)
@@ -1336,13 +1558,41 @@ public abstract class ReliabilityTck {
       }
       throw new IllegalStateException(what + " threw " + cause, cause);
     } catch (TimeoutException e) {
-      AssertionError stuck = new AssertionError(what + " did not return within " + awaitTimeout());
-      stuck.setStackTrace(thread.getStackTrace());
-      throw stuck;
+      throw running.stuck(what + " did not return within " + limit);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted while waiting for " + what, e);
     }
+  }
+
+  /** A call running on a thread of its own, which the tear-down interrupts. */
+  private record Running<T>(Thread thread, CompletableFuture<T> outcome) {
+
+    /** A failure whose stack trace is where the call is now. */
+    AssertionError stuck(String message) {
+      AssertionError stuck = new AssertionError(message);
+      stuck.setStackTrace(thread.getStackTrace());
+      return stuck;
+    }
+  }
+
+  /** Starts a call on a thread of its own. */
+  private <T> Running<T> inThread(String what, Callable<T> call) {
+    CompletableFuture<T> outcome = new CompletableFuture<>();
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                outcome.complete(call.call());
+              } catch (Throwable t) {
+                outcome.completeExceptionally(t);
+              }
+            },
+            "orchestra-reliability " + what);
+    thread.setDaemon(true);
+    threads.add(thread);
+    thread.start();
+    return new Running<>(thread, outcome);
   }
 
   /**

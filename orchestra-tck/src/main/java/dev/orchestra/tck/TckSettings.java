@@ -1,9 +1,7 @@
 package dev.orchestra.tck;
 
-import java.math.BigDecimal;
+import dev.orchestra.spi.DriverParams;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.regex.Pattern;
 
 /** The TCK's timeouts, read from system properties. */
 final class TckSettings {
@@ -16,8 +14,6 @@ final class TckSettings {
 
   static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
   static final Duration DEFAULT_AWAIT = Duration.ofSeconds(60);
-
-  private static final Pattern SECONDS = Pattern.compile("\\d+(\\.\\d+)?");
 
   private TckSettings() {}
 
@@ -38,24 +34,6 @@ final class TckSettings {
    * Parses an ISO-8601 duration ({@code PT2M}) or a number of seconds ({@code 120}, {@code 1.5}).
    */
   static Duration parse(String property, String value) {
-    String text = value.trim();
-    Duration duration;
-    try {
-      duration =
-          SECONDS.matcher(text).matches()
-              ? Duration.ofNanos(new BigDecimal(text).movePointRight(9).longValueExact())
-              : Duration.parse(text);
-    } catch (DateTimeParseException | ArithmeticException e) {
-      throw new IllegalArgumentException(
-          property
-              + " must be an ISO-8601 duration such as PT2M or a number of seconds, was '"
-              + value
-              + "'",
-          e);
-    }
-    if (duration.isNegative() || duration.isZero()) {
-      throw new IllegalArgumentException(property + " must be positive, was '" + value + "'");
-    }
-    return duration;
+    return DriverParams.parseDuration(property, value);
   }
 }

@@ -1,0 +1,87 @@
+package dev.orchestra.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.orchestra.tck.FaultProxy;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The build's check that the engine runs containers before each Docker test class. */
+@RequiresDocker
+class DockerEngineHealthTest {
+
+  private static final Pattern PROBE_NAME = Pattern.compile("orchestra-health-probe-[0-9a-f]+");
+
+  @Test
+  void aHealthyEnginePassesTheProbe() {
+    assertThat(EngineHealthProbe.problem(Optional.empty())).isNull();
+  }
+
+  @Test
+  void anEngineThatNeverAnswersAStartFailsTheProbeWithinItsBound() throws Exception {
+    try (TcpEngine tcp = TcpEngine.open()) {
+      URI engine = URI.create(tcp.host());
+      try (FaultProxy proxy =
+          FaultProxy.start(new InetSocketAddress(engine.getHost(), engine.getPort()))) {
+        proxy.stallWhenSent(Pattern.compile("POST [^ ]*/containers/[^/ ]+/start[ ?]"));
+        String host = "tcp://127.0.0.1:" + proxy.address().getPort();
+        Duration bound = Duration.ofSeconds(6);
+        String problem =
+            assertTimeoutPreemptively(
+                bound.multipliedBy(2),
+                () -> EngineHealthProbe.problem(Optional.of(host), Duration.ofSeconds(2), bound));
+        proxy.mode(FaultProxy.Mode.PASS);
+        // The probe could not remove its container through the stalled engine: the test does.
+        Matcher name = PROBE_NAME.matcher(String.valueOf(problem));
+        if (name.find()) {
+          DockerTesting.engine().removeContainerCmd(name.group()).withForce(true).exec();
+        }
+        assertThat(problem).contains(host).contains("starting container");
+      }
+    }
+  }
+
+  @Test
+  void aHungEngineFailsEveryLaterClassAtOnceNamingTheDeadlockAndTheRecovery() {
+    AtomicInteger probes = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> {
+              probes.incrementAndGet();
+              return "the engine at unix:///x did not run a busybox container within PT1M";
+            },
+            Duration.ofSeconds(5));
+    assertThatThrownBy(() -> gate.require("FirstTest"))
+        .hasMessageContaining("did not run a busybox container")
+        .hasMessageContaining("moby/moby#46661")
+        .hasMessageContaining("moby/libnetwork#2649")
+        .hasMessageContaining("scripts/docker-up.sh");
+    assertThatThrownBy(() -> gate.require("SecondTest"))
+        .hasMessageContaining("not probed again before SecondTest")
+        .hasMessageContaining("moby/moby#46661");
+    assertThat(probes).as("probes").hasValue(1);
+  }
+
+  @Test
+  void classesStartingTogetherShareOnePassedProbe() {
+    AtomicInteger probes = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> {
+              probes.incrementAndGet();
+              return null;
+            },
+            Duration.ofHours(1));
+    gate.require("FirstTest");
+    gate.require("SecondTest");
+    assertThat(probes).as("probes").hasValue(1);
+  }
+}
