@@ -1,5 +1,6 @@
 package dev.orchestra.docker;
 
+import dev.orchestra.spi.Schedulers;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
@@ -34,16 +35,11 @@ final class RequestDeadlines implements AutoCloseable {
     this.host = host;
     this.timeout = timeout;
     this.timer =
-        new ScheduledThreadPoolExecutor(
+        Schedulers.idleStopping(
+            RequestDeadlines.class,
+            "orchestra-docker deadlines " + host,
             1,
-            r -> {
-              Thread t = new Thread(r, "orchestra-docker deadlines " + host);
-              t.setDaemon(true);
-              return t;
-            });
-    timer.setRemoveOnCancelPolicy(true);
-    timer.setKeepAliveTime(10, TimeUnit.SECONDS);
-    timer.allowCoreThreadTimeOut(true);
+            Duration.ofSeconds(10));
   }
 
   /** The bound of one exchange. */
