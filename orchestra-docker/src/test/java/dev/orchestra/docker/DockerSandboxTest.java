@@ -118,8 +118,12 @@ class DockerSandboxTest {
 
       await()
           .atMost(TASK_TIMEOUT)
-          .until(() -> out.toString(StandardCharsets.UTF_8).equals("first\n"));
-      assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("oops\n");
+          .untilAsserted(
+              () -> {
+                // The two streams arrive apart: wait for both.
+                assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("first\n");
+                assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("oops\n");
+              });
       assertThat(follower.isAlive()).as("follow() runs while the step runs").isTrue();
 
       ContainerStatus s = c.stop(Duration.ofSeconds(10));
