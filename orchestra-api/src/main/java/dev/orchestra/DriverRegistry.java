@@ -32,6 +32,9 @@ final class DriverRegistry {
   /** Gives up on a class path whose service files keep failing, rather than loop. */
   private static final int MAX_FAILURES = 100;
 
+  /** How a caller opens a driver by name, for the message about a URI without a namespace. */
+  private static final String BY_NAME = "call Orchestra.open(\"%s\", \"<namespace>\")";
+
   private final Map<String, List<DriverProvider>> byName;
 
   private DriverRegistry(Map<String, List<DriverProvider>> byName) {
@@ -171,19 +174,7 @@ final class DriverRegistry {
     if (params == null) {
       throw new IllegalArgumentException("params must not be null");
     }
-    if (uri.getScheme() == null || uri.isOpaque() || uri.getRawAuthority() == null) {
-      throw new IllegalArgumentException(
-          "driver URI must read driver://namespace?param=value&..., was '"
-              + DriverParams.redactUri(String.valueOf(uri))
-              + "'");
-    }
-    String path = uri.getRawPath();
-    if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
-      throw new IllegalArgumentException(
-          "driver URI must have no path or fragment (driver://namespace?param=value&...), was '"
-              + DriverParams.redactUri(String.valueOf(uri))
-              + "'");
-    }
+    DriverParams.requireDriverUri("driver URI", uri, BY_NAME);
     Map<String, String> merged = new TreeMap<>(queryParams(uri));
     merged.putAll(params);
     return open(
@@ -198,7 +189,7 @@ final class DriverRegistry {
     if (uri == null) {
       throw new IllegalArgumentException("driver URI must not be null");
     }
-    return DriverParams.parseUri("driver URI", uri);
+    return DriverParams.parseDriverUri("driver URI", uri, BY_NAME);
   }
 
   /** {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}. */

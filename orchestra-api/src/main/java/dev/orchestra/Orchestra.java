@@ -107,8 +107,10 @@ public final class Orchestra {
    *
    * @param uri the driver URI
    * @return a new driver; close it to remove everything of the namespace
-   * @throws IllegalArgumentException if the URI is malformed, has a path or fragment, repeats a
-   *     parameter, or a parameter is unknown to the driver (the message lists the known ones)
+   * @throws IllegalArgumentException if the URI is malformed, names no namespace ({@code "local"}:
+   *     there is no default namespace, since closing a driver removes everything of its namespace;
+   *     the message shows both ways to name one), has a path or fragment, repeats a parameter, or a
+   *     parameter is unknown to the driver (the message lists the known ones)
    * @throws DriverNotFoundException if no driver is registered under the scheme
    * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
    */
