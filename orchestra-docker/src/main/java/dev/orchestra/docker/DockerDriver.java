@@ -97,9 +97,9 @@ final class DockerDriver implements Driver {
   /**
    * The engine's {@code local} log driver keeps the newest {@code max-file} files of {@code
    * max-size} bytes (10^8: Docker's "m" is decimal), the one being written included: 1.0 to 1.1 GB
-   * of the engine's framing, which costs each line about 27 bytes more than its own (see
-   * docs/drivers/docker.md). Uncompressed, because the engine (20.10) decompresses every rotated
-   * file for each read of a log, and a follow reads the log's tail again and again.
+   * of the engine's framing, which costs each line about 27 bytes more than its own (see the
+   * README). Uncompressed, because the engine (20.10) decompresses every rotated file for each read
+   * of a log, and a follow reads the log's tail again and again.
    */
   private static final LogConfig LOG_CONFIG =
       new LogConfig(
