@@ -53,17 +53,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code "docker"} driver: each task is a container named {@code {namespace}-{task id}} (see
- * {@link DockerNames}), each volume a named volume {@code {namespace}-{name}}, both labelled with
- * their namespace so that {@link #close()} finds them from any driver instance.
- *
- * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
- * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
- * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
- * signal), and so that SIGTERM sent to the container reaches the task. Logs go to the engine's
- * {@code local} log driver, which keeps bytes as they were written (the default {@code json-file}
- * driver mangles bytes that are not UTF-8). Images come through {@link ImagePuller}, stdin through
- * {@link DockerConnection#attachStdin}.
+ * The {@code "docker"} driver: the {@link Driver} methods for one namespace on one engine. What it
+ * does, as users see it (names and labels, the task directory, logs, cleanup, the lifecycle), is
+ * described on its page in the repository, {@code docs/drivers/docker.md}; this comment says where
+ * the code does it. Names come from {@link DockerNames}, images through {@link ImagePuller}, stdin
+ * through {@link DockerConnection#attachStdin}.
  *
  * <p>The lifecycle: one object per container and instance ({@link #adopt}) holds what this instance
  * knows (a stop it asked for, the final status); one event stream ({@link ExitEvents}) completes

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The local driver: runs each task as an operating-system process of this JVM's user, in a fresh
- * directory under {@code <root>/<safe namespace>/}. See {@link LocalDriverProvider} for the
- * behaviour users rely on.
+ * directory under {@code <root>/<safe namespace>/}. Its behaviour, as users rely on it, is
+ * described on its page in the repository, {@code docs/drivers/local.md}.
  */
 final class LocalDriver implements Driver {
 
