@@ -192,7 +192,11 @@ final class DriverRegistry {
     return DriverParams.parseDriverUri("driver URI", uri, BY_NAME);
   }
 
-  /** {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}. */
+  /**
+   * {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}, and {@code
+   * ORCHESTRA_DOCKER_REQUEST_TIMEOUT=x} gives it {@code requestTimeout=x}: the part after the
+   * prefix is read as upper snake case and becomes lower camel case.
+   */
   static Map<String, String> environmentParams(String driver, Map<String, String> environment) {
     String prefix =
         "ORCHESTRA_" + driver.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_") + "_";
@@ -200,10 +204,25 @@ final class DriverRegistry {
     environment.forEach(
         (key, value) -> {
           if (key.startsWith(prefix) && key.length() > prefix.length()) {
-            params.put(key.substring(prefix.length()).toLowerCase(Locale.ROOT), value);
+            params.put(lowerCamel(key.substring(prefix.length())), value);
           }
         });
     return params;
+  }
+
+  /** {@code REQUEST_TIMEOUT} reads {@code requestTimeout}, {@code HOST} reads {@code host}. */
+  private static String lowerCamel(String upperSnake) {
+    StringBuilder name = new StringBuilder(upperSnake.length());
+    boolean upper = false;
+    for (char c : upperSnake.toLowerCase(Locale.ROOT).toCharArray()) {
+      if (c == '_' && name.length() > 0) {
+        upper = true;
+      } else {
+        name.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return name.toString();
   }
 
   private static Map<String, String> queryParams(URI uri) {

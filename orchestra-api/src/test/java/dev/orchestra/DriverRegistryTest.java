@@ -163,6 +163,19 @@ class DriverRegistryTest {
   }
 
   @Test
+  void anEnvironmentVariableInUpperSnakeCaseGivesACamelCaseParameter() {
+    assertThat(
+            DriverRegistry.environmentParams(
+                "docker",
+                Map.of(
+                    "ORCHESTRA_DOCKER_REQUEST_TIMEOUT", "30",
+                    "ORCHESTRA_DOCKER_HOST", "tcp://h:2375",
+                    "ORCHESTRA_DOCKERX_HOST", "another driver",
+                    "ORCHESTRA_DOCKER_", "no name")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("requestTimeout", "30", "host", "tcp://h:2375"));
+  }
+
+  @Test
   void refusesMalformedUrisWithoutShowingTheirQuery() throws IOException {
     DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
 
