@@ -334,11 +334,7 @@ final class LocalDriver implements Driver {
   /** The size is ignored: a local volume is a directory, as large as its file system allows. */
   @Override
   public Volume createVolume(String name, long sizeBytes) {
-    Names.requireVolumeName(name);
-    if (sizeBytes < 0) {
-      throw new IllegalArgumentException(
-          "sizeBytes of volume '" + name + "' must be 0 (default) or positive, was " + sizeBytes);
-    }
+    Names.requireVolume(name, sizeBytes);
     ensureOpen();
     LOG.debug(
         "createVolume '{}' ({} bytes, ignored) in namespace '{}'", name, sizeBytes, namespace);

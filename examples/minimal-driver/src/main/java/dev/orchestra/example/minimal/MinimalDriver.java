@@ -146,11 +146,7 @@ final class MinimalDriver implements Driver {
   /** The size is ignored: a volume is a directory, as large as its file system allows. */
   @Override
   public Volume createVolume(String name, long sizeBytes) {
-    Names.requireVolumeName(name);
-    if (sizeBytes < 0) {
-      throw new IllegalArgumentException(
-          "sizeBytes of volume '" + name + "' must be 0 or positive, was " + sizeBytes);
-    }
+    Names.requireVolume(name, sizeBytes);
     ensureOpen();
     return MinimalVolume.open(name, dir.volume(name));
   }
