@@ -38,10 +38,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Each test of either kit runs in a fresh instance of the driver's test class ({@link
  * TestInstance.Lifecycle#PER_METHOD}): the kit calls {@link #newDriver(String)} after the test
  * class's own {@code @BeforeEach} methods, and closes every driver it opened before the test
- * class's own {@code @AfterEach} methods, even when the test fails. Every test method, {@code
- * BeforeEach} and {@code AfterEach} method is bounded by {@link #testTimeout()}: a test stuck in a
- * driver call is interrupted and fails with a {@link java.util.concurrent.TimeoutException} whose
- * stack trace shows where it was stuck.
+ * class's own {@code @AfterEach} methods, even when the test fails. Each test method, and each of
+ * the kits' and the test class's set-up and tear-down methods, is bounded by {@link
+ * #testTimeout()}: a test stuck in a driver call is interrupted and fails with a {@link
+ * java.util.concurrent.TimeoutException} whose stack trace shows where it was stuck.
  *
  * <p>Only the two kits extend this class.
  */

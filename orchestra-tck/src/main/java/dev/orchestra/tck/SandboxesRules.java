@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * {@link Driver#createSandbox}: one long-lived container, several steps in its task directory.
  * Requires {@link Capability#SANDBOX}.
  *
- * <p>The sandbox's task names {@link #image()}; its steps name no image (that belongs to the
+ * <p>The sandbox's task names {@link KitBase#image()}; its steps name no image (that belongs to the
  * sandbox).
  */
 abstract class SandboxesRules extends DriverRules {

@@ -25,18 +25,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A platform that stops answering: every call ends within {@link #unresponsivePlatformBound()}, and
- * once the platform answers again nothing is left.
+ * A platform that stops answering: every call ends within {@link
+ * ReliabilityTck#unresponsivePlatformBound()}, and once the platform answers again nothing is left.
  */
 abstract class UnresponsivePlatformRules extends ReliabilityRules {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReliabilityTck.class);
+
+  /** The drivers the test opened through the proxy. */
+  private final List<Driver> proxied = new ArrayList<>();
 
   UnresponsivePlatformRules(ReliabilityTck kit) {
     super(kit);
   }
-
-  private static final Logger LOG = LoggerFactory.getLogger(ReliabilityTck.class);
-
-  private final List<Driver> proxied = new ArrayList<>();
 
   @Test
   @DisplayName(
