@@ -29,8 +29,9 @@ abstract class LoadRules extends ReliabilityRules {
 
   @Test
   @DisplayName(
-      "tasks from many threads with random run, status, logs, cleanup: every exit code and log"
-          + " exact, no undocumented exception, nothing left after close()")
+      "tasks from many threads with random run, status, logs, cleanup, some started from two"
+          + " threads at once: one run each, every exit code and log exact, no undocumented"
+          + " exception, nothing left after close()")
   void randomInterleavings() throws Exception {
     long seed =
         Long.getLong(

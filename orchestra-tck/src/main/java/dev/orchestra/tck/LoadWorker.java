@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,9 +101,15 @@ final class LoadWorker {
       int choice = random.nextInt(10);
       if (!pending.isEmpty() && (started.isEmpty() || choice < 3)) {
         Expected e = pending.remove(random.nextInt(pending.size()));
-        call(
-            "runContainer of " + e.task().id(),
-            () -> started.put(e, driver.runContainer(e.task())));
+        if (random.nextInt(4) == 0) {
+          call(
+              "runContainer of " + e.task().id() + " from two threads at once",
+              () -> started.put(e, startTwiceAtOnce(e.task())));
+        } else {
+          call(
+              "runContainer of " + e.task().id(),
+              () -> started.put(e, driver.runContainer(e.task())));
+        }
       } else if (choice < 5) {
         Map.Entry<Expected, Container> e = anyStarted();
         call("status of " + e.getKey().task().id(), () -> checkStatus(e.getKey(), e.getValue()));
@@ -135,6 +142,38 @@ final class LoadWorker {
         call("calls after cleanup of " + e.task().id(), () -> afterCleanup(e, cleaned.get(e)));
       }
     }
+  }
+
+  /**
+   * Starts a new task from two threads released together, as two parts of a CI server that learn of
+   * one job at once would: both must get the one container of its single run.
+   */
+  private Container startTwiceAtOnce(Task task) {
+    List<Container> both;
+    try {
+      both = rules.concurrently(2, i -> driver.runContainer(task));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException thrown) {
+        throw thrown;
+      }
+      throw new IllegalStateException("runContainer threw " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting a task twice at once", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("starting a task twice at once failed: " + e, e);
+    }
+    if (!both.get(0).id().equals(both.get(1).id())) {
+      problems.add(
+          "runContainer of new task '"
+              + task.id()
+              + "' from two threads at once gave containers "
+              + both.get(0).id()
+              + " and "
+              + both.get(1).id()
+              + ": the task ran twice");
+    }
+    return both.get(0);
   }
 
   private Map.Entry<Expected, Container> anyStarted() {
