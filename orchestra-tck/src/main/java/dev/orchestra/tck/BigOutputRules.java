@@ -48,7 +48,20 @@ abstract class BigOutputRules extends ReliabilityRules {
     assertThat(s.exitCode()).as("exit code").isZero();
     PatternStream out = new PatternStream(line.getBytes(StandardCharsets.UTF_8));
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    c.logs(out, err);
+    try {
+      c.logs(out, err);
+    } catch (OutOfMemoryError e) {
+      // Not left to JUnit, which takes an OutOfMemoryError for the end of the whole run. Not its
+      // cause either: the failure says what it means.
+      throw new AssertionError(
+          "logs() of "
+              + size
+              + " bytes ran out of the heap of "
+              + maxHeapMib
+              + " MiB ("
+              + e.getMessage()
+              + "): the driver holds output in memory instead of streaming it");
+    }
     assertThat(out.mismatch())
         .as("first byte of stdout that differs from the pattern")
         .isEqualTo(-1);
