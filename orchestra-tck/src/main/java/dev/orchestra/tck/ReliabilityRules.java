@@ -80,6 +80,36 @@ abstract class ReliabilityRules extends Rules<ReliabilityTck> {
     }
   }
 
+  /**
+   * Where a long text differs from the one expected, in a few words: empty when they are equal. For
+   * texts too big to show whole in a failure, in a small heap.
+   */
+  static String whereDiffers(String actual, String expected) {
+    if (actual.equals(expected)) {
+      return "";
+    }
+    int at = 0;
+    int common = Math.min(actual.length(), expected.length());
+    while (at < common && actual.charAt(at) == expected.charAt(at)) {
+      at++;
+    }
+    return "read "
+        + actual.length()
+        + " characters, expected "
+        + expected.length()
+        + "; from character "
+        + at
+        + " read '"
+        + excerpt(actual, at)
+        + "', expected '"
+        + excerpt(expected, at)
+        + "'";
+  }
+
+  private static String excerpt(String s, int from) {
+    return s.substring(from, Math.min(s.length(), from + 40)).replace("\n", "\\n");
+  }
+
   static String describe(Throwable t) {
     if (t == null) {
       return "nothing";
