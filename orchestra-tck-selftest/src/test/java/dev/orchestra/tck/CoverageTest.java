@@ -86,6 +86,22 @@ class CoverageTest {
     assertThat(unknown).as("tests named by proofs that no kit has").isEmpty();
   }
 
+  @Test
+  @DisplayName(
+      "each broken driver has one proof: a run of its kit class closes the real drivers it opened")
+  void oneProofPerBrokenDriver() {
+    List<String> twice =
+        proofs()
+            .collect(Collectors.groupingBy(Proof::name, Collectors.counting()))
+            .entrySet()
+            .stream()
+            .filter(e -> e.getValue() > 1)
+            .map(Map.Entry::getKey)
+            .sorted()
+            .toList();
+    assertThat(twice).as("broken drivers with more than one proof").isEmpty();
+  }
+
   /** Every test of both kits ({@code Kit Group.method}) with the broken drivers that fail it. */
   static Map<String, Set<String>> coverage() {
     Map<String, Set<String>> coverage = new LinkedHashMap<>();

@@ -25,15 +25,16 @@ import java.util.Set;
 final class Proof {
 
   /**
-   * A test the broken driver must fail, and a fragment its failure's message chain must contain
-   * (whitespace runs compare as one space).
+   * A test the broken driver must fail, and the fragments one of which its failure's message chain
+   * must contain (whitespace runs compare as one space).
    *
    * @param group the kit's {@code @Nested} group class, such as {@code DriverTck.ExitCodes}
    * @param test the test method's name (every invocation of a parameterized test that fails must
-   *     hold the fragment; at least one must fail)
-   * @param reason the stated reason
+   *     hold a fragment; at least one must fail)
+   * @param reasons the stated reason; more than one only where the moment decides which of the
+   *     test's assertions trips first
    */
-  record Failure(Class<?> group, String test, String reason) {
+  record Failure(Class<?> group, String test, List<String> reasons) {
 
     /** The test as the coverage table and the messages name it: {@code ExitCodes.exactExitCode}. */
     String name() {
@@ -44,6 +45,7 @@ final class Proof {
   private final Class<? extends KitBase> kit;
   private final List<Failure> failures = new ArrayList<>();
   private boolean onlyExpected;
+  private boolean sequential;
 
   private Proof(Class<? extends KitBase> kit) {
     this.kit = Objects.requireNonNull(kit, "kit");
@@ -56,7 +58,18 @@ final class Proof {
 
   /** The broken driver must fail this test of the group, with a message holding the reason. */
   Proof fails(Class<?> group, String test, String reason) {
-    Failure f = new Failure(group, test, reason);
+    return add(new Failure(group, test, List.of(reason)));
+  }
+
+  /**
+   * The broken driver must fail this test of the group, with a message holding one of the reasons:
+   * for a test whose assertion that trips first depends on the moment the broken call returns.
+   */
+  Proof failsEither(Class<?> group, String test, String reason, String otherReason) {
+    return add(new Failure(group, test, List.of(reason, otherReason)));
+  }
+
+  private Proof add(Failure f) {
     if (failures.stream().anyMatch(other -> other.name().equals(f.name()))) {
       throw new IllegalArgumentException(kit.getSimpleName() + " fails " + f.name() + " twice");
     }
@@ -71,6 +84,19 @@ final class Proof {
   Proof onlyExpected() {
     onlyExpected = true;
     return this;
+  }
+
+  /**
+   * Runs the tests one at a time: for a broken driver that mixes up what concurrent tests do (such
+   * as volumes shared across namespaces), whose failures would otherwise depend on timing.
+   */
+  Proof sequential() {
+    sequential = true;
+    return this;
+  }
+
+  boolean runsSequentially() {
+    return sequential;
   }
 
   Class<? extends KitBase> kit() {
@@ -102,6 +128,7 @@ final class Proof {
     return name()
         + " fails "
         + String.join(", ", failures.stream().map(Failure::name).toList())
-        + (onlyExpected ? " (only these run)" : "");
+        + (onlyExpected ? " (only these run)" : "")
+        + (sequential ? " (one at a time)" : "");
   }
 }
