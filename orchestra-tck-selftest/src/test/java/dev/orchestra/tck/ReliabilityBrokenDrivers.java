@@ -269,6 +269,13 @@ final class ReliabilityBrokenDrivers {
                 private final Set<String> volumes = ConcurrentHashMap.newKeySet();
 
                 @Override
+                void before(String call, Container c) {
+                  if (c instanceof TrackedContainer t && removedBehindDriver(t)) {
+                    throw new UncheckedIOException(new NoSuchFileException(t.directory.toString()));
+                  }
+                }
+
+                @Override
                 public Volume createVolume(String name, long sizeBytes) {
                   Path dir = namespaceDir(ns).resolve("volumes").resolve(Names.safe(name));
                   if (volumes.contains(name) && !Files.exists(dir)) {
@@ -278,36 +285,6 @@ final class ReliabilityBrokenDrivers {
                   volumes.add(name);
                   return v;
                 }
-
-                @Override
-                Container wrap(Container c) {
-                  return new TrackedContainer(c) {
-                    @Override
-                    public ContainerStatus status() {
-                      requirePresent();
-                      return delegate.status();
-                    }
-
-                    @Override
-                    public void logs(OutputStream stdout, OutputStream stderr) {
-                      requirePresent();
-                      delegate.logs(stdout, stderr);
-                    }
-
-                    @Override
-                    public void cleanup() {
-                      requirePresent();
-                      super.cleanup();
-                    }
-
-                    private void requirePresent() {
-                      if (removedBehindDriver(this)) {
-                        throw new UncheckedIOException(
-                            new NoSuchFileException(directory.toString()));
-                      }
-                    }
-                  };
-                }
               });
     }
   }
@@ -316,7 +293,7 @@ final class ReliabilityBrokenDrivers {
    * A driver that knows which of its tasks' directories it removed itself (by cleanup() or
    * close()), so that its bugs show only for those removed behind its back.
    */
-  private static class RemovalAware extends ForwardingDriver {
+  private static class RemovalAware extends Intercepting {
 
     final String namespace;
     private volatile boolean closed;
@@ -327,9 +304,17 @@ final class ReliabilityBrokenDrivers {
     }
 
     @Override
+    void before(String call, Container container) {}
+
+    @Override
     public void close() {
       closed = true;
       super.close();
+    }
+
+    @Override
+    Container wrap(Container c) {
+      return new TrackedContainer(c);
     }
 
     boolean removedBehindDriver(TrackedContainer c) {
@@ -340,7 +325,7 @@ final class ReliabilityBrokenDrivers {
      * A container that remembers whether its cleanup() was called. Only a task's directory is
      * watched, not a sandbox step's, which lies elsewhere.
      */
-    class TrackedContainer extends ForwardingContainer {
+    class TrackedContainer extends InterceptedContainer {
 
       final Path directory;
       final boolean hadDirectory;
@@ -354,8 +339,8 @@ final class ReliabilityBrokenDrivers {
 
       @Override
       public void cleanup() {
+        super.cleanup();
         cleaned = true;
-        delegate.cleanup();
       }
     }
   }
@@ -373,78 +358,23 @@ final class ReliabilityBrokenDrivers {
     InterruptCleared() {
       super(
           (ns, real) ->
-              new ForwardingDriver(real) {
+              new Intercepting(real) {
                 @Override
-                public Container runContainer(Task task) {
+                void before(String call, Container container) {
                   waitTurn();
-                  return super.runContainer(task);
-                }
-
-                @Override
-                public Volume createVolume(String name, long sizeBytes) {
-                  waitTurn();
-                  return super.createVolume(name, sizeBytes);
-                }
-
-                @Override
-                public Optional<Container> find(String taskId) {
-                  waitTurn();
-                  return super.find(taskId);
-                }
-
-                @Override
-                public Sandbox createSandbox(Task task) {
-                  waitTurn();
-                  return super.createSandbox(task);
-                }
-
-                @Override
-                public void close() {
-                  waitTurn();
-                  super.close();
                 }
 
                 @Override
                 Container wrap(Container c) {
-                  return new ForwardingContainer(c) {
-                    @Override
-                    public ContainerStatus status() {
-                      waitTurn();
-                      return delegate.status();
-                    }
-
-                    @Override
-                    public void logs(OutputStream stdout, OutputStream stderr) {
-                      waitTurn();
-                      delegate.logs(stdout, stderr);
-                    }
-
-                    @Override
-                    public void cleanup() {
-                      waitTurn();
-                      delegate.cleanup();
-                    }
-
+                  return new InterceptedContainer(c) {
                     @Override
                     public ContainerStatus await(Duration timeout) {
-                      waitTurn();
                       try {
-                        return delegate.await(timeout);
+                        return super.await(timeout);
                       } catch (OrchestraInterruptedException e) {
                         Thread.interrupted();
                         return delegate.status();
                       }
-                    }
-                  };
-                }
-
-                @Override
-                Sandbox wrap(Sandbox sandbox) {
-                  return new ForwardingSandbox(sandbox) {
-                    @Override
-                    public Container exec(Task step) {
-                      waitTurn();
-                      return super.exec(step);
                     }
                   };
                 }
@@ -525,7 +455,7 @@ final class ReliabilityBrokenDrivers {
                   if (closed.getAndSet(true)) {
                     return;
                   }
-                  pause(Duration.ofMillis(50), "closing namespace " + ns);
+                  pause(Duration.ofMillis(200), "closing namespace " + ns);
                   super.close();
                 }
               });
@@ -541,19 +471,13 @@ final class ReliabilityBrokenDrivers {
     LogsReadWhole() {
       super(
           (ns, real) ->
-              new ForwardingDriver(real) {
-                @Override
-                Container wrap(Container c) {
-                  return new LogFilesContainer(ns, c) {
-                    @Override
-                    void copy(Path stdout, Path stderr, OutputStream out, OutputStream err)
-                        throws IOException {
-                      out.write(Files.readAllBytes(stdout));
-                      err.write(Files.readAllBytes(stderr));
-                    }
-                  };
-                }
-              });
+              logsCopiedBy(
+                  ns,
+                  real,
+                  (stdout, stderr, out, err) -> {
+                    out.write(Files.readAllBytes(stdout));
+                    err.write(Files.readAllBytes(stderr));
+                  }));
     }
   }
 
@@ -564,73 +488,67 @@ final class ReliabilityBrokenDrivers {
    */
   static final class LogsShareOneBuffer extends LocalReliability {
     LogsShareOneBuffer() {
-      super(
-          (ns, real) ->
-              new ForwardingDriver(real) {
-                @Override
-                Container wrap(Container c) {
-                  return new LogFilesContainer(ns, c) {
-                    @Override
-                    void copy(Path stdout, Path stderr, OutputStream out, OutputStream err)
-                        throws IOException {
-                      try (FileChannel o = FileChannel.open(stdout);
-                          FileChannel e = FileChannel.open(stderr)) {
-                        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-                        boolean outDone = false;
-                        boolean errDone = false;
-                        while (!outDone || !errDone) {
-                          int fromOut = 0;
-                          int fromErr = 0;
-                          if (!outDone) {
-                            fromOut = o.read(buffer.clear());
-                            outDone = fromOut < 0;
-                          }
-                          if (!errDone) {
-                            fromErr = e.read(buffer.clear());
-                            errDone = fromErr < 0;
-                          }
-                          if (fromOut > 0) {
-                            out.write(buffer.array(), 0, fromOut);
-                          }
-                          if (fromErr > 0) {
-                            err.write(buffer.array(), 0, fromErr);
-                          }
-                        }
-                      }
-                    }
-                  };
-                }
-              });
+      super((ns, real) -> logsCopiedBy(ns, real, LogsShareOneBuffer::copyInTurns));
+    }
+
+    private static void copyInTurns(Path stdout, Path stderr, OutputStream out, OutputStream err)
+        throws IOException {
+      try (FileChannel o = FileChannel.open(stdout);
+          FileChannel e = FileChannel.open(stderr)) {
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        boolean outDone = false;
+        boolean errDone = false;
+        while (!outDone || !errDone) {
+          int fromOut = 0;
+          int fromErr = 0;
+          if (!outDone) {
+            fromOut = o.read(buffer.clear());
+            outDone = fromOut < 0;
+          }
+          if (!errDone) {
+            fromErr = e.read(buffer.clear());
+            errDone = fromErr < 0;
+          }
+          if (fromOut > 0) {
+            out.write(buffer.array(), 0, fromOut);
+          }
+          if (fromErr > 0) {
+            err.write(buffer.array(), 0, fromErr);
+          }
+        }
+      }
     }
   }
 
+  /** How a broken driver copies a task's two log files into the caller's streams. */
+  @FunctionalInterface
+  private interface LogCopy {
+    void copy(Path stdout, Path stderr, OutputStream out, OutputStream err) throws IOException;
+  }
+
   /**
-   * A container whose logs() reads the local driver's log files itself; a task whose files are gone
-   * is left to the local driver, which says it is not found.
+   * The local driver with its containers' logs() read from the local driver's log files by {@code
+   * copy}; a task whose files are gone is left to the local driver, which says it is not found.
    */
-  private abstract static class LogFilesContainer extends ForwardingDriver.ForwardingContainer {
-
-    private final String namespace;
-
-    LogFilesContainer(String namespace, Container delegate) {
-      super(delegate);
-      this.namespace = namespace;
-    }
-
-    abstract void copy(Path stdout, Path stderr, OutputStream out, OutputStream err)
-        throws IOException;
-
-    @Override
-    public void logs(OutputStream stdout, OutputStream stderr) {
-      Path dir = taskRoot(namespace, delegate);
-      try {
-        copy(dir.resolve("stdout"), dir.resolve("stderr"), stdout, stderr);
-      } catch (NoSuchFileException e) {
-        delegate.logs(stdout, stderr);
-      } catch (IOException e) {
-        throw Exceptions.launder("copying the logs of " + id(), e);
+  private static Driver logsCopiedBy(String namespace, Driver real, LogCopy copy) {
+    return new ForwardingDriver(real) {
+      @Override
+      Container wrap(Container c) {
+        return new ForwardingContainer(c) {
+          @Override
+          public void logs(OutputStream stdout, OutputStream stderr) {
+            Path dir = taskRoot(namespace, delegate);
+            try {
+              copy.copy(dir.resolve("stdout"), dir.resolve("stderr"), stdout, stderr);
+            } catch (NoSuchFileException e) {
+              delegate.logs(stdout, stderr);
+            } catch (IOException e) {
+              throw Exceptions.launder("copying the logs of " + id(), e);
+            }
+          }
+        };
       }
-    }
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -881,7 +799,7 @@ final class ReliabilityBrokenDrivers {
   }
 
   /** A driver that asks its platform's API before every call it forwards. */
-  static final class ApiGuardedDriver extends ForwardingDriver {
+  static final class ApiGuardedDriver extends Intercepting {
 
     private final InetSocketAddress api;
     private final Duration requestTimeout;
@@ -896,66 +814,16 @@ final class ReliabilityBrokenDrivers {
     }
 
     @Override
-    public Container runContainer(Task task) {
-      ask("run " + task.id(), requestTimeout);
-      return super.runContainer(task);
-    }
-
-    @Override
-    public Volume createVolume(String name, long sizeBytes) {
-      ask("volume " + name, requestTimeout);
-      return super.createVolume(name, sizeBytes);
-    }
-
-    @Override
-    public Optional<Container> find(String taskId) {
-      ask("find " + taskId, requestTimeout);
-      return super.find(taskId);
-    }
-
-    @Override
-    public Sandbox createSandbox(Task task) {
-      ask("sandbox " + task.id(), requestTimeout);
-      return super.createSandbox(task);
-    }
-
-    @Override
-    public void close() {
-      ask("close", requestTimeout);
-      super.close();
+    void before(String call, Container container) {
+      ask(call, requestTimeout);
     }
 
     @Override
     Container wrap(Container c) {
-      return new ForwardingContainer(c) {
-        @Override
-        public ContainerStatus status() {
-          ask("status " + id(), requestTimeout);
-          return delegate.status();
-        }
-
-        @Override
-        public void logs(OutputStream stdout, OutputStream stderr) {
-          ask("logs " + id(), requestTimeout);
-          delegate.logs(stdout, stderr);
-        }
-
-        @Override
-        public void cleanup() {
-          ask("cleanup " + id(), requestTimeout);
-          delegate.cleanup();
-        }
-
-        @Override
-        public ContainerStatus await(Duration timeout) {
-          ask("await " + id(), requestTimeout);
-          return delegate.await(timeout);
-        }
-
+      return new InterceptedContainer(c) {
         @Override
         public void follow(OutputStream stdout, OutputStream stderr) {
-          ask("follow " + id(), requestTimeout);
-          delegate.follow(acknowledged(stdout), acknowledged(stderr));
+          super.follow(acknowledged(stdout), acknowledged(stderr));
         }
       };
     }
@@ -1053,6 +921,109 @@ final class ReliabilityBrokenDrivers {
       line.write(b);
     }
     return line.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A driver that runs {@link #before} ahead of every call it forwards: its own calls, its
+   * containers' and its sandboxes'.
+   */
+  private abstract static class Intercepting extends ForwardingDriver {
+
+    Intercepting(Driver delegate) {
+      super(delegate);
+    }
+
+    /**
+     * Runs ahead of a call.
+     *
+     * @param call the call and what it names, such as {@code "status build-1-1234"}
+     * @param container the container called, or null for a call of the driver or of a sandbox
+     */
+    abstract void before(String call, Container container);
+
+    @Override
+    public Container runContainer(Task task) {
+      before("runContainer " + task.id(), null);
+      return super.runContainer(task);
+    }
+
+    @Override
+    public Volume createVolume(String name, long sizeBytes) {
+      before("createVolume " + name, null);
+      return super.createVolume(name, sizeBytes);
+    }
+
+    @Override
+    public Optional<Container> find(String taskId) {
+      before("find " + taskId, null);
+      return super.find(taskId);
+    }
+
+    @Override
+    public Sandbox createSandbox(Task task) {
+      before("createSandbox " + task.id(), null);
+      return super.createSandbox(task);
+    }
+
+    @Override
+    public void close() {
+      before("close", null);
+      super.close();
+    }
+
+    @Override
+    Container wrap(Container c) {
+      return new InterceptedContainer(c);
+    }
+
+    @Override
+    Sandbox wrap(Sandbox sandbox) {
+      return new ForwardingSandbox(sandbox) {
+        @Override
+        public Container exec(Task step) {
+          before("exec " + step.id(), null);
+          return super.exec(step);
+        }
+      };
+    }
+
+    /** A container that runs {@link #before} ahead of every call but {@code id()}. */
+    class InterceptedContainer extends ForwardingContainer {
+
+      InterceptedContainer(Container delegate) {
+        super(delegate);
+      }
+
+      @Override
+      public ContainerStatus status() {
+        before("status " + id(), this);
+        return delegate.status();
+      }
+
+      @Override
+      public void logs(OutputStream stdout, OutputStream stderr) {
+        before("logs " + id(), this);
+        delegate.logs(stdout, stderr);
+      }
+
+      @Override
+      public void cleanup() {
+        before("cleanup " + id(), this);
+        delegate.cleanup();
+      }
+
+      @Override
+      public ContainerStatus await(Duration timeout) {
+        before("await " + id(), this);
+        return delegate.await(timeout);
+      }
+
+      @Override
+      public void follow(OutputStream stdout, OutputStream stderr) {
+        before("follow " + id(), this);
+        delegate.follow(stdout, stderr);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
