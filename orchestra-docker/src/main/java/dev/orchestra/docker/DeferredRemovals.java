@@ -131,7 +131,7 @@ final class DeferredRemovals {
 
   private void removeContainer(String name, String taskId, String containerId, String what) {
     if (containerId != null) {
-      driver.removeContainer(containerId, what);
+      ContainerRemoval.remove(driver.api(), containerId, what);
       return;
     }
     InspectContainerResponse found;
@@ -143,19 +143,13 @@ final class DeferredRemovals {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up " + what, e);
     }
-    Map<String, String> labels =
-        found.getConfig() == null || found.getConfig().getLabels() == null
-            ? Map.of()
-            : found.getConfig().getLabels();
-    boolean ours =
-        driver.namespace().equals(labels.get(Labels.NAMESPACE))
-            && taskId.equals(labels.get(Labels.TASK_ID));
+    boolean ours = driver.isTask(found, taskId);
     boolean unstarted =
         found.getState() != null
             && "created".equals(found.getState().getStatus())
             && (found.getState().getError() == null || found.getState().getError().isBlank());
     if (ours && unstarted) {
-      driver.removeContainer(found.getId(), what);
+      ContainerRemoval.remove(driver.api(), found.getId(), what);
     } else {
       LOG.debug("keeping {}: another run holds its name now", what);
     }

@@ -575,7 +575,9 @@ final class DockerContainer implements Container {
     removing = true;
     boolean removed;
     try {
-      removed = driver.removeContainer(containerId, "container " + name + " of " + describe());
+      removed =
+          ContainerRemoval.remove(
+              driver.api(), containerId, "container " + name + " of " + describe());
     } catch (RuntimeException e) {
       removing = false;
       throw e;

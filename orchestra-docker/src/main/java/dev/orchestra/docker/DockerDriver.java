@@ -112,9 +112,6 @@ final class DockerDriver implements Driver {
           LogConfig.LoggingType.LOCAL,
           Map.of("max-size", "100m", "max-file", "11", "compress", "false"));
 
-  /** How long removal waits for a removal already in progress, or a volume still in use. */
-  private static final Duration REMOVAL_PATIENCE = Duration.ofSeconds(30);
-
   private static final int LOCK_STRIPES = 64;
 
   private final String namespace;
@@ -271,14 +268,12 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("finding container " + name + " of " + describe(taskId), e);
     }
-    Map<String, String> labels = labels(found);
-    if (!namespace.equals(labels.get(Labels.NAMESPACE))
-        || !taskId.equals(labels.get(Labels.TASK_ID))) {
+    if (!isTask(found, taskId)) {
       LOG.debug(
           "container {} is not {}: it belongs to {}",
           name,
           describe(taskId),
-          owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID)));
+          Labels.owner(Labels.of(found), Labels.TASK_ID));
       return Optional.empty();
     }
     return Optional.of(adopt(found, taskId, name));
@@ -343,7 +338,7 @@ final class DockerDriver implements Driver {
           continue;
         }
         try {
-          if (removeContainer(containerId, "container " + containerId)) {
+          if (ContainerRemoval.remove(api(), containerId, "container " + containerId)) {
             containers++;
           }
         } catch (OrchestraInterruptedException e) {
@@ -519,28 +514,13 @@ final class DockerDriver implements Driver {
   }
 
   /**
-   * Force-removes a container, running or not, waiting for a removal already in progress.
-   *
-   * @return {@code false} if the container did not exist
+   * Whether a container is this namespace's task {@code taskId}: its labels (see {@link Labels})
+   * say so. A container that merely holds the task's name is not.
    */
-  boolean removeContainer(String containerId, String what) {
-    Pause pause = new Pause(what, REMOVAL_PATIENCE);
-    while (true) {
-      try {
-        LOG.debug("removing {}", what);
-        api().removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
-        return true;
-      } catch (NotFoundException e) {
-        return false;
-      } catch (ConflictException e) {
-        // "removal of container ... is already in progress": done once it answers not found.
-        if (!pause.again()) {
-          throw EngineErrors.failure("removing " + what, e);
-        }
-      } catch (RuntimeException e) {
-        throw EngineErrors.failure("removing " + what, e);
-      }
-    }
+  boolean isTask(InspectContainerResponse found, String taskId) {
+    Map<String, String> labels = Labels.of(found);
+    return namespace.equals(labels.get(Labels.NAMESPACE))
+        && taskId.equals(labels.get(Labels.TASK_ID));
   }
 
   /**
@@ -553,7 +533,7 @@ final class DockerDriver implements Driver {
    * @return {@code false} if the volume did not exist
    */
   boolean removeVolume(String dockerName, String what, boolean patient) {
-    Pause pause = new Pause(what, REMOVAL_PATIENCE);
+    Pause pause = new Pause(what, ContainerRemoval.PATIENCE);
     boolean released = false;
     while (true) {
       try {
@@ -616,7 +596,8 @@ final class DockerDriver implements Driver {
           String.join(",", user.getNames()),
           user.getLabels().get(Labels.TASK_ID),
           what);
-      removeContainer(user.getId(), "container " + String.join(",", user.getNames()));
+      ContainerRemoval.remove(
+          api(), user.getId(), "container " + String.join(",", user.getNames()));
     }
   }
 
@@ -669,9 +650,7 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up container " + name + " of " + describe(taskId), e);
     }
-    Map<String, String> labels = labels(found);
-    if (!namespace.equals(labels.get(Labels.NAMESPACE))
-        || !taskId.equals(labels.get(Labels.TASK_ID))) {
+    if (!isTask(found, taskId)) {
       throw new OrchestraException(
           "the container name "
               + name
@@ -680,7 +659,7 @@ final class DockerDriver implements Driver {
               + " is taken by container "
               + found.getId()
               + ", which belongs to "
-              + owner(labels.get(Labels.NAMESPACE), Labels.TASK_ID, labels.get(Labels.TASK_ID))
+              + Labels.owner(Labels.of(found), Labels.TASK_ID)
               + "; remove that container or use another namespace");
     }
     return Optional.of(adopt(found, taskId, name));
@@ -703,7 +682,7 @@ final class DockerDriver implements Driver {
                     Labels.TIMEOUT_MILLIS,
                     Long.toString(Math.max(1, Durations.saturatedMillis(t)))));
     String containerId = null;
-    Pause pause = new Pause("creating container " + name, REMOVAL_PATIENCE);
+    Pause pause = new Pause("creating container " + name, ContainerRemoval.PATIENCE);
     boolean pulled = false;
     while (containerId == null) {
       CreateContainerCmd create =
@@ -844,7 +823,7 @@ final class DockerDriver implements Driver {
   private void removeAfterFailure(String containerId, String name, RuntimeException failure) {
     boolean interrupted = Thread.interrupted();
     try {
-      removeContainer(containerId, "container " + name + " that failed to start");
+      ContainerRemoval.remove(api(), containerId, "container " + name + " that failed to start");
     } catch (RuntimeException e) {
       LOG.warn("could not remove container {} that failed to start: {}", name, e.getMessage());
       failure.addSuppressed(e);
@@ -866,7 +845,8 @@ final class DockerDriver implements Driver {
     boolean interrupted = Thread.interrupted();
     try {
       Pause pause =
-          new Pause("settling the interrupted create of container " + name, REMOVAL_PATIENCE);
+          new Pause(
+              "settling the interrupted create of container " + name, ContainerRemoval.PATIENCE);
       String id = null;
       boolean settled = false;
       while (!settled) {
@@ -876,10 +856,8 @@ final class DockerDriver implements Driver {
         } catch (ConflictException e) {
           try {
             InspectContainerResponse found = api().inspectContainerCmd(name).exec();
-            Map<String, String> labels = labels(found);
             boolean unstarted =
-                namespace.equals(labels.get(Labels.NAMESPACE))
-                    && taskId.equals(labels.get(Labels.TASK_ID))
+                isTask(found, taskId)
                     && found.getState() != null
                     && "created".equals(found.getState().getStatus());
             id = unstarted ? found.getId() : null;
@@ -1044,7 +1022,7 @@ final class DockerDriver implements Driver {
               + "' in namespace '"
               + namespace
               + "' is taken by a volume of "
-              + owner(l.get(Labels.NAMESPACE), Labels.VOLUME, l.get(Labels.VOLUME))
+              + Labels.owner(l, Labels.VOLUME)
               + "; remove that volume or use another namespace");
     }
   }
@@ -1092,7 +1070,7 @@ final class DockerDriver implements Driver {
   }
 
   private Duration timeoutOf(InspectContainerResponse found, String taskId) {
-    String value = labels(found).get(Labels.TIMEOUT_MILLIS);
+    String value = Labels.of(found).get(Labels.TIMEOUT_MILLIS);
     if (value == null) {
       return null;
     }
@@ -1121,12 +1099,6 @@ final class DockerDriver implements Driver {
     }
   }
 
-  private static Map<String, String> labels(InspectContainerResponse found) {
-    return found.getConfig() == null || found.getConfig().getLabels() == null
-        ? Map.of()
-        : found.getConfig().getLabels();
-  }
-
   private synchronized void deleteScratch() {
     if (scratch == null) {
       return;
@@ -1149,12 +1121,5 @@ final class DockerDriver implements Driver {
       throw new IllegalStateException(
           "the docker driver of namespace '" + namespace + "' is closed");
     }
-  }
-
-  private static String owner(String ownerNamespace, String label, String value) {
-    if (ownerNamespace == null) {
-      return "no Orchestra namespace (it has no " + Labels.NAMESPACE + " label)";
-    }
-    return "namespace '" + ownerNamespace + "' (" + label + "=" + value + ")";
   }
 }
