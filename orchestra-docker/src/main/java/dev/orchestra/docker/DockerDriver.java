@@ -26,15 +26,10 @@ import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Names;
-import dev.orchestra.spi.Schedulers;
 import dev.orchestra.spi.TaskPaths;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -44,11 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,13 +55,13 @@ import org.slf4j.LoggerFactory;
  * driver mangles bytes that are not UTF-8). Images come through {@link ImagePuller}, stdin through
  * {@link DockerConnection#attachStdin}.
  *
- * <p>The lifecycle: one object per container and instance ({@link #adopt}) holds what this instance
- * knows (a stop it asked for, the final status); one event stream ({@link ExitEvents}) completes
- * every {@link Container#onExit()}; a small executor of a few threads runs timeouts, retries and
- * event handlers for the whole namespace. A task's timeout is a label ({@link
+ * <p>The lifecycle: one object per container and instance ({@link DockerNamespace#adopt}) holds
+ * what this instance knows (a stop it asked for, the final status); one event stream ({@link
+ * ExitEvents}) completes every {@link Container#onExit()}; a small executor of a few threads runs
+ * timeouts, retries and event handlers for the whole namespace. A task's timeout is a label ({@link
  * Labels#TIMEOUT_MILLIS}), enforced by every instance that starts or finds the container. Sandboxes
  * ({@link DockerSandbox}) run their steps as execs whose output is recorded in a client-side
- * directory ({@link #scratch()}), deleted with the sandbox and by {@link #close()}.
+ * directory ({@link DockerNamespace#scratch()}), deleted with the sandbox and by {@link #close()}.
  *
  * <p>An engine that stops answering blocks no call for long: every request that is not a stream is
  * bounded by the connection's request timeout ({@link DockerConnection}), the streams are watched
@@ -115,11 +105,11 @@ final class DockerDriver implements Driver {
   private static final int LOCK_STRIPES = 64;
 
   private final String namespace;
+  private final DockerNamespace context;
   private final DockerConnection connection;
   private final PullPolicy pullPolicy;
   private final ImagePuller images;
   private final Object[] taskLocks = new Object[LOCK_STRIPES];
-  private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Held while close() works; guards {@link #closeFinished}. */
   private final Object closing = new Object();
@@ -127,36 +117,18 @@ final class DockerDriver implements Driver {
   /** Whether close() has removed everything and released the connection. */
   private boolean closeFinished;
 
-  /** Every container this instance handed out, by engine id: one object per container. */
-  private final ConcurrentHashMap<String, DockerContainer> known = new ConcurrentHashMap<>();
-
-  /** The sandboxes this instance created or found, by the engine id of their container. */
-  private final ConcurrentHashMap<String, DockerSandbox> sandboxes = new ConcurrentHashMap<>();
-
-  /** Timeouts, retries and event handlers: a few threads for the whole namespace. */
-  private final ScheduledThreadPoolExecutor executor;
-
-  private final ExitEvents events;
-
-  private final StreamWatch streamWatch;
-
   private final DeferredRemovals deferred;
 
-  /** Where steps record their output; created when the first step starts. */
-  private Path scratch;
-
   DockerDriver(String namespace, DockerConnection connection, PullPolicy pullPolicy) {
-    this.namespace = Names.requireNamespace(namespace);
+    this.context = new DockerNamespace(namespace, connection);
+    this.namespace = context.name();
     this.connection = connection;
     this.pullPolicy = pullPolicy;
-    this.streamWatch = new StreamWatch(this);
-    this.images = new ImagePuller(connection, pullPolicy, streamWatch);
+    this.images = new ImagePuller(connection, pullPolicy, context.streamWatch());
     for (int i = 0; i < taskLocks.length; i++) {
       taskLocks[i] = new Object();
     }
-    this.executor = newExecutor(namespace);
-    this.events = new ExitEvents(this);
-    this.deferred = new DeferredRemovals(this);
+    this.deferred = new DeferredRemovals(context);
     LOG.info(
         "opened namespace '{}' on the Docker engine at {} (pull policy {})",
         namespace,
@@ -245,7 +217,7 @@ final class DockerDriver implements Driver {
           sizeBytes);
     }
     obtainVolume(name);
-    return new DockerVolume(this, name, DockerNames.of(namespace, name));
+    return new DockerVolume(context, this, name, DockerNames.of(namespace, name));
   }
 
   /**
@@ -268,7 +240,7 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("finding container " + name + " of " + describe(taskId), e);
     }
-    if (!isTask(found, taskId)) {
+    if (!context.isTask(found, taskId)) {
       LOG.debug(
           "container {} is not {}: it belongs to {}",
           name,
@@ -276,7 +248,7 @@ final class DockerDriver implements Driver {
           Labels.owner(Labels.of(found), Labels.TASK_ID));
       return Optional.empty();
     }
-    return Optional.of(adopt(found, taskId, name));
+    return Optional.of(context.adopt(found, taskId, name));
   }
 
   /**
@@ -297,10 +269,9 @@ final class DockerDriver implements Driver {
       throw e;
     }
     String taskDir = TASK_ROOT + "/" + main.name();
-    DockerSandbox box =
-        sandboxes.computeIfAbsent(main.id(), id -> new DockerSandbox(this, main, taskDir));
+    DockerSandbox box = context.sandbox(main, taskDir);
     main.sandbox(box);
-    if (isClosed()) {
+    if (context.isClosed()) {
       throw new IllegalStateException(
           "the docker driver of namespace '" + namespace + "' is closed");
     }
@@ -309,7 +280,7 @@ final class DockerDriver implements Driver {
 
   @Override
   public void close() {
-    closed.set(true);
+    context.markClosed();
     synchronized (closing) {
       if (closeFinished) {
         return;
@@ -323,9 +294,9 @@ final class DockerDriver implements Driver {
    * and leaves the connection open, so that a later close() removes what is left.
    */
   private void removeEverything() {
-    List<DockerSandbox> boxes = List.copyOf(sandboxes.values());
+    List<DockerSandbox> boxes = context.sandboxes();
     boxes.forEach(DockerSandbox::beginRemoval);
-    events.close();
+    context.events().close();
     List<RuntimeException> failures = new ArrayList<>();
     // Once the engine left a request unanswered, the rest is not sent: each would wait as long.
     List<String> notTried = new ArrayList<>();
@@ -385,11 +356,10 @@ final class DockerDriver implements Driver {
     }
     closeFinished = true;
     deferred.clear();
-    executor.shutdownNow();
+    context.shutdownExecutor();
     boxes.forEach(DockerSandbox::finishRemoval);
-    known.values().forEach(DockerContainer::driverClosed);
-    known.clear();
-    deleteScratch();
+    context.forgetContainers();
+    context.deleteScratch();
     connection.close();
     if (!failures.isEmpty()) {
       List<String> messages = new ArrayList<>();
@@ -419,109 +389,12 @@ final class DockerDriver implements Driver {
     return "DockerDriver[namespace=" + namespace + ", engine=" + connection.describe() + "]";
   }
 
-  // ---- used by DockerContainer and DockerVolume
-
-  DockerClient api() {
-    return connection.api();
+  /** What this driver's parts share: for tests, which look at the event stream and scratch. */
+  DockerNamespace namespace() {
+    return context;
   }
 
-  DockerClient streams() {
-    return connection.streams();
-  }
-
-  String namespace() {
-    return namespace;
-  }
-
-  /** Whether {@link #close()} was called: it removed every container and volume. */
-  boolean isClosed() {
-    return closed.get();
-  }
-
-  DockerConnection connection() {
-    return connection;
-  }
-
-  String describeEngine() {
-    return connection.describe();
-  }
-
-  ExitEvents events() {
-    return events;
-  }
-
-  /** Ends the streams of an engine that stopped answering. */
-  StreamWatch streamWatch() {
-    return streamWatch;
-  }
-
-  /**
-   * The one object of a container found on the engine: the known one, or a new one that enforces
-   * the task's timeout (label {@link Labels#TIMEOUT_MILLIS}) from the engine's start time.
-   */
-  DockerContainer adopt(InspectContainerResponse found, String taskId, String name) {
-    Duration timeout = timeoutOf(found, taskId);
-    DockerContainer container =
-        known.computeIfAbsent(
-            found.getId(), id -> new DockerContainer(this, taskId, name, id, timeout));
-    Long memory = found.getHostConfig() == null ? null : found.getHostConfig().getMemory();
-    container.memoryLimited(memory != null && memory > 0);
-    InspectContainerResponse.ContainerState state = found.getState();
-    if (timeout != null && state != null && Boolean.TRUE.equals(state.getRunning())) {
-      container.scheduleTimeout(startedAt(state));
-    }
-    return container;
-  }
-
-  /** A container was cleaned up: a later run of its task id is a new container. */
-  void forget(DockerContainer container) {
-    known.remove(container.id(), container);
-  }
-
-  /** A sandbox was removed. */
-  void forget(DockerSandbox box) {
-    sandboxes.remove(box.main().id(), box);
-  }
-
-  /**
-   * Runs a task on the driver's executor after a delay; a failure is logged. Does nothing once the
-   * driver is closed.
-   */
-  void schedule(Runnable task, Duration delay) {
-    try {
-      executor.schedule(logged(task), Durations.saturatedNanos(delay), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      LOG.debug("not scheduling work in closed namespace '{}'", namespace);
-    }
-  }
-
-  /** Runs a task on the driver's executor; a failure is logged. Nothing once closed. */
-  void execute(Runnable task) {
-    schedule(task, Duration.ZERO);
-  }
-
-  /** The client-side directory where steps record their output; deleted by {@link #close()}. */
-  synchronized Path scratch() throws IOException {
-    if (scratch == null) {
-      scratch = Files.createTempDirectory("orchestra-docker-" + Names.safe(namespace) + "-");
-      LOG.debug("steps of namespace '{}' record their output in {}", namespace, scratch);
-    }
-    return scratch;
-  }
-
-  String describe(String taskId) {
-    return "task '" + taskId + "' in namespace '" + namespace + "'";
-  }
-
-  /**
-   * Whether a container is this namespace's task {@code taskId}: its labels (see {@link Labels})
-   * say so. A container that merely holds the task's name is not.
-   */
-  boolean isTask(InspectContainerResponse found, String taskId) {
-    Map<String, String> labels = Labels.of(found);
-    return namespace.equals(labels.get(Labels.NAMESPACE))
-        && taskId.equals(labels.get(Labels.TASK_ID));
-  }
+  // ---- used by DockerVolume
 
   /**
    * Removes a volume. The engine refuses while any container references it, finished or not: the
@@ -650,7 +523,7 @@ final class DockerDriver implements Driver {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up container " + name + " of " + describe(taskId), e);
     }
-    if (!isTask(found, taskId)) {
+    if (!context.isTask(found, taskId)) {
       throw new OrchestraException(
           "the container name "
               + name
@@ -662,7 +535,7 @@ final class DockerDriver implements Driver {
               + Labels.owner(Labels.of(found), Labels.TASK_ID)
               + "; remove that container or use another namespace");
     }
-    return Optional.of(adopt(found, taskId, name));
+    return Optional.of(context.adopt(found, taskId, name));
   }
 
   private DockerContainer createAndStart(
@@ -765,9 +638,7 @@ final class DockerDriver implements Driver {
       }
     }
     String id = containerId;
-    DockerContainer container =
-        known.computeIfAbsent(
-            id, k -> new DockerContainer(this, taskId, name, k, task.timeout().orElse(null)));
+    DockerContainer container = context.created(id, taskId, name, task.timeout().orElse(null));
     container.watchFromStart(task.limits().memoryBytes() > 0);
     StdinDelivery feeder = null;
     try {
@@ -857,7 +728,7 @@ final class DockerDriver implements Driver {
           try {
             InspectContainerResponse found = api().inspectContainerCmd(name).exec();
             boolean unstarted =
-                isTask(found, taskId)
+                context.isTask(found, taskId)
                     && found.getState() != null
                     && "created".equals(found.getState().getStatus());
             id = unstarted ? found.getId() : null;
@@ -1052,74 +923,15 @@ final class DockerDriver implements Driver {
 
   // ---- helpers
 
-  private static ScheduledThreadPoolExecutor newExecutor(String namespace) {
-    return Schedulers.idleStopping(
-        DockerDriver.class, "orchestra-docker " + namespace, 2, Duration.ofSeconds(30));
+  private DockerClient api() {
+    return context.api();
   }
 
-  private Runnable logged(Runnable task) {
-    return () -> {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        if (!isClosed()) {
-          LOG.warn("background work in namespace '{}' failed: {}", namespace, e.getMessage());
-        }
-      }
-    };
-  }
-
-  private Duration timeoutOf(InspectContainerResponse found, String taskId) {
-    String value = Labels.of(found).get(Labels.TIMEOUT_MILLIS);
-    if (value == null) {
-      return null;
-    }
-    try {
-      long millis = Long.parseLong(value);
-      if (millis > 0) {
-        return Duration.ofMillis(millis);
-      }
-    } catch (NumberFormatException e) {
-      LOG.debug("label {}={} is not a number: {}", Labels.TIMEOUT_MILLIS, value, e.toString());
-    }
-    LOG.warn(
-        "ignoring the timeout of {}: label {} holds '{}', not a number of milliseconds",
-        describe(taskId),
-        Labels.TIMEOUT_MILLIS,
-        value);
-    return null;
-  }
-
-  private static Instant startedAt(InspectContainerResponse.ContainerState state) {
-    try {
-      return Instant.parse(state.getStartedAt());
-    } catch (DateTimeParseException | NullPointerException e) {
-      LOG.debug("cannot read when a container started ({}); counting from now", e.toString());
-      return Instant.now();
-    }
-  }
-
-  private synchronized void deleteScratch() {
-    if (scratch == null) {
-      return;
-    }
-    try (var paths = Files.walk(scratch)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException | java.io.UncheckedIOException e) {
-      LOG.warn(
-          "closing namespace '{}': could not delete the step output in {}: {}",
-          namespace,
-          scratch,
-          e.toString());
-    }
+  private String describe(String taskId) {
+    return context.describe(taskId);
   }
 
   private void requireOpen() {
-    if (closed.get()) {
-      throw new IllegalStateException(
-          "the docker driver of namespace '" + namespace + "' is closed");
-    }
+    context.requireOpen();
   }
 }

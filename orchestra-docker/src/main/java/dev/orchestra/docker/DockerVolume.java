@@ -9,11 +9,13 @@ final class DockerVolume implements Volume {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerVolume.class);
 
+  private final DockerNamespace namespace;
   private final DockerDriver driver;
   private final String name;
   private final String dockerName;
 
-  DockerVolume(DockerDriver driver, String name, String dockerName) {
+  DockerVolume(DockerNamespace namespace, DockerDriver driver, String name, String dockerName) {
+    this.namespace = namespace;
     this.driver = driver;
     this.name = name;
     this.dockerName = dockerName;
@@ -26,12 +28,12 @@ final class DockerVolume implements Volume {
 
   @Override
   public void cleanup() {
-    if (driver.isClosed()) {
+    if (namespace.isClosed()) {
       LOG.debug("volume '{}' went with its closed namespace", name);
       return;
     }
     String what =
-        "volume '" + name + "' (" + dockerName + ") of namespace '" + driver.namespace() + "'";
+        "volume '" + name + "' (" + dockerName + ") of namespace '" + namespace.name() + "'";
     if (driver.removeVolume(dockerName, what, false)) {
       LOG.info("removed {}", what);
     } else {
