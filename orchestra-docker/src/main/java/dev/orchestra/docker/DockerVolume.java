@@ -10,13 +10,13 @@ final class DockerVolume implements Volume {
   private static final Logger LOG = LoggerFactory.getLogger(DockerVolume.class);
 
   private final DockerNamespace namespace;
-  private final DockerDriver driver;
+  private final DockerVolumes volumes;
   private final String name;
   private final String dockerName;
 
-  DockerVolume(DockerNamespace namespace, DockerDriver driver, String name, String dockerName) {
+  DockerVolume(DockerNamespace namespace, DockerVolumes volumes, String name, String dockerName) {
     this.namespace = namespace;
-    this.driver = driver;
+    this.volumes = volumes;
     this.name = name;
     this.dockerName = dockerName;
   }
@@ -34,7 +34,7 @@ final class DockerVolume implements Volume {
     }
     String what =
         "volume '" + name + "' (" + dockerName + ") of namespace '" + namespace.name() + "'";
-    if (driver.removeVolume(dockerName, what, false)) {
+    if (volumes.remove(dockerName, what, false)) {
       LOG.info("removed {}", what);
     } else {
       LOG.debug("{} was already gone", what);
