@@ -104,7 +104,7 @@ cat >"$report" <<EOF
 
 Written by \`scripts/measure-docker-engine.sh\` on $(date -u +%Y-%m-%d) against Docker Engine
 $engine; do not edit by hand. The docker driver's behaviour that depends on these facts is
-described in the [README](../README.md#docker-a-docker-engine).
+described on [its page](drivers/docker.md).
 
 ## OOM kills
 

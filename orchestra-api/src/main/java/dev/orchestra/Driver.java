@@ -112,12 +112,21 @@ public interface Driver extends AutoCloseable {
   /**
    * Removes everything this namespace owns on the platform: every container, running ones too
    * (whole process trees), and every volume with its data, whichever driver instance created them.
-   * Touches nothing of any other namespace. Idempotent: later calls do nothing.
+   * Touches nothing of any other namespace.
    *
    * <p>Cleanup carries on past partial failures (each logged at WARN) and reports them together at
-   * the end as one {@link OrchestraException}.
+   * the end as one {@link OrchestraException}; a driver of the same namespace, opened and closed
+   * later, removes what was left. Once a call has run to its end, with failures or without, later
+   * calls do nothing. A call interrupted midway stops, and a later call finishes the work.
+   *
+   * <p>Afterwards this driver refuses new work with {@link IllegalStateException}, and its
+   * containers answer as after {@link Container#cleanup()}. How a driver finds and removes what its
+   * namespace owns, and what it cannot reach, is on the driver's page in the repository, {@code
+   * docs/drivers/<name>.md}.
    *
    * @throws OrchestraException if some resources could not be removed
+   * @throws OrchestraInterruptedException if the calling thread is interrupted (its interrupt flag
+   *     is set again); a later call removes what is left
    */
   @Override
   void close();

@@ -32,6 +32,9 @@ final class DriverRegistry {
   /** Gives up on a class path whose service files keep failing, rather than loop. */
   private static final int MAX_FAILURES = 100;
 
+  /** How a caller opens a driver by name, for the message about a URI without a namespace. */
+  private static final String BY_NAME = "call Orchestra.open(\"%s\", \"<namespace>\")";
+
   private final Map<String, List<DriverProvider>> byName;
 
   private DriverRegistry(Map<String, List<DriverProvider>> byName) {
@@ -171,19 +174,7 @@ final class DriverRegistry {
     if (params == null) {
       throw new IllegalArgumentException("params must not be null");
     }
-    if (uri.getScheme() == null || uri.isOpaque() || uri.getRawAuthority() == null) {
-      throw new IllegalArgumentException(
-          "driver URI must read driver://namespace?param=value&..., was '"
-              + DriverParams.redactUri(String.valueOf(uri))
-              + "'");
-    }
-    String path = uri.getRawPath();
-    if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
-      throw new IllegalArgumentException(
-          "driver URI must have no path or fragment (driver://namespace?param=value&...), was '"
-              + DriverParams.redactUri(String.valueOf(uri))
-              + "'");
-    }
+    DriverParams.requireDriverUri("driver URI", uri, BY_NAME);
     Map<String, String> merged = new TreeMap<>(queryParams(uri));
     merged.putAll(params);
     return open(
@@ -198,10 +189,14 @@ final class DriverRegistry {
     if (uri == null) {
       throw new IllegalArgumentException("driver URI must not be null");
     }
-    return DriverParams.parseUri("driver URI", uri);
+    return DriverParams.parseDriverUri("driver URI", uri, BY_NAME);
   }
 
-  /** {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}. */
+  /**
+   * {@code ORCHESTRA_DOCKER_HOST=x} gives the docker driver {@code host=x}, and {@code
+   * ORCHESTRA_DOCKER_REQUEST_TIMEOUT=x} gives it {@code requestTimeout=x}: the part after the
+   * prefix is read as upper snake case and becomes lower camel case.
+   */
   static Map<String, String> environmentParams(String driver, Map<String, String> environment) {
     String prefix =
         "ORCHESTRA_" + driver.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_") + "_";
@@ -209,10 +204,25 @@ final class DriverRegistry {
     environment.forEach(
         (key, value) -> {
           if (key.startsWith(prefix) && key.length() > prefix.length()) {
-            params.put(key.substring(prefix.length()).toLowerCase(Locale.ROOT), value);
+            params.put(lowerCamel(key.substring(prefix.length())), value);
           }
         });
     return params;
+  }
+
+  /** {@code REQUEST_TIMEOUT} reads {@code requestTimeout}, {@code HOST} reads {@code host}. */
+  private static String lowerCamel(String upperSnake) {
+    StringBuilder name = new StringBuilder(upperSnake.length());
+    boolean upper = false;
+    for (char c : upperSnake.toLowerCase(Locale.ROOT).toCharArray()) {
+      if (c == '_' && name.length() > 0) {
+        upper = true;
+      } else {
+        name.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return name.toString();
   }
 
   private static Map<String, String> queryParams(URI uri) {

@@ -101,14 +101,17 @@ public final class Orchestra {
    *
    * <p>Parameters may also come from environment variables named {@code ORCHESTRA_<DRIVER>_<PARAM>}
    * ({@code ORCHESTRA_DOCKER_HOST} gives the docker driver {@code host}; the driver name
-   * upper-cased with other characters as {@code _}, the parameter lower-cased); the URI wins over
-   * the environment. The same environment variables apply to {@link #open(String, String, Map)},
-   * whose map wins. Messages never show the query, which may hold secrets.
+   * upper-cased with other characters as {@code _}, the parameter in upper snake case: {@code
+   * ORCHESTRA_DOCKER_REQUEST_TIMEOUT} gives {@code requestTimeout}); the URI wins over the
+   * environment. The same environment variables apply to {@link #open(String, String, Map)}, whose
+   * map wins. Messages never show the query, which may hold secrets.
    *
    * @param uri the driver URI
    * @return a new driver; close it to remove everything of the namespace
-   * @throws IllegalArgumentException if the URI is malformed, has a path or fragment, repeats a
-   *     parameter, or a parameter is unknown to the driver (the message lists the known ones)
+   * @throws IllegalArgumentException if the URI is malformed, names no namespace ({@code "local"}:
+   *     there is no default namespace, since closing a driver removes everything of its namespace;
+   *     the message shows both ways to name one), has a path or fragment, repeats a parameter, or a
+   *     parameter is unknown to the driver (the message lists the known ones)
    * @throws DriverNotFoundException if no driver is registered under the scheme
    * @throws OrchestraException if two drivers share the name, or the driver cannot be opened
    */

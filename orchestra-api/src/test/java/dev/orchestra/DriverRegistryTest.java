@@ -8,6 +8,7 @@ import dev.orchestra.spi.DriverProvider;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -162,6 +163,19 @@ class DriverRegistryTest {
   }
 
   @Test
+  void anEnvironmentVariableInUpperSnakeCaseGivesACamelCaseParameter() {
+    assertThat(
+            DriverRegistry.environmentParams(
+                "docker",
+                Map.of(
+                    "ORCHESTRA_DOCKER_REQUEST_TIMEOUT", "30",
+                    "ORCHESTRA_DOCKER_HOST", "tcp://h:2375",
+                    "ORCHESTRA_DOCKERX_HOST", "another driver",
+                    "ORCHESTRA_DOCKER_", "no name")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("requestTimeout", "30", "host", "tcp://h:2375"));
+  }
+
+  @Test
   void refusesMalformedUrisWithoutShowingTheirQuery() throws IOException {
     DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
 
@@ -188,6 +202,25 @@ class DriverRegistryTest {
         .hasMessageContaining("driver://namespace");
     assertThatThrownBy(() -> registry.open(DriverRegistry.parse("gamma://ns"), Map.of(), Map.of()))
         .isInstanceOf(DriverNotFoundException.class);
+  }
+
+  @Test
+  void aDriverNameWithoutANamespaceShowsBothWaysToNameOne() {
+    for (String text : List.of("alpha", "alpha:", "alpha://")) {
+      assertThatThrownBy(() -> DriverRegistry.parse(text))
+          .as(text)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + text + "' names driver 'alpha' but no namespace")
+          .hasMessageContaining("alpha://<namespace>")
+          .hasMessageContaining("Orchestra.open(\"alpha\", \"<namespace>\")");
+    }
+    assertThatThrownBy(() -> Orchestra.open("local"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("local://<namespace>")
+        .hasMessageContaining("Orchestra.open(\"local\", \"<namespace>\")");
+    assertThatThrownBy(() -> Orchestra.open(URI.create("alpha"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Orchestra.open(\"alpha\", \"<namespace>\")");
   }
 
   @Test

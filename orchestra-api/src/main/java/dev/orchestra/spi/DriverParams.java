@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +27,13 @@ public final class DriverParams {
       Set.of("password", "secret", "token", "key", "credential");
 
   private static final Pattern SECONDS = Pattern.compile("\\d+(\\.\\d+)?");
+
+  /**
+   * A driver name (a URI scheme, RFC 3986) with nothing or an empty authority after it: {@code
+   * local}, {@code local:}, {@code local://}.
+   */
+  private static final Pattern BARE_DRIVER_NAME =
+      Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*)(?::(?://)?)?");
 
   private final String driver;
   private final Map<String, String> values;
@@ -205,6 +213,75 @@ public final class DriverParams {
               + redactUri(text)
               + "'");
     }
+  }
+
+  /**
+   * Parses a driver URI, {@code driver://namespace?param=value&...}, as {@link #parseUri} does, and
+   * checks its shape as {@link #requireDriverUri} does.
+   *
+   * @param what what the text is, for the message ({@code "driver URI"}, {@code "--driver URI"})
+   * @param text the text to parse
+   * @param byName how the caller can open a driver by name with a namespace instead, with {@code
+   *     %s} standing for the driver's name (shown when the text names a driver but no namespace)
+   * @return the URI
+   * @throws IllegalArgumentException if the text is malformed or has another shape; the message is
+   *     as {@link #parseUri} and {@link #requireDriverUri} describe
+   */
+  public static URI parseDriverUri(String what, String text, String byName) {
+    Matcher bare = BARE_DRIVER_NAME.matcher(text);
+    if (bare.matches()) {
+      throw noNamespace(what, text, bare.group(1), byName);
+    }
+    return requireDriverUri(what, parseUri(what, text), byName);
+  }
+
+  /**
+   * Checks that a URI has the shape of a driver URI, {@code driver://namespace?param=value&...}: a
+   * scheme (the driver's name), an authority (the namespace), no path and no fragment.
+   *
+   * @param what what the URI is, for the message ({@code "driver URI"}, {@code "--driver URI"})
+   * @param uri the URI to check
+   * @param byName how the caller can open a driver by name with a namespace instead, with {@code
+   *     %s} standing for the driver's name (shown when the URI names a driver but no namespace)
+   * @return {@code uri}
+   * @throws IllegalArgumentException if the URI has another shape; the message shows the URI as
+   *     {@link #redactUri} does and the expected shape and, for a URI that names a driver but no
+   *     namespace ({@code local}, {@code local:}, {@code local://}), both ways to name one
+   */
+  public static URI requireDriverUri(String what, URI uri, String byName) {
+    String text = String.valueOf(uri);
+    Matcher bare = BARE_DRIVER_NAME.matcher(text);
+    if (bare.matches()) {
+      throw noNamespace(what, text, bare.group(1), byName);
+    }
+    if (uri.getScheme() == null || uri.isOpaque() || uri.getRawAuthority() == null) {
+      throw new IllegalArgumentException(
+          what + " must read driver://namespace?param=value&..., was '" + redactUri(text) + "'");
+    }
+    String path = uri.getRawPath();
+    if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          what
+              + " must have no path or fragment (driver://namespace?param=value&...), was '"
+              + redactUri(text)
+              + "'");
+    }
+    return uri;
+  }
+
+  private static IllegalArgumentException noNamespace(
+      String what, String text, String name, String byName) {
+    return new IllegalArgumentException(
+        what
+            + " '"
+            + text
+            + "' names driver '"
+            + name
+            + "' but no namespace, which every driver needs (closing a driver removes everything"
+            + " of its namespace): write "
+            + name
+            + "://<namespace>, or "
+            + String.format(Locale.ROOT, byName, name));
   }
 
   @Override

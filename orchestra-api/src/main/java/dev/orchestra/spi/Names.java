@@ -90,6 +90,25 @@ public final class Names {
   }
 
   /**
+   * Checks the arguments of {@link dev.orchestra.Driver#createVolume(String, long)} as callers give
+   * them: the name as {@link #requireVolumeName} does, and the size.
+   *
+   * @param name the volume's name
+   * @param sizeBytes its size limit, 0 for none
+   * @return the name, unchanged
+   * @throws IllegalArgumentException if the name is bad or the size negative; the message names the
+   *     bad value
+   */
+  public static String requireVolume(String name, long sizeBytes) {
+    requireVolumeName(name);
+    if (sizeBytes < 0) {
+      throw new IllegalArgumentException(
+          "sizeBytes of volume '" + name + "' must be 0 (no limit) or positive, was " + sizeBytes);
+    }
+    return name;
+  }
+
+  /**
    * Checks a namespace as callers give it.
    *
    * @param namespace the namespace

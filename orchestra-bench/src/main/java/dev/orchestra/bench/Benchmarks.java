@@ -1,7 +1,5 @@
 package dev.orchestra.bench;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,8 +111,12 @@ public final class Benchmarks {
     return out.toString();
   }
 
-  /** The report: the table, how each row was measured, where the time goes, what was changed. */
-  static String markdown(Settings s, Result result) throws IOException {
+  /**
+   * The report: what this run measured (the table, each row's samples and what it timed, where one
+   * Docker task's time goes), how it measures, and the settings it ran with. Nothing in it comes
+   * from another run.
+   */
+  static String markdown(Settings s, Result result) {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmarks\n\n");
     md.append(
@@ -139,7 +141,7 @@ public final class Benchmarks {
     for (Row r : result.rows()) {
       md.append("| ").append(String.join(" | ", cells(r))).append(" |\n");
     }
-    md.append("\n## What each row measures\n\n");
+    section(md, "What each row measures");
     for (Row r : result.rows()) {
       md.append("- **").append(r.name()).append("**: ").append(r.detail());
       if (r.librarySamples().size() > 1) {
@@ -152,7 +154,7 @@ public final class Benchmarks {
       md.append('\n');
     }
     if (!result.breakdown().isEmpty()) {
-      md.append("\n## Where one Docker task's time goes\n\n");
+      section(md, "Where one Docker task's time goes");
       md.append(
           "`runContainer` of `true` then `await`, with the driver behind a recording proxy"
               + " (which adds its own hop to every request, so the absolute times are a little"
@@ -160,13 +162,42 @@ public final class Benchmarks {
               + " relative to the call.\n\n");
       md.append(result.breakdown());
     }
-    try (InputStream notes = Benchmarks.class.getResourceAsStream("benchmarks-notes.md")) {
-      if (notes != null) {
-        md.append('\n').append(new String(notes.readAllBytes(), StandardCharsets.UTF_8));
-      }
-    }
+    section(md, "How it measures").append(METHOD);
+    section(md, "Settings of this run");
+    md.append(
+        "Each is a system property of the command above, e.g. `-Dbench.runs=11` or"
+            + " `-Dbench.rows=status,memory`.\n\n");
+    md.append("| property | value |\n|---|---|\n");
+    s.asProperties()
+        .forEach((k, v) -> md.append("| `").append(k).append("` | ").append(v).append(" |\n"));
     return md.toString();
   }
+
+  /** Starts a section: one blank line before its heading, whatever came before. */
+  private static StringBuilder section(StringBuilder md, String title) {
+    while (md.charAt(md.length() - 1) == '\n') {
+      md.setLength(md.length() - 1);
+    }
+    return md.append("\n\n## ").append(title).append("\n\n");
+  }
+
+  /** How every run measures, whatever it found: the method, not a result. */
+  private static final String METHOD =
+      """
+      - Each row runs the library and its baseline alternately within every round (A B A B ...), so \
+      that both meet the machine in the same state; the warm-up rounds are discarded, and the table \
+      compares the medians of the measured ones: ratio = library / baseline, against the row's \
+      target.
+      - What a row times, and what it leaves out (a cleanup, a removal), is said with its samples \
+      above. Each row also checks the library's results (exit codes, byte counts): a wrong one ends \
+      the run, or shows in the memory rows' verdict.
+      - Absolute times depend on the machine and its load; only ratios measured side by side in one \
+      run compare. Timings never go into tests: the default build runs every row once at a tiny \
+      size, checking results only.
+      - The Docker rows need a Docker engine with the row's image. Testcontainers runs with \
+      `TESTCONTAINERS_RYUK_DISABLED=true` and `TESTCONTAINERS_HOST_OVERRIDE=localhost`, so that it \
+      needs no registry.
+      """;
 
   private static String samples(List<Long> nanos) {
     List<String> list = new ArrayList<>();

@@ -2,7 +2,10 @@ package dev.orchestra.bench;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -62,23 +65,54 @@ record Settings(
     }
   }
 
+  private static final String RUNS = "bench.runs";
+  private static final String WARMUPS = "bench.warmups";
+  private static final String PARALLEL = "bench.parallel";
+  private static final String LOG_BYTES = "bench.logBytes";
+  private static final String LOCAL_TASKS = "bench.localTasks";
+  private static final String STATUS_CALLS = "bench.statusCalls";
+  private static final String MEMORY_BYTES = "bench.memoryBytes";
+  private static final String MEMORY_HEAP = "bench.memoryHeap";
+  private static final String IMAGE = "bench.image";
+  private static final String ROWS = "bench.rows";
+  private static final String OUTPUT = "bench.output";
+
   /** The settings the system properties give, with the defaults of a full run. */
   static Settings fromSystemProperties() {
-    String rows = System.getProperty("bench.rows", "").strip();
+    String rows = System.getProperty(ROWS, "").strip();
     return new Settings(
-        Integer.getInteger("bench.runs", 7),
-        Integer.getInteger("bench.warmups", 2),
-        Integer.getInteger("bench.parallel", 20),
-        Long.getLong("bench.logBytes", 100_000_000L),
-        Integer.getInteger("bench.localTasks", 200),
-        Integer.getInteger("bench.statusCalls", 10_000),
-        Long.getLong("bench.memoryBytes", 1_000_000_000L),
-        System.getProperty("bench.memoryHeap", "64m"),
-        System.getProperty("bench.image", "busybox"),
+        Integer.getInteger(RUNS, 7),
+        Integer.getInteger(WARMUPS, 2),
+        Integer.getInteger(PARALLEL, 20),
+        Long.getLong(LOG_BYTES, 100_000_000L),
+        Integer.getInteger(LOCAL_TASKS, 200),
+        Integer.getInteger(STATUS_CALLS, 10_000),
+        Long.getLong(MEMORY_BYTES, 1_000_000_000L),
+        System.getProperty(MEMORY_HEAP, "64m"),
+        System.getProperty(IMAGE, "busybox"),
         rows.isEmpty()
             ? ALL_ROWS
             : Arrays.stream(rows.split(",")).map(String::strip).collect(Collectors.toSet()),
-        Path.of(System.getProperty("bench.output", "docs/benchmarks.md")));
+        Path.of(System.getProperty(OUTPUT, "docs/benchmarks.md")));
+  }
+
+  /**
+   * What the run measured with, as the system properties that set it (all but where the report
+   * goes), in the order of the class comment; the rows sorted.
+   */
+  Map<String, String> asProperties() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put(RUNS, String.valueOf(runs));
+    p.put(WARMUPS, String.valueOf(warmups));
+    p.put(PARALLEL, String.valueOf(parallel));
+    p.put(LOG_BYTES, String.valueOf(logBytes));
+    p.put(LOCAL_TASKS, String.valueOf(localTasks));
+    p.put(STATUS_CALLS, String.valueOf(statusCalls));
+    p.put(MEMORY_BYTES, String.valueOf(memoryBytes));
+    p.put(MEMORY_HEAP, memoryHeap);
+    p.put(IMAGE, image);
+    p.put(ROWS, String.join(",", new TreeSet<>(rows)));
+    return p;
   }
 
   boolean wants(String row) {

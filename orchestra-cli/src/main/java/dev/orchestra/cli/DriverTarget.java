@@ -24,13 +24,9 @@ record DriverTarget(String option, URI uri) {
     if (!option.contains("://")) {
       return new DriverTarget(option, null);
     }
-    URI uri = DriverParams.parseUri("--driver URI", option);
-    if (uri.getScheme() == null || uri.getRawAuthority() == null) {
-      throw new IllegalArgumentException(
-          "--driver URI must read driver://namespace?param=value&..., was '"
-              + DriverParams.redactUri(option)
-              + "'");
-    }
+    URI uri =
+        DriverParams.parseDriverUri(
+            "--driver URI", option, "pass --driver %s with --namespace <namespace>");
     return new DriverTarget(option, uri);
   }
 

@@ -93,6 +93,15 @@ class BadInputTest {
   }
 
   @Test
+  void aDriverUriWithoutANamespaceIsAUsageErrorShowingBothForms() {
+    assertUsageError(
+        Cli.run(runOnLocal(root, "--driver", "local://", "true")),
+        "--driver URI 'local://' names driver 'local' but no namespace");
+    assertThat(Cli.run(runOnLocal(root, "--driver", "local://", "true")).err())
+        .contains("local://<namespace>", "pass --driver local with --namespace <namespace>");
+  }
+
+  @Test
   void anUnknownDriverParameterIsAUsageError() {
     assertUsageError(
         Cli.run(runOnLocal(root, "--param", "colour=blue", "true")),

@@ -36,19 +36,21 @@ class TckCommandTest {
     try (Stream<Path> left = Files.list(root)) {
       assertThat(left).isEmpty();
     }
-    assertTheReadmeShows(r.out());
+    assertTheManualShows(r.out());
   }
 
   /**
-   * The README's sample of {@code orchestra tck} is what a run prints: its first line starts the
-   * output, its other lines are lines of it, and its totals line has the shape of the real one.
+   * The manual's sample of {@code orchestra tck} (docs/cli.md) is what a run prints: its first line
+   * starts the output, its other lines are lines of it, and its totals line has the shape of the
+   * real one.
    */
-  private static void assertTheReadmeShows(String out) throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
-    int section = readme.indexOf("### `orchestra tck`");
-    int usage = readme.indexOf("```text\n", section);
-    int start = readme.indexOf("```text\n", readme.indexOf("```\n", usage + 8)) + 8;
-    List<String> sample = readme.substring(start, readme.indexOf("```", start)).lines().toList();
+  private static void assertTheManualShows(String out) throws IOException {
+    String manual = Files.readString(Path.of("..", "docs", "cli.md"), StandardCharsets.UTF_8);
+    int section = manual.indexOf("\n## `orchestra tck`\n");
+    assertThat(section).as("the section on orchestra tck in docs/cli.md").isNotNegative();
+    int usage = manual.indexOf("```text\n", section);
+    int start = manual.indexOf("```text\n", manual.indexOf("```\n", usage + 8)) + 8;
+    List<String> sample = manual.substring(start, manual.indexOf("```", start)).lines().toList();
     List<String> lines = out.lines().toList();
 
     assertThat(lines.get(0)).as("the first line").startsWith(sample.get(0));

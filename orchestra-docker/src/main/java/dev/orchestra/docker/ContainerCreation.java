@@ -37,13 +37,9 @@ import org.slf4j.LoggerFactory;
  * goes to {@link DeferredRemovals}, and after an interrupted create the name is settled so that no
  * unstarted container of the call can appear later.
  *
- * <p>A task runs in {@code /tmp/orchestra/{container name}}, its working directory, with its mounts
- * inside. The image's entrypoint is cleared, so the task's command is the whole argv; an init
- * process runs it, so that a task killed by a signal reads 128+N (a shell as PID 1 would ignore the
- * signal), and so that SIGTERM sent to the container reaches the task. Logs go to the engine's
- * {@code local} log driver, which keeps bytes as they were written (the default {@code json-file}
- * driver mangles bytes that are not UTF-8). Stdin is attached before the start ({@link
- * DockerConnection#attachStdin}).
+ * <p>How the container is set up (the task directory, the cleared entrypoint, the init process, the
+ * {@code local} log driver) and why is described in {@code docs/drivers/docker.md}; stdin is
+ * attached before the start ({@link DockerConnection#attachStdin}).
  */
 final class ContainerCreation {
 
@@ -55,9 +51,9 @@ final class ContainerCreation {
   /**
    * The engine's {@code local} log driver keeps the newest {@code max-file} files of {@code
    * max-size} bytes (10^8: Docker's "m" is decimal), the one being written included: 1.0 to 1.1 GB
-   * of the engine's framing, which costs each line about 27 bytes more than its own (see the
-   * README). Uncompressed, because the engine (20.10) decompresses every rotated file for each read
-   * of a log, and a follow reads the log's tail again and again.
+   * of the engine's framing, which costs each line about 27 bytes more than its own (see {@code
+   * docs/drivers/docker.md}). Uncompressed, because the engine (20.10) decompresses every rotated
+   * file for each read of a log, and a follow reads the log's tail again and again.
    */
   private static final LogConfig LOG_CONFIG =
       new LogConfig(

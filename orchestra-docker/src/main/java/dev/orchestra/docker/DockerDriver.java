@@ -17,14 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code "docker"} driver: each task is a container named {@code {namespace}-{task id}} (see
- * {@link DockerNames}), each volume a named volume {@code {namespace}-{name}}, both labelled with
- * their namespace so that {@link #close()} finds them from any driver instance.
+ * The {@code "docker"} driver: the {@link Driver} methods for one namespace on one engine. What it
+ * does, as users see it (names and labels, the task directory, logs, cleanup, the lifecycle), is
+ * described on its page in the repository, {@code docs/drivers/docker.md}; this comment says where
+ * the code does it.
  *
  * <p>The driver checks its arguments and hands the work to its parts, which share one {@link
- * DockerNamespace}: {@link ContainerCreation} starts a task's container (or finds the task's
- * existing one), {@link DockerVolumes} creates and removes volumes, {@link NamespaceRemoval} is
- * {@link #close()}.
+ * DockerNamespace}: {@link ContainerCreation} starts a task's container or finds the task's
+ * existing one, {@link DockerVolumes} creates and removes volumes, {@link NamespaceRemoval} is
+ * {@link #close()}. Names come from {@link DockerNames}.
  *
  * <p>The lifecycle: one object per container and instance ({@link DockerNamespace#adopt}) holds
  * what this instance knows (a stop it asked for, the final status); one event stream ({@link

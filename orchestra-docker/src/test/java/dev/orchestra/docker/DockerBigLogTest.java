@@ -114,8 +114,8 @@ class DockerBigLogTest {
   /**
    * The engine keeps the newest 11 files of its log, the one being written included, and drops the
    * oldest. 1,100,000 lines of 1000 bytes fill more than 11 files: logs() delivers the newest
-   * lines, each once, in order, to the last, and at least the 10 full files' worth that the README
-   * promises ({@code 10 * 10^8 / (1000 + 28)} lines).
+   * lines, each once, in order, to the last, and at least the 10 full files' worth that the
+   * driver's page (docs/drivers/docker.md) promises ({@code 10 * 10^8 / (1000 + 28)} lines).
    */
   @Test
   void logsKeepsTheNewestLinesOfTenFullFilesAndMore() {

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The local driver: runs each task as an operating-system process of this JVM's user, in a fresh
- * directory under {@code <root>/<safe namespace>/}. See {@link LocalDriverProvider} for the
- * behaviour users rely on.
+ * directory under {@code <root>/<safe namespace>/}. Its behaviour, as users rely on it, is
+ * described on its page in the repository, {@code docs/drivers/local.md}.
  */
 final class LocalDriver implements Driver {
 
@@ -334,11 +334,7 @@ final class LocalDriver implements Driver {
   /** The size is ignored: a local volume is a directory, as large as its file system allows. */
   @Override
   public Volume createVolume(String name, long sizeBytes) {
-    Names.requireVolumeName(name);
-    if (sizeBytes < 0) {
-      throw new IllegalArgumentException(
-          "sizeBytes of volume '" + name + "' must be 0 (default) or positive, was " + sizeBytes);
-    }
+    Names.requireVolume(name, sizeBytes);
     ensureOpen();
     LOG.debug(
         "createVolume '{}' ({} bytes, ignored) in namespace '{}'", name, sizeBytes, namespace);

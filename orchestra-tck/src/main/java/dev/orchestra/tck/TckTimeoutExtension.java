@@ -2,7 +2,6 @@ package dev.orchestra.tck;
 
 import java.lang.reflect.Method;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -11,7 +10,7 @@ import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 
 /**
  * Bounds every test method, parameterized invocation, {@code @BeforeEach} and {@code @AfterEach}
- * method of a {@link DriverTck} or {@link ReliabilityTck} by its {@code testTimeout()}.
+ * method of either kit by its {@link KitBase#testTimeout()}.
  *
  * <p>The method runs on a thread of its own, so that a driver call that never returns (and ignores
  * interruption) cannot hang the build: at the deadline the thread is interrupted, given a short
@@ -95,7 +94,7 @@ final class TckTimeoutExtension implements InvocationInterceptor {
                   + limit
                   + " (set system property "
                   + TckSettings.TIMEOUT_PROPERTY
-                  + " or override DriverTck.testTimeout() to change it); stack trace: where it"
+                  + " or override testTimeout() to change it); stack trace: where it"
                   + " was stuck");
       timeout.setStackTrace(stuckAt);
       if (failure.get() != null) {
@@ -108,25 +107,12 @@ final class TckTimeoutExtension implements InvocationInterceptor {
     }
   }
 
-  private static Optional<Duration> testTimeoutOf(Object instance) {
-    if (instance instanceof DriverTck tck) {
-      return Optional.of(tck.testTimeout());
-    }
-    if (instance instanceof ReliabilityTck kit) {
-      return Optional.of(kit.testTimeout());
-    }
-    return Optional.empty();
-  }
-
+  /** The bound of the kit instance among the test's instances (the outermost one). */
   private static Duration limitFor(ExtensionContext context) {
     return context
         .getTestInstances()
-        .flatMap(
-            instances ->
-                instances.getAllInstances().stream()
-                    .map(TckTimeoutExtension::testTimeoutOf)
-                    .flatMap(Optional::stream)
-                    .findFirst())
+        .flatMap(instances -> instances.findInstance(KitBase.class))
+        .map(KitBase::testTimeout)
         .orElseGet(TckSettings::testTimeout);
   }
 }

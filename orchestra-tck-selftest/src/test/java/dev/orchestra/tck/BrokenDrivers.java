@@ -11,6 +11,7 @@ import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
+import dev.orchestra.spi.Names;
 import dev.orchestra.spi.Steps;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,13 +36,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * The local driver, correct and deliberately broken, as TCK test classes for the self-test.
+ * The local driver, correct and deliberately broken, as test classes of both kits for the
+ * self-test.
  *
  * <p>Each class wraps the local driver in a decorator that breaks one rule of the contract. The
- * self-test runs the relevant TCK group against it and expects failures. The classes are nested and
- * their holder is not named like a test, so the build's own test run does not pick them up.
+ * self-test runs the relevant group of its kit against it and expects failures. The classes are
+ * nested and their holder is not named like a test, so the build's own test run does not pick them
+ * up.
  */
 final class BrokenDrivers {
+
+  /** How long a broken driver's waits may take: short, so that it fails fast. */
+  private static final Duration AWAIT = Duration.ofSeconds(15);
+
+  /** How long a test of a broken driver may take. */
+  private static final Duration TEST = Duration.ofSeconds(90);
+
+  /** The real local drivers a run of each kit class opened, for {@link #closeRealDrivers}. */
+  private static final Map<Class<?>, List<Driver>> REAL = new ConcurrentHashMap<>();
 
   private BrokenDrivers() {}
 
@@ -51,13 +63,27 @@ final class BrokenDrivers {
     Driver wrap(String namespace, Driver real);
   }
 
+  /** Opens a real local driver that {@link #closeRealDrivers} closes after a run of the class. */
+  static Driver openReal(
+      Class<? extends KitBase> kit, String namespace, Map<String, String> params) {
+    Driver real = Orchestra.open("local", namespace, params);
+    REAL.computeIfAbsent(kit, c -> new CopyOnWriteArrayList<>()).add(real);
+    return real;
+  }
+
+  /** Closes every real driver a run of this class opened: broken ones may not have. */
+  static void closeRealDrivers(Class<? extends KitBase> kit) {
+    List<Driver> drivers = REAL.remove(kit);
+    if (drivers != null) {
+      drivers.forEach(Driver::close);
+    }
+  }
+
   /**
    * The TCK run against a (broken) wrapper of the local driver, with short waits so that a broken
    * driver fails fast.
    */
   abstract static class BrokenTck extends DriverTck {
-
-    private static final Map<Class<?>, List<Driver>> REAL = new ConcurrentHashMap<>();
 
     private final Breaker breaker;
 
@@ -67,32 +93,83 @@ final class BrokenDrivers {
 
     @Override
     protected Driver newDriver(String namespace) {
-      return breaker.wrap(namespace, openReal(getClass(), namespace));
-    }
-
-    /** Opens a real local driver that {@link #closeRealDrivers} closes after a run of the class. */
-    static Driver openReal(Class<? extends BrokenTck> tck, String namespace) {
-      Driver real = Orchestra.open("local", namespace);
-      REAL.computeIfAbsent(tck, c -> new CopyOnWriteArrayList<>()).add(real);
-      return real;
+      return breaker.wrap(namespace, openReal(getClass(), namespace, Map.of()));
     }
 
     @Override
     protected Duration awaitTimeout() {
-      return Duration.ofSeconds(15);
+      return AWAIT;
     }
 
     @Override
     protected Duration testTimeout() {
-      return Duration.ofSeconds(90);
+      return TEST;
+    }
+  }
+
+  /**
+   * The reliability kit run against a (broken) wrapper of the local driver, with short waits, in a
+   * root directory of its own: what is left of a namespace is what is left in its directory there.
+   */
+  abstract static class BrokenReliabilityTck extends ReliabilityTck {
+
+    private static final Path ROOT = createRoot();
+
+    private final Breaker breaker;
+
+    BrokenReliabilityTck(Breaker breaker) {
+      this.breaker = breaker;
     }
 
-    /** Closes every real driver a run of this class opened: broken ones may not have. */
-    static void closeRealDrivers(Class<? extends BrokenTck> tck) {
-      List<Driver> drivers = REAL.remove(tck);
-      if (drivers != null) {
-        drivers.forEach(Driver::close);
+    private static Path createRoot() {
+      try {
+        Path root = Files.createTempDirectory("orchestra-tck-selftest-").toRealPath();
+        root.toFile().deleteOnExit();
+        return root;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
+    }
+
+    @Override
+    protected Driver newDriver(String namespace) {
+      return breaker.wrap(
+          namespace, openReal(getClass(), namespace, Map.of("root", ROOT.toString())));
+    }
+
+    @Override
+    protected List<String> leftovers(String namespace) {
+      Path dir = ROOT.resolve(Names.safe(namespace));
+      if (!Files.exists(dir)) {
+        return List.of();
+      }
+      try (Stream<Path> files = Files.walk(dir)) {
+        return files.limit(20).map(p -> "file " + p).toList();
+      } catch (IOException e) {
+        return List.of("directory " + dir + " (unreadable: " + e + ")");
+      }
+    }
+
+    @Override
+    protected Set<Path> driverAreas() {
+      return Set.of(ROOT);
+    }
+
+    @Override
+    protected Duration awaitTimeout() {
+      return AWAIT;
+    }
+
+    @Override
+    protected Duration testTimeout() {
+      return TEST;
+    }
+  }
+
+  /** The reliability kit against the local driver behind a decorator that changes nothing. */
+  static final class CorrectReliability extends BrokenReliabilityTck {
+    CorrectReliability() {
+      super((ns, real) -> new ForwardingDriver(real));
     }
   }
 
@@ -392,7 +469,7 @@ final class BrokenDrivers {
   }
 
   /** Task ids are folded to lower-case letters, digits and '-': different ids collide. */
-  static final class FoldingIds extends BrokenTck {
+  static final class FoldingIds extends BrokenReliabilityTck {
     FoldingIds() {
       super(
           (ns, real) ->
@@ -410,7 +487,7 @@ final class BrokenDrivers {
    * Volume names are joined to a directory path unchecked, so {@code ../../x} lands in the
    * temporary directory. What it creates, it deletes on close.
    */
-  static final class VolumeEscape extends BrokenTck {
+  static final class VolumeEscape extends BrokenReliabilityTck {
     VolumeEscape() {
       super(
           (ns, real) ->
@@ -487,7 +564,7 @@ final class BrokenDrivers {
   }
 
   /** status() clears the caller's interrupt flag. */
-  static final class InterruptSwallowed extends BrokenTck {
+  static final class InterruptSwallowed extends BrokenReliabilityTck {
     InterruptSwallowed() {
       super(
           (ns, real) ->
@@ -1112,7 +1189,7 @@ final class BrokenDrivers {
           (ns, real) ->
               new ForwardingDriver(real) {
                 private final Driver keeper =
-                    openReal(SandboxesOutliveDriver.class, ns + "-keeper");
+                    openReal(SandboxesOutliveDriver.class, ns + "-keeper", Map.of());
 
                 @Override
                 public Sandbox createSandbox(Task task) {

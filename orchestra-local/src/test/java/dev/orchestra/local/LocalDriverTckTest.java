@@ -1,12 +1,10 @@
-package dev.orchestra.tck;
+package dev.orchestra.local;
 
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
+import dev.orchestra.tck.DriverTck;
 
-/**
- * The local driver's TCK run. It lives here rather than in orchestra-local because orchestra-tck
- * already depends on orchestra-local (for its self-test), and Maven forbids the cycle.
- */
+/** The whole driver contract, against the local driver. */
 class LocalDriverTckTest extends DriverTck {
 
   @Override

@@ -11,12 +11,12 @@ import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import dev.orchestra.tck.BrokenDrivers.AbsoluteMountElsewhere;
 import dev.orchestra.tck.BrokenDrivers.AwaitReturnsAtOnce;
-import dev.orchestra.tck.BrokenDrivers.BrokenTck;
 import dev.orchestra.tck.BrokenDrivers.CapabilitiesOverclaimed;
 import dev.orchestra.tck.BrokenDrivers.CleanupNoOp;
 import dev.orchestra.tck.BrokenDrivers.CloseNoOp;
 import dev.orchestra.tck.BrokenDrivers.ClosePrefixMatching;
 import dev.orchestra.tck.BrokenDrivers.Correct;
+import dev.orchestra.tck.BrokenDrivers.CorrectReliability;
 import dev.orchestra.tck.BrokenDrivers.DurationsOverflow;
 import dev.orchestra.tck.BrokenDrivers.EnvDropsEmpty;
 import dev.orchestra.tck.BrokenDrivers.EnvLeaksCaller;
@@ -58,7 +58,6 @@ import dev.orchestra.tck.BrokenDrivers.VolumeEscape;
 import dev.orchestra.tck.BrokenDrivers.VolumePlatformName;
 import dev.orchestra.tck.BrokenDrivers.WorkDirIgnored;
 import dev.orchestra.tck.DriverTck.Await;
-import dev.orchestra.tck.DriverTck.BadInput;
 import dev.orchestra.tck.DriverTck.Capabilities;
 import dev.orchestra.tck.DriverTck.Cleanup;
 import dev.orchestra.tck.DriverTck.Close;
@@ -68,7 +67,6 @@ import dev.orchestra.tck.DriverTck.ExitCodes;
 import dev.orchestra.tck.DriverTck.ExitReasons;
 import dev.orchestra.tck.DriverTck.Follow;
 import dev.orchestra.tck.DriverTck.HappyPath;
-import dev.orchestra.tck.DriverTck.Interruption;
 import dev.orchestra.tck.DriverTck.Logs;
 import dev.orchestra.tck.DriverTck.Mounts;
 import dev.orchestra.tck.DriverTck.Reattach;
@@ -78,6 +76,8 @@ import dev.orchestra.tck.DriverTck.Stop;
 import dev.orchestra.tck.DriverTck.TaskDirectory;
 import dev.orchestra.tck.DriverTck.Timeouts;
 import dev.orchestra.tck.DriverTck.Volumes;
+import dev.orchestra.tck.ReliabilityTck.HostileInput;
+import dev.orchestra.tck.ReliabilityTck.Interruption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -102,7 +102,7 @@ import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.Events;
 
 /**
- * The TCK tested against the local driver, correct and deliberately broken: a broken driver must
+ * The kits tested against the local driver, correct and deliberately broken: a broken driver must
  * fail the tests of the rule it breaks, a correct one must pass, and a missing capability must be
  * reported as skipped with the reason.
  */
@@ -163,8 +163,8 @@ class DriverTckSelfTest {
         only(
             CleanupNoOp.class, Cleanup.class, "cleanupStopsRunningTask", "cleanupStopsProcessTree"),
         group(CleanupNoOp.class, HappyPath.class, "cleanupFreesTheTaskId"),
-        group(FoldingIds.class, BadInput.class, "foldedTaskIdsDistinct"),
-        group(VolumeEscape.class, BadInput.class, "volumeNameEscapeRefused"),
+        only(FoldingIds.class, HostileInput.class, "foldedTaskIdsDistinct"),
+        only(VolumeEscape.class, HostileInput.class, "volumeNameEscapeRefused"),
         group(
             WorkDirIgnored.class,
             TaskDirectory.class,
@@ -173,7 +173,7 @@ class DriverTckSelfTest {
             "workDirIsMount",
             "workDirInsideMount"),
         group(AbsoluteMountElsewhere.class, Mounts.class, "absoluteAndRelativeSame"),
-        group(InterruptSwallowed.class, Interruption.class, "interruptFlagKept"),
+        only(InterruptSwallowed.class, Interruption.class, "interruptFlagKept"),
         group(CapabilitiesOverclaimed.class, Capabilities.class, "user", "missingImage"),
         only(FollowOnlyAfterExit.class, Follow.class, "firstLineBeforeEnd"),
         only(
@@ -235,14 +235,12 @@ class DriverTckSelfTest {
           Sandboxes.class, Capability.SANDBOX);
 
   /** Runs the whole group; the named tests must be among its failures. */
-  private static Arguments group(
-      Class<? extends BrokenTck> tck, Class<?> group, String... mustFail) {
+  private static Arguments group(Class<? extends KitBase> tck, Class<?> group, String... mustFail) {
     return arguments(tck, group, mustFail, List.of(selectNestedClass(List.of(tck), group)));
   }
 
   /** Runs only the named tests of the group (not parameterized ones), which must all fail. */
-  private static Arguments only(
-      Class<? extends BrokenTck> tck, Class<?> group, String... mustFail) {
+  private static Arguments only(Class<? extends KitBase> tck, Class<?> group, String... mustFail) {
     List<DiscoverySelector> selectors =
         Stream.of(mustFail)
             .<DiscoverySelector>map(m -> selectNestedMethod(List.of(tck), group, m))
@@ -251,7 +249,7 @@ class DriverTckSelfTest {
   }
 
   private static Arguments arguments(
-      Class<? extends BrokenTck> tck,
+      Class<? extends KitBase> tck,
       Class<?> group,
       String[] mustFail,
       List<DiscoverySelector> selectors) {
@@ -266,7 +264,7 @@ class DriverTckSelfTest {
   @MethodSource("brokenDrivers")
   @DisplayName("a broken driver fails the tests of the rule it breaks")
   void brokenDriverFails(
-      Class<? extends BrokenTck> tck,
+      Class<? extends KitBase> tck,
       Class<?> group,
       Set<String> mustFail,
       List<DiscoverySelector> selectors) {
@@ -297,6 +295,30 @@ class DriverTckSelfTest {
         .as("skipped tests")
         .containsExactlyInAnyOrderElementsOf(capabilityTests(missing).keySet());
     assertThat(tests.succeeded().count()).as("passed tests").isGreaterThan(50);
+  }
+
+  @Test
+  @DisplayName(
+      "the correct driver behind a forwarding decorator passes the reliability kit's hostile input"
+          + " and interruption groups")
+  void correctDriverPassesBadInputAndInterruption() {
+    Events tests =
+        run(
+            CorrectReliability.class,
+            selectNestedClass(List.of(CorrectReliability.class), HostileInput.class),
+            selectNestedClass(List.of(CorrectReliability.class), Interruption.class));
+
+    assertThat(tests.failed().count()).as("failed tests (%s)", summary(tests)).isZero();
+    assertThat(tests.aborted().count()).as("skipped tests (%s)", summary(tests)).isZero();
+    assertThat(qualifiedNames(tests.succeeded()))
+        .as("passed tests")
+        .containsAll(
+            List.of(
+                "HostileInput.volumeNameEscapeRefused",
+                "HostileInput.pathEscapeRefused",
+                "HostileInput.oddTaskIds",
+                "HostileInput.foldedTaskIdsDistinct",
+                "Interruption.interruptFlagKept"));
   }
 
   @Test
@@ -360,18 +382,18 @@ class DriverTckSelfTest {
         .hasMessageContaining(TckSettings.TIMEOUT_PROPERTY);
   }
 
-  private static Events run(Class<? extends BrokenTck> tck, DiscoverySelector... selectors) {
+  private static Events run(Class<? extends KitBase> tck, DiscoverySelector... selectors) {
     return run(tck, List.of(selectors));
   }
 
-  private static Events run(Class<? extends BrokenTck> tck, List<DiscoverySelector> selectors) {
+  private static Events run(Class<? extends KitBase> tck, List<DiscoverySelector> selectors) {
     try {
       return EngineTestKit.engine("junit-jupiter")
           .selectors(selectors.toArray(DiscoverySelector[]::new))
           .execute()
           .testEvents();
     } finally {
-      BrokenTck.closeRealDrivers(tck);
+      BrokenDrivers.closeRealDrivers(tck);
     }
   }
 
@@ -445,9 +467,10 @@ class DriverTckSelfTest {
     return tests;
   }
 
-  /** Every test method of a group, as group and method. */
+  /** Every test method of a group (declared in its rules), as group and method. */
   private static List<String> testsOf(Class<?> group) {
-    return Stream.of(group.getDeclaredMethods())
+    return Stream.<Class<?>>iterate(group, c -> c != null, Class::getSuperclass)
+        .flatMap(c -> Stream.of(c.getDeclaredMethods()))
         .filter(
             m ->
                 m.isAnnotationPresent(Test.class) || m.isAnnotationPresent(ParameterizedTest.class))

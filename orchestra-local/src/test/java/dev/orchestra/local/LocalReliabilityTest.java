@@ -1,9 +1,10 @@
-package dev.orchestra.tck;
+package dev.orchestra.local;
 
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import dev.orchestra.spi.Names;
+import dev.orchestra.tck.ReliabilityTck;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
