@@ -98,11 +98,7 @@ final class DockerDriver implements Driver {
 
   @Override
   public Volume createVolume(String name, long sizeBytes) {
-    Names.requireVolumeName(name);
-    if (sizeBytes < 0) {
-      throw new IllegalArgumentException(
-          "sizeBytes of volume '" + name + "' must be 0 or positive, was " + sizeBytes);
-    }
+    Names.requireVolume(name, sizeBytes);
     namespace.requireOpen();
     if (sizeBytes > 0) {
       LOG.warn(
