@@ -10,6 +10,11 @@ import dev.orchestra.Driver;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
+import dev.orchestra.tck.BrokenDrivers.FoldingIds;
+import dev.orchestra.tck.BrokenDrivers.InterruptSwallowed;
+import dev.orchestra.tck.BrokenDrivers.VolumeEscape;
+import dev.orchestra.tck.ReliabilityTck.HostileInput;
+import dev.orchestra.tck.ReliabilityTck.Interruption;
 import dev.orchestra.tck.ReliabilityTck.UnresponsivePlatform;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,7 +35,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.Events;
@@ -43,6 +51,59 @@ import org.junit.platform.testkit.engine.Events;
 class ReliabilityTckSelfTest {
 
   private static final Duration BOUND = Duration.ofSeconds(3);
+
+  /**
+   * The proofs of the broken drivers of {@link ReliabilityTck}, for this test and the coverage
+   * table.
+   */
+  static List<Proof> proofs() {
+    return List.of(
+        Proof.of(FoldingIds.class)
+            .onlyExpected()
+            .fails(
+                HostileInput.class,
+                "foldedTaskIdsDistinct",
+                "[stdout of task 'a_b'] expected: \"a_b\" but was: \"a/b\""),
+        Proof.of(VolumeEscape.class)
+            .onlyExpected()
+            .fails(HostileInput.class, "volumeNameEscapeRefused", "[createVolume(\"../../"),
+        Proof.of(InterruptSwallowed.class)
+            .onlyExpected()
+            .fails(
+                Interruption.class,
+                "interruptFlagKept",
+                "[interrupt flag after status()] Expecting value to be true but was false"));
+  }
+
+  /** The tests ({@code Group.method}) no broken driver fails yet: the gaps the coverage shows. */
+  static Set<String> notYetProven() {
+    return Set.of(
+        "Load.randomInterleavings",
+        "Interference.finishedContainerRemoved",
+        "Interference.runningContainerRemoved",
+        "Interference.volumeRemoved",
+        "HostileInput.hostileIdsAndVolumes",
+        "HostileInput.oddEnvironmentCarried",
+        "HostileInput.oddTaskIds",
+        "HostileInput.pathEscapeRefused",
+        "HostileInput.uncarriableEnvironmentRefused",
+        "Interruption.blockedCallsAnswer",
+        "Interruption.closeInterrupted",
+        "Interruption.interruptedAtRandomMoments",
+        "Interruption.sandboxInterrupted",
+        "BigOutput.hugeLogsStreamed",
+        "BigOutput.interleavedStreamsExact",
+        "UnresponsivePlatform.frozenFollow",
+        "UnresponsivePlatform.unansweredRequests");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("proofs")
+  @DisplayName(
+      "a broken driver fails exactly the tests of the rules it breaks, for the stated reason")
+  void brokenDriverProvesItsRules(Proof proof) {
+    ProofRunner.prove(proof);
+  }
 
   private static ToyPlatform platform;
 

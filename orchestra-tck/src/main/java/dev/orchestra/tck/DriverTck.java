@@ -6,6 +6,7 @@ import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
 import dev.orchestra.ExitReason;
 import dev.orchestra.Task;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
@@ -40,10 +41,11 @@ import org.junit.jupiter.api.Nested;
  * shorten a run against a slow platform.
  *
  * <p>The hooks a driver's test class may override are those of {@link KitBase}, which both kits
- * share, and {@link #platformVariables()}. Every task uses {@link #image()} ({@code busybox} unless
- * overridden) and only commands that both a Linux host and busybox offer ({@code sh -c}, {@code
- * echo}, {@code printf}, {@code cat}, {@code head}, {@code yes}, {@code env}, {@code pwd}, {@code
- * sleep}, {@code kill}, {@code id}, {@code test}, {@code mkdir}, and the shell's {@code trap}).
+ * share, {@link #platformVariables()} and {@link #appliedCpuShares}. Every task uses {@link
+ * #image()} ({@code busybox} unless overridden) and only commands that both a Linux host and
+ * busybox offer ({@code sh -c}, {@code echo}, {@code printf}, {@code cat}, {@code head}, {@code
+ * yes}, {@code env}, {@code pwd}, {@code sleep}, {@code kill}, {@code id}, {@code test}, {@code
+ * mkdir}, and the shell's {@code trap}).
  *
  * <p>Timeouts: each test, {@code @BeforeEach} and {@code @AfterEach} method must finish within
  * {@link #testTimeout()}, the system property {@code orchestra.tck.timeout} (an ISO-8601 duration
@@ -55,12 +57,15 @@ import org.junit.jupiter.api.Nested;
  * <p>Optional behaviour is declared by {@link Driver#capabilities()}: the tests of a capability the
  * driver lacks are aborted with the reason ({@code driver 'local' does not declare capability
  * USER}), so that they are reported as skipped, never as passed. The task options have their tests
- * in {@link Capabilities}; the task lifecycle has one group per capability: {@link Follow} ({@link
- * Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link Timeouts} ({@link
- * Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link Sandboxes}
- * ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no capability: {@link
- * Container#await}, {@link Container#onExit} and {@link ContainerStatus#reason()} have defaults
- * every driver inherits.
+ * in {@link Capabilities}, which observe each option rather than trust the declaration: a task over
+ * its memory limit must not succeed, a privileged task must have privileges a plain one has not,
+ * and the CPU shares are read back through {@link #appliedCpuShares}; what a test cannot observe is
+ * aborted with a reason starting "not verified: "; the task lifecycle has one group per capability:
+ * {@link Follow} ({@link Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link
+ * Timeouts} ({@link Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link
+ * Sandboxes} ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no
+ * capability: {@link Container#await}, {@link Container#onExit} and {@link
+ * ContainerStatus#reason()} have defaults every driver inherits.
  *
  * <p>Stop and timeout follow one rule: a task asked to end (by {@link Container#stop}, {@link
  * Container#cleanup} or its {@link Task#timeout()}) reads {@link ExitReason#STOPPED} (or {@link
@@ -108,6 +113,24 @@ public abstract class DriverTck extends KitBase {
         "SHELL",
         "LANG",
         "LC_ALL");
+  }
+
+  /**
+   * Reads back the CPU shares the platform applied to a task's container, for the {@link
+   * Capability#CPU_LIMIT} test: a task cannot observe its CPU weight on every platform, so the test
+   * class asks the platform (Docker: {@code docker inspect}, {@code HostConfig.CpuShares}). Called
+   * once the task has ended, before it is cleaned up.
+   *
+   * <p>Without this hook the test runs its task and is then reported as skipped, "not verified",
+   * never as passed.
+   *
+   * @param container the container of a task that asked for 512 CPU shares, as the driver returned
+   *     it
+   * @return the shares the platform holds for the container ({@code 0} when it holds none); empty,
+   *     the default, when the test class cannot read them
+   */
+  protected OptionalLong appliedCpuShares(Container container) {
+    return OptionalLong.empty();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -15,12 +15,14 @@ abstract class HappyPathRules extends DriverRules {
   }
 
   @Test
-  @DisplayName("echo prints its arguments to stdout exactly and exits 0")
+  @DisplayName(
+      "echo prints its arguments, an empty one too, to stdout exactly and exits 0: the command"
+          + " is run as the given words, not rejoined")
   void echoPrintsToStdout() {
-    Result r = runToEnd(task("echo", "echo", "hello", "world").build());
+    Result r = runToEnd(task("echo", "echo", "hello", "", "world").build());
 
     assertThat(r.exitCode()).as("exit code").isZero();
-    assertThat(r.out()).as("stdout").isEqualTo("hello world\n");
+    assertThat(r.out()).as("stdout of echo hello '' world").isEqualTo("hello  world\n");
     assertThat(r.err()).as("stderr").isEmpty();
   }
 

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <tr><td>{@link #testTimeout()}</td><td>here</td><td>both kits</td></tr>
  *   <tr><td>{@link DriverTck#platformVariables()}</td><td>{@link DriverTck}</td>
  *     <td>the contract kit's environment rules</td></tr>
+ *   <tr><td>{@link DriverTck#appliedCpuShares}</td><td>{@link DriverTck}</td>
+ *     <td>the contract kit's CPU_LIMIT rule</td></tr>
  *   <tr><td>{@link ReliabilityTck#leftovers(String)} (required)</td>
  *     <td>{@link ReliabilityTck}</td><td>every reliability test</td></tr>
  *   <tr><td>{@link ReliabilityTck#removeContainerBehindDriver removeContainerBehindDriver}, {@link

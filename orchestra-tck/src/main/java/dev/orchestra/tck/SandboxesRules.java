@@ -35,6 +35,9 @@ abstract class SandboxesRules extends DriverRules {
   /** How many sandbox steps the test of a trapped SIGTERM with a background child stops. */
   private static final int TRAPPING_STEPS = 12;
 
+  /** How many threads call exec() with one step id at once. */
+  private static final int EXEC_THREADS = 16;
+
   SandboxesRules(DriverTck kit) {
     super(kit);
   }
@@ -204,6 +207,28 @@ abstract class SandboxesRules extends DriverRules {
 
     assertThat(again.id()).as("id of the second exec()").isEqualTo(first.id());
     assertThat(afterDone.id()).as("id of exec() after the step ended").isEqualTo(first.id());
+    assertThat(assertSucceeded(runStep(box, step("read", "cat", "runs"))))
+        .as("runs recorded")
+        .isEqualTo("run\n");
+  }
+
+  @Test
+  @DisplayName(
+      EXEC_THREADS
+          + " threads calling exec() with one step id at once get one step, one run: the step"
+          + " appends one line to a file of the task directory")
+  void execIdempotentUnderConcurrency() throws Exception {
+    Sandbox box = driver.createSandbox(sandboxTask("box").build());
+    Task count = step("count", sh("echo run >> runs")).build();
+
+    List<Container> steps = concurrently(EXEC_THREADS, i -> box.exec(count));
+
+    assertThat(steps.stream().map(Container::id).distinct())
+        .as("ids of the steps exec() returned")
+        .hasSize(1);
+    for (Container c : steps) {
+      assertThat(awaitDone(c).exitCode()).as("exit code of step %s", c.id()).isZero();
+    }
     assertThat(assertSucceeded(runStep(box, step("read", "cat", "runs"))))
         .as("runs recorded")
         .isEqualTo("run\n");

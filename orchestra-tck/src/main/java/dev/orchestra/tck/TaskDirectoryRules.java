@@ -5,24 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** Each task runs in a fresh directory of its own, its default working directory. */
+/**
+ * Each task runs in a fresh directory of its own, its default working directory. That mount paths
+ * are relative to it is checked by the {@link DriverTck.Mounts} rules, whose tasks reach their
+ * volumes from there.
+ */
 abstract class TaskDirectoryRules extends DriverRules {
 
   TaskDirectoryRules(DriverTck kit) {
     super(kit);
-  }
-
-  @Test
-  @DisplayName("the default working directory is the task directory: a mount 'data' is ./data")
-  void defaultWorkingDirectoryIsTaskDirectory() {
-    Result write =
-        runToEnd(
-            task("write", sh("test -d ./data && echo hello > ./data/greeting"))
-                .mount("data", "data")
-                .build());
-    assertSucceeded(write);
-
-    assertThat(readFile(driver, "data", "greeting")).isEqualTo("hello\n");
   }
 
   @Test
