@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * created for it. Removal is tried in the background on the driver's executor, after 1 second and
  * then at growing pauses up to 30 seconds, until the engine answers; before a new run of the same
  * task id by this driver instance, which fails clearly while the old container cannot be removed
- * (so that it never returns a container that was never started); and by {@link
- * DockerDriver#close()} with everything else of the namespace. A container found by name is removed
- * only if it carries the task's labels and never started.
+ * (so that it never returns a container that was never started); and by {@link NamespaceRemoval}
+ * with everything else of the namespace. A container found by name is removed only if it carries
+ * the task's labels and never started.
  */
 final class DeferredRemovals {
 
@@ -32,7 +32,7 @@ final class DeferredRemovals {
   private static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
 
   /** The containers to remove, by container name (one per task id). */
   private final Map<String, Leftover> containers = new ConcurrentHashMap<>();
@@ -40,8 +40,8 @@ final class DeferredRemovals {
   /** The volumes to remove, by Docker name. */
   private final Map<String, Leftover> volumes = new ConcurrentHashMap<>();
 
-  DeferredRemovals(DockerDriver driver) {
-    this.driver = driver;
+  DeferredRemovals(DockerNamespace namespace) {
+    this.namespace = namespace;
   }
 
   /**
@@ -53,7 +53,7 @@ final class DeferredRemovals {
    * @return a sentence for the caller's exception, saying what happens to it
    */
   String container(String name, String taskId, String containerId) {
-    String what = "container " + name + " of " + driver.describe(taskId);
+    String what = "container " + name + " of " + namespace.describe(taskId);
     Leftover leftover = new Leftover(what, () -> removeContainer(name, taskId, containerId, what));
     containers.put(name, leftover);
     schedule(containers, name, leftover, FIRST_PAUSE);
@@ -93,7 +93,7 @@ final class DeferredRemovals {
               + ", whose start the engine did not answer in time, is not removed yet: "
               + EngineErrors.answer(e)
               + "; try again once the engine at "
-              + driver.describeEngine()
+              + namespace.describeEngine()
               + " answers",
           e);
     }
@@ -106,9 +106,9 @@ final class DeferredRemovals {
   }
 
   private void schedule(Map<String, Leftover> map, String key, Leftover leftover, Duration pause) {
-    driver.schedule(
+    namespace.schedule(
         () -> {
-          if (map.get(key) != leftover || driver.isClosed()) {
+          if (map.get(key) != leftover || namespace.isClosed()) {
             return;
           }
           try {
@@ -131,31 +131,25 @@ final class DeferredRemovals {
 
   private void removeContainer(String name, String taskId, String containerId, String what) {
     if (containerId != null) {
-      driver.removeContainer(containerId, what);
+      ContainerRemoval.remove(namespace.api(), containerId, what);
       return;
     }
     InspectContainerResponse found;
     try {
-      found = driver.api().inspectContainerCmd(name).exec();
+      found = namespace.api().inspectContainerCmd(name).exec();
     } catch (NotFoundException e) {
       LOG.debug("the engine never created {}", what);
       return;
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up " + what, e);
     }
-    Map<String, String> labels =
-        found.getConfig() == null || found.getConfig().getLabels() == null
-            ? Map.of()
-            : found.getConfig().getLabels();
-    boolean ours =
-        driver.namespace().equals(labels.get(Labels.NAMESPACE))
-            && taskId.equals(labels.get(Labels.TASK_ID));
+    boolean ours = namespace.isTask(found, taskId);
     boolean unstarted =
         found.getState() != null
             && "created".equals(found.getState().getStatus())
             && (found.getState().getError() == null || found.getState().getError().isBlank());
     if (ours && unstarted) {
-      driver.removeContainer(found.getId(), what);
+      ContainerRemoval.remove(namespace.api(), found.getId(), what);
     } else {
       LOG.debug("keeping {}: another run holds its name now", what);
     }
@@ -163,7 +157,7 @@ final class DeferredRemovals {
 
   private void removeVolume(String dockerName) {
     try {
-      driver.api().removeVolumeCmd(dockerName).exec();
+      namespace.api().removeVolumeCmd(dockerName).exec();
     } catch (NotFoundException e) {
       LOG.debug("volume {} is gone already", dockerName);
     } catch (ConflictException e) {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A task's container. One object per container and driver instance (see {@link
- * DockerDriver#adopt}), so that every handle of a task shares what the driver knows about it.
+ * DockerNamespace#adopt}), so that every handle of a task shares what the driver knows about it.
  *
  * <p>The status comes from inspecting the container until it is done, then from a cache. The end is
  * observed through the driver's one event stream ({@link ExitEvents}), never by polling. The reason
@@ -72,7 +72,7 @@ final class DockerContainer implements Container {
   /** The pause before reading the status again after a failed read. */
   private static final Duration RECHECK_PAUSE = Duration.ofSeconds(2);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
   private final String taskId;
   private final String name;
   private final String containerId;
@@ -123,8 +123,8 @@ final class DockerContainer implements Container {
   private volatile DockerSandbox sandbox;
 
   DockerContainer(
-      DockerDriver driver, String taskId, String name, String containerId, Duration timeout) {
-    this.driver = driver;
+      DockerNamespace namespace, String taskId, String name, String containerId, Duration timeout) {
+    this.namespace = namespace;
     this.taskId = taskId;
     this.name = name;
     this.containerId = containerId;
@@ -168,7 +168,7 @@ final class DockerContainer implements Container {
       LOG.debug("{} container {} of {}", action, name, describe());
       // A read of what was written is a quick call: each read of its answer is bounded by the
       // request timeout.
-      driver
+      namespace
           .api()
           .logContainerCmd(containerId)
           .withStdOut(true)
@@ -289,7 +289,7 @@ final class DockerContainer implements Container {
     LOG.trace("{}: reading the newest {} messages", what, tail);
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            driver.connection().apiTransport(),
+            namespace.connection().apiTransport(),
             containerId,
             tail,
             (stream, timestamp, bytes, from, to) -> {
@@ -347,7 +347,7 @@ final class DockerContainer implements Container {
     long[] newest = {-1, 0};
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            driver.connection().apiTransport(),
+            namespace.connection().apiTransport(),
             containerId,
             1,
             (stream, timestamp, bytes, from, to) -> {
@@ -413,7 +413,7 @@ final class DockerContainer implements Container {
     if (cached != null) {
       return CompletableFuture.completedFuture(cached);
     }
-    if (driver.isClosed()) {
+    if (namespace.isClosed()) {
       return CompletableFuture.failedFuture(closedDriver("waiting for"));
     }
     synchronized (registration) {
@@ -431,7 +431,7 @@ final class DockerContainer implements Container {
   /** Subscribes, publishes the future, then reads the status once; under {@link #registration}. */
   private CompletableFuture<ContainerStatus> register() {
     try {
-      driver.events().watch(this);
+      namespace.events().watch(this);
     } catch (IllegalStateException e) {
       return CompletableFuture.failedFuture(closedDriver("waiting for"));
     } catch (RuntimeException e) {
@@ -459,7 +459,7 @@ final class DockerContainer implements Container {
           describe(),
           e.toString(),
           RECHECK_PAUSE.toMillis());
-      driver.schedule(this::recheck, RECHECK_PAUSE);
+      namespace.schedule(this::recheck, RECHECK_PAUSE);
     }
     return f;
   }
@@ -552,7 +552,7 @@ final class DockerContainer implements Container {
 
   @Override
   public void cleanup() {
-    if (driver.isClosed()) {
+    if (namespace.isClosed()) {
       LOG.debug("container {} of {} went with its closed namespace", name, describe());
       return;
     }
@@ -575,7 +575,9 @@ final class DockerContainer implements Container {
     removing = true;
     boolean removed;
     try {
-      removed = driver.removeContainer(containerId, "container " + name + " of " + describe());
+      removed =
+          ContainerRemoval.remove(
+              namespace.api(), containerId, "container " + name + " of " + describe());
     } catch (RuntimeException e) {
       removing = false;
       throw e;
@@ -586,7 +588,7 @@ final class DockerContainer implements Container {
     } else if (done == null) {
       fail(notFound("waiting for", null));
     }
-    driver.forget(this);
+    namespace.forget(this);
     if (box != null) {
       box.finishRemoval();
     }
@@ -612,12 +614,12 @@ final class DockerContainer implements Container {
   void watchFromStart(boolean memoryLimited) {
     this.memoryLimited = memoryLimited;
     exitCodeFromEvent = !memoryLimited;
-    watchedSinceStart = driver.events().watchBeforeStart(this);
+    watchedSinceStart = namespace.events().watchBeforeStart(this);
     if (!watchedSinceStart && memoryLimited) {
       // The engine may tell of an OOM kill by its event only: watch from the start, so that it is
       // seen even by a caller who only polls the status.
       try {
-        driver.events().watch(this);
+        namespace.events().watch(this);
         watchedSinceStart = true;
       } catch (RuntimeException e) {
         LOG.debug("watching container {} of {} failed: {}", name, describe(), e.toString());
@@ -633,8 +635,8 @@ final class DockerContainer implements Container {
   /** The start failed: stop watching. */
   void startFailed() {
     watchedSinceStart = false;
-    driver.events().unwatch(this);
-    driver.forget(this);
+    namespace.events().unwatch(this);
+    namespace.forget(this);
   }
 
   /** Makes this container a sandbox's main process: its cleanup removes the sandbox. */
@@ -657,7 +659,7 @@ final class DockerContainer implements Container {
             ? timeout
             : ran.compareTo(timeout) >= 0 ? Duration.ZERO : timeout.minus(ran);
     LOG.debug("container {} of {} times out in {}", name, describe(), left);
-    driver.schedule(this::expire, left);
+    namespace.schedule(this::expire, left);
   }
 
   /**
@@ -665,7 +667,7 @@ final class DockerContainer implements Container {
    * ExitReason#TIMED_OUT}. Runs on the driver's executor and never blocks for the grace.
    */
   void expire() {
-    if (done != null || removing || driver.isClosed()) {
+    if (done != null || removing || namespace.isClosed()) {
       return;
     }
     if (status().isDone() || !requested.compareAndSet(null, ExitReason.TIMED_OUT)) {
@@ -678,9 +680,9 @@ final class DockerContainer implements Container {
         timeout);
     onExit();
     signal("TERM");
-    driver.schedule(
+    namespace.schedule(
         () -> {
-          if (done == null && !removing && !driver.isClosed() && !status().isDone()) {
+          if (done == null && !removing && !namespace.isClosed() && !status().isDone()) {
             LOG.info(
                 "container {} of {} still runs {} after its timeout: killing it",
                 name,
@@ -694,8 +696,8 @@ final class DockerContainer implements Container {
 
   /** Reads the status once (the engine reported a death, or the event stream had a gap). */
   void recheck() {
-    if (done != null || removing || driver.isClosed()) {
-      driver.events().unwatch(this);
+    if (done != null || removing || namespace.isClosed()) {
+      namespace.events().unwatch(this);
       return;
     }
     try {
@@ -711,7 +713,7 @@ final class DockerContainer implements Container {
           describe(),
           RECHECK_PAUSE.toMillis(),
           e.getMessage());
-      driver.schedule(this::recheck, RECHECK_PAUSE);
+      namespace.schedule(this::recheck, RECHECK_PAUSE);
     }
   }
 
@@ -720,8 +722,8 @@ final class DockerContainer implements Container {
    * null if it had none): final at once when the code tells everything, else read the status.
    */
   void died(String exitCode) {
-    if (done != null || removing || driver.isClosed()) {
-      driver.events().unwatch(this);
+    if (done != null || removing || namespace.isClosed()) {
+      namespace.events().unwatch(this);
       return;
     }
     diedAt = Instant.now();
@@ -851,7 +853,7 @@ final class DockerContainer implements Container {
   private InspectContainerResponse inspect(String action) {
     try {
       LOG.debug("inspecting container {} of {}", name, describe());
-      return driver.api().inspectContainerCmd(containerId).exec();
+      return namespace.api().inspectContainerCmd(containerId).exec();
     } catch (NotFoundException e) {
       throw notFound(action, e);
     } catch (RuntimeException e) {
@@ -894,7 +896,7 @@ final class DockerContainer implements Container {
         name,
         describe(),
         LATE_OOM);
-    driver.schedule(this::recheck, LATE_OOM);
+    namespace.schedule(this::recheck, LATE_OOM);
     return true;
   }
 
@@ -913,7 +915,7 @@ final class DockerContainer implements Container {
     if (waiting != null) {
       waiting.complete(recorded);
     }
-    driver.events().unwatch(this);
+    namespace.events().unwatch(this);
     return recorded;
   }
 
@@ -925,13 +927,13 @@ final class DockerContainer implements Container {
     if (waiting != null) {
       waiting.completeExceptionally(e);
     }
-    driver.events().unwatch(this);
+    namespace.events().unwatch(this);
   }
 
   private void signal(String signal) {
     try {
       LOG.debug("sending SIG{} to container {} of {}", signal, name, describe());
-      driver.api().killContainerCmd(containerId).withSignal(signal).exec();
+      namespace.api().killContainerCmd(containerId).withSignal(signal).exec();
     } catch (NotFoundException e) {
       throw notFound("stopping", e);
     } catch (ConflictException e) {
@@ -962,7 +964,7 @@ final class DockerContainer implements Container {
 
   /** After close() the namespace's containers are gone, and so is the connection. */
   private void requireDriverOpen(String action) {
-    if (driver.isClosed()) {
+    if (namespace.isClosed()) {
       throw closedDriver(action);
     }
   }
@@ -993,6 +995,6 @@ final class DockerContainer implements Container {
   }
 
   private String describe() {
-    return driver.describe(taskId);
+    return namespace.describe(taskId);
   }
 }

@@ -29,7 +29,7 @@ final class DockerSandbox implements Sandbox {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerSandbox.class);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
   private final DockerContainer main;
   private final String taskDir;
   private final ConcurrentHashMap<String, DockerStep> steps = new ConcurrentHashMap<>();
@@ -43,8 +43,8 @@ final class DockerSandbox implements Sandbox {
   /** Set once removal began; guarded by {@link #lock}. */
   private boolean removed;
 
-  DockerSandbox(DockerDriver driver, DockerContainer main, String taskDir) {
-    this.driver = driver;
+  DockerSandbox(DockerNamespace namespace, DockerContainer main, String taskDir) {
+    this.namespace = namespace;
     this.main = main;
     this.taskDir = taskDir;
   }
@@ -67,12 +67,12 @@ final class DockerSandbox implements Sandbox {
       throw Exceptions.launder("starting " + describeStep(step.id()), e);
     }
     try {
-      if (removed || driver.isClosed()) {
+      if (removed || namespace.isClosed()) {
         throw new IllegalStateException(
             "starting "
                 + describeStep(step.id())
                 + " failed: the sandbox was closed"
-                + (driver.isClosed() ? " with its driver" : ""));
+                + (namespace.isClosed() ? " with its driver" : ""));
       }
       synchronized (starting) {
         DockerStep existing = steps.get(step.id());
@@ -112,8 +112,8 @@ final class DockerSandbox implements Sandbox {
 
   // ---- used by the main container, the driver and the steps
 
-  DockerDriver driver() {
-    return driver;
+  DockerNamespace namespace() {
+    return namespace;
   }
 
   DockerContainer main() {
@@ -130,7 +130,7 @@ final class DockerSandbox implements Sandbox {
         + "' of sandbox '"
         + main.taskId()
         + "' in namespace '"
-        + driver.namespace()
+        + namespace.name()
         + "'";
   }
 
@@ -154,7 +154,7 @@ final class DockerSandbox implements Sandbox {
     List<DockerStep> all = List.copyOf(steps.values());
     all.forEach(DockerStep::discard);
     steps.clear();
-    driver.forget(this);
+    namespace.forget(this);
     LOG.debug("removed sandbox '{}' and {} step(s)", main.taskId(), all.size());
   }
 

@@ -80,7 +80,7 @@ final class DockerStep implements Container {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final DockerSandbox sandbox;
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
   private final String stepId;
   private final String execId;
   private final String marker;
@@ -100,7 +100,7 @@ final class DockerStep implements Container {
       String user,
       StepOutput output) {
     this.sandbox = sandbox;
-    this.driver = sandbox.driver();
+    this.namespace = sandbox.namespace();
     this.stepId = stepId;
     this.execId = execId;
     this.marker = marker;
@@ -115,7 +115,7 @@ final class DockerStep implements Container {
    * @throws OrchestraException if the engine fails
    */
   static DockerStep start(DockerSandbox sandbox, Task step) {
-    DockerDriver driver = sandbox.driver();
+    DockerNamespace namespace = sandbox.namespace();
     DockerContainer main = sandbox.main();
     String what = sandbox.describeStep(step.id());
     String relative = TaskPaths.requireRelativePath("workDir", step.workDir().orElse("."), true);
@@ -127,9 +127,9 @@ final class DockerStep implements Container {
     Optional<InputStream> stdin = step.stdin();
     StepOutput output = null;
     try {
-      ContainerDirectories.ensure(driver.api(), main.id(), sandbox.taskDir(), relative);
+      ContainerDirectories.ensure(namespace.api(), main.id(), sandbox.taskDir(), relative);
       ExecCreateCmd create =
-          driver
+          namespace
               .api()
               .execCreateCmd(main.id())
               .withCmd(step.command().toArray(String[]::new))
@@ -142,15 +142,15 @@ final class DockerStep implements Container {
       step.user().ifPresent(create::withUser);
       LOG.debug("creating the exec of {}", what);
       String execId = create.exec().getId();
-      output = StepOutput.create(driver.scratch().resolve(execId));
+      output = StepOutput.create(namespace.scratch().resolve(execId));
       ExecSession session =
-          ExecSession.start(driver.connection(), execId, stdin.orElse(null), what);
+          ExecSession.start(namespace.connection(), execId, stdin.orElse(null), what);
       DockerStep started =
           new DockerStep(sandbox, step.id(), execId, marker, step.user().orElse(null), output);
       Thread reader = new Thread(() -> started.record(session), "orchestra-step " + what);
       reader.setDaemon(true);
       reader.start();
-      step.timeout().ifPresent(t -> driver.schedule(started::expire, t));
+      step.timeout().ifPresent(t -> namespace.schedule(started::expire, t));
       LOG.info("started {} (exec {})", what, execId.substring(0, Math.min(12, execId.length())));
       return started;
     } catch (NotFoundException | ConflictException e) {
@@ -174,7 +174,8 @@ final class DockerStep implements Container {
         throw Exceptions.launder("starting " + what, interruption);
       }
       throw new OrchestraException(
-          "starting " + what + " failed: " + e + " (engine at " + driver.describeEngine() + ")", e);
+          "starting " + what + " failed: " + e + " (engine at " + namespace.describeEngine() + ")",
+          e);
     } catch (RuntimeException e) {
       closeQuietly(stdin, what);
       deleteQuietly(output);
@@ -397,7 +398,7 @@ final class DockerStep implements Container {
       InspectExecResponse inspected;
       try {
         LOG.debug("inspecting exec {} of {}", exec, what);
-        inspected = driver.api().inspectExecCmd(exec).exec();
+        inspected = namespace.api().inspectExecCmd(exec).exec();
       } catch (NotFoundException e) {
         throw notFound("reading the exit code of", e);
       } catch (RuntimeException e) {
@@ -432,7 +433,7 @@ final class DockerStep implements Container {
     }
     LOG.info("{} ran longer than its timeout: stopping it", describe());
     signal("TERM");
-    driver.schedule(
+    namespace.schedule(
         () -> {
           if (done == null && !discarded && !sandboxGone) {
             LOG.info(
@@ -473,7 +474,7 @@ final class DockerStep implements Container {
   /** Runs the helper once; returns how many processes it signalled, -1 if the sandbox is gone. */
   private int signalOnce(String signal, String what) {
     ExecCreateCmd create =
-        driver
+        namespace
             .api()
             .execCreateCmd(sandbox.main().id())
             .withCmd("sh", "-c", SIGNAL_SCRIPT, "orchestra-signal", signal, marker)
@@ -488,7 +489,7 @@ final class DockerStep implements Container {
     try {
       LOG.debug("{} through a helper exec", what);
       helper = create.exec().getId();
-      try (ExecSession session = ExecSession.start(driver.connection(), helper, null, what)) {
+      try (ExecSession session = ExecSession.start(namespace.connection(), helper, null, what)) {
         session.copyOutput(
             (stderr, bytes, offset, length) -> {
               if (said.size() < 4096) {

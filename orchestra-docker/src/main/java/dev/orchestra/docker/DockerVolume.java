@@ -9,12 +9,14 @@ final class DockerVolume implements Volume {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerVolume.class);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
+  private final DockerVolumes volumes;
   private final String name;
   private final String dockerName;
 
-  DockerVolume(DockerDriver driver, String name, String dockerName) {
-    this.driver = driver;
+  DockerVolume(DockerNamespace namespace, DockerVolumes volumes, String name, String dockerName) {
+    this.namespace = namespace;
+    this.volumes = volumes;
     this.name = name;
     this.dockerName = dockerName;
   }
@@ -26,13 +28,13 @@ final class DockerVolume implements Volume {
 
   @Override
   public void cleanup() {
-    if (driver.isClosed()) {
+    if (namespace.isClosed()) {
       LOG.debug("volume '{}' went with its closed namespace", name);
       return;
     }
     String what =
-        "volume '" + name + "' (" + dockerName + ") of namespace '" + driver.namespace() + "'";
-    if (driver.removeVolume(dockerName, what, false)) {
+        "volume '" + name + "' (" + dockerName + ") of namespace '" + namespace.name() + "'";
+    if (volumes.remove(dockerName, what, false)) {
       LOG.info("removed {}", what);
     } else {
       LOG.debug("{} was already gone", what);

@@ -39,7 +39,7 @@ final class ExitEvents implements AutoCloseable {
   private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
   private final ConcurrentHashMap<String, DockerContainer> watched = new ConcurrentHashMap<>();
   private final Object lock = new Object();
 
@@ -55,8 +55,8 @@ final class ExitEvents implements AutoCloseable {
   /** How many streams were opened: for tests, which check that one serves everyone. */
   private int opened;
 
-  ExitEvents(DockerDriver driver) {
-    this.driver = driver;
+  ExitEvents(DockerNamespace namespace) {
+    this.namespace = namespace;
   }
 
   /**
@@ -71,7 +71,7 @@ final class ExitEvents implements AutoCloseable {
     watched.put(container.id(), container);
     EventStream current = current();
     // The engine accepts a subscription at once: a wait as long as any request's.
-    Duration patience = driver.connection().requestTimeout();
+    Duration patience = namespace.connection().requestTimeout();
     try {
       current.ready.get(patience.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
@@ -85,7 +85,7 @@ final class ExitEvents implements AutoCloseable {
       throw new OrchestraException(
           subscribing()
               + " failed: the engine at "
-              + driver.describeEngine()
+              + namespace.describeEngine()
               + " did not answer within "
               + patience,
           e);
@@ -145,7 +145,7 @@ final class ExitEvents implements AutoCloseable {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException(
-            "the docker driver of namespace '" + driver.namespace() + "' is closed");
+            "the docker driver of namespace '" + namespace.name() + "' is closed");
       }
       if (stream == null || stream.isFinished()) {
         stream = open(stream != null);
@@ -160,15 +160,16 @@ final class ExitEvents implements AutoCloseable {
     opened++;
     LOG.debug(
         "subscribing to the die, oom and destroy events of namespace '{}'{}",
-        driver.namespace(),
+        namespace.name(),
         replacing ? " again" : "");
-    driver
+    namespace
+        .connection()
         .streams()
         .eventsCmd()
         .withEventTypeFilter(EventType.CONTAINER)
         .withEventFilter("die", "oom", "destroy")
-        .withLabelFilter(Map.of(Labels.NAMESPACE, driver.namespace()))
-        .exec(driver.streamWatch().track(s, subscribing()));
+        .withLabelFilter(Map.of(Labels.NAMESPACE, namespace.name()))
+        .exec(namespace.streamWatch().track(s, subscribing()));
     return s;
   }
 
@@ -180,7 +181,7 @@ final class ExitEvents implements AutoCloseable {
         return;
       }
       if (watched.isEmpty()) {
-        LOG.debug("the event stream of namespace '{}' ended; nobody waits", driver.namespace());
+        LOG.debug("the event stream of namespace '{}' ended; nobody waits", namespace.name());
         return;
       }
       if (s.ready.isDone() && !s.ready.isCompletedExceptionally()) {
@@ -193,12 +194,12 @@ final class ExitEvents implements AutoCloseable {
     LOG.warn(
         "the event stream of namespace '{}' on the engine at {} ended ({}) while {} container(s)"
             + " are watched; subscribing again in {} ms",
-        driver.namespace(),
-        driver.describeEngine(),
+        namespace.name(),
+        namespace.describeEngine(),
         failure == null ? "closed by the engine" : EngineErrors.rootCause(failure),
         watched.size(),
         wait.toMillis());
-    driver.schedule(this::resubscribe, wait);
+    namespace.schedule(this::resubscribe, wait);
   }
 
   private void resubscribe() {
@@ -215,15 +216,15 @@ final class ExitEvents implements AutoCloseable {
     List<DockerContainer> all = List.copyOf(watched.values());
     LOG.debug(
         "the event stream of namespace '{}' runs again; reading {} watched container(s)",
-        driver.namespace(),
+        namespace.name(),
         all.size());
     for (DockerContainer c : all) {
-      driver.execute(c::recheck);
+      namespace.execute(c::recheck);
     }
   }
 
   private String subscribing() {
-    return "subscribing to the exit events of namespace '" + driver.namespace() + "'";
+    return "subscribing to the exit events of namespace '" + namespace.name() + "'";
   }
 
   /** One subscription: dispatches each event to its container, reports its own end. */
@@ -258,7 +259,7 @@ final class ExitEvents implements AutoCloseable {
           "event '{}' of container {} in namespace '{}'{}",
           action,
           id,
-          driver.namespace(),
+          namespace.name(),
           container == null ? " (not watched)" : "");
       if (container == null) {
         return;
@@ -268,11 +269,11 @@ final class ExitEvents implements AutoCloseable {
             event.getActor() == null || event.getActor().getAttributes() == null
                 ? null
                 : event.getActor().getAttributes().get("exitCode");
-        driver.execute(() -> container.died(exitCode));
+        namespace.execute(() -> container.died(exitCode));
       } else if ("oom".equals(action)) {
-        driver.execute(container::oomReported);
+        namespace.execute(container::oomReported);
       } else if ("destroy".equals(action)) {
-        driver.execute(container::destroyed);
+        namespace.execute(container::destroyed);
       }
     }
 

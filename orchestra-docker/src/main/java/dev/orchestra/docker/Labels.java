@@ -1,5 +1,8 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import java.util.Map;
+
 /** The labels the driver puts on every container and volume it creates. */
 final class Labels {
 
@@ -23,5 +26,24 @@ final class Labels {
   /** The filter value that selects every resource of a namespace. */
   static String namespaceFilter(String namespace) {
     return NAMESPACE + "=" + namespace;
+  }
+
+  /** The labels of an inspected container; empty if it has none. */
+  static Map<String, String> of(InspectContainerResponse found) {
+    return found.getConfig() == null || found.getConfig().getLabels() == null
+        ? Map.of()
+        : found.getConfig().getLabels();
+  }
+
+  /**
+   * Who owns a resource by its labels, for messages: {@code namespace 'x' (key=value)}, or that it
+   * belongs to no namespace.
+   */
+  static String owner(Map<String, String> labels, String key) {
+    String ownerNamespace = labels.get(NAMESPACE);
+    if (ownerNamespace == null) {
+      return "no Orchestra namespace (it has no " + NAMESPACE + " label)";
+    }
+    return "namespace '" + ownerNamespace + "' (" + key + "=" + labels.get(key) + ")";
   }
 }

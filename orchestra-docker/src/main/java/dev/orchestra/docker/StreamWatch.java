@@ -33,12 +33,12 @@ final class StreamWatch {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamWatch.class);
 
-  private final DockerDriver driver;
+  private final DockerNamespace namespace;
   private final Set<Watched<?>> streams = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean scheduled = new AtomicBoolean();
 
-  StreamWatch(DockerDriver driver) {
-    this.driver = driver;
+  StreamWatch(DockerNamespace namespace) {
+    this.namespace = namespace;
   }
 
   /**
@@ -53,13 +53,13 @@ final class StreamWatch {
     Watched<T> watched = new Watched<>(callback, what);
     streams.add(watched);
     if (scheduled.compareAndSet(false, true)) {
-      driver.schedule(this::check, period());
+      namespace.schedule(this::check, period());
     }
     return watched;
   }
 
   private Duration timeout() {
-    return driver.connection().requestTimeout();
+    return namespace.connection().requestTimeout();
   }
 
   private Duration period() {
@@ -78,13 +78,13 @@ final class StreamWatch {
           quiet.add(w);
         }
       }
-      if (!quiet.isEmpty() && !driver.isClosed()) {
+      if (!quiet.isEmpty() && !namespace.isClosed()) {
         ping(quiet, now);
       }
     } finally {
       scheduled.set(false);
-      if (!streams.isEmpty() && !driver.isClosed() && scheduled.compareAndSet(false, true)) {
-        driver.schedule(this::check, period());
+      if (!streams.isEmpty() && !namespace.isClosed() && scheduled.compareAndSet(false, true)) {
+        namespace.schedule(this::check, period());
       }
     }
   }
@@ -94,12 +94,12 @@ final class StreamWatch {
       LOG.debug(
           "{} stream(s) of namespace '{}' quiet for {}: pinging the engine",
           quiet.size(),
-          driver.namespace(),
+          namespace.name(),
           timeout());
-      driver.connection().ping();
+      namespace.connection().ping();
       quiet.forEach(w -> w.lastPing = sent);
     } catch (RuntimeException e) {
-      if (EngineErrors.interruption(e) != null || driver.isClosed()) {
+      if (EngineErrors.interruption(e) != null || namespace.isClosed()) {
         // The driver's executor is shutting down: close() ends the streams.
         return;
       }
@@ -107,10 +107,10 @@ final class StreamWatch {
       LOG.warn(
           "the Docker engine at {} does not answer ({}); ending {} quiet stream(s) of namespace"
               + " '{}'",
-          driver.describeEngine(),
+          namespace.describeEngine(),
           answer,
           quiet.size(),
-          driver.namespace());
+          namespace.name());
       boolean unstarted = false;
       for (Watched<?> w : quiet) {
         if (w.lastActivity - sent <= 0 && !w.callback.isFinished()) {
@@ -119,7 +119,7 @@ final class StreamWatch {
         }
       }
       if (unstarted) {
-        driver.connection().replaceStreams();
+        namespace.connection().replaceStreams();
       }
     }
   }
@@ -178,7 +178,7 @@ final class StreamWatch {
           new OrchestraException(
               what
                   + " failed: the Docker engine at "
-                  + driver.describeEngine()
+                  + namespace.describeEngine()
                   + " stopped answering: the stream was quiet for "
                   + quiet
                   + " and a ping got no answer ("

@@ -255,7 +255,9 @@ class DockerLifecycleTest {
       sleepers.forEach(c -> exits.add(c.onExit()));
 
       assertThat(exits).noneMatch(CompletableFuture::isDone);
-      assertThat(docker.events().streamsOpened()).as("event streams opened").isEqualTo(1);
+      assertThat(docker.namespace().events().streamsOpened())
+          .as("event streams opened")
+          .isEqualTo(1);
       assertThat(threadsOf(namespace))
           .as("threads of the namespace's executor")
           .hasSizeLessThanOrEqualTo(2);
@@ -269,7 +271,7 @@ class DockerLifecycleTest {
         assertThat(exit.join().exitCode()).isEqualTo(137);
         assertThat(exit.join().reason()).isEqualTo(ExitReason.SIGNALED);
       }
-      assertThat(docker.events().streamsOpened()).isEqualTo(1);
+      assertThat(docker.namespace().events().streamsOpened()).isEqualTo(1);
       assertThat(threadsOf(namespace)).hasSizeLessThanOrEqualTo(2);
     } finally {
       starters.shutdownNow();
@@ -309,7 +311,8 @@ class DockerLifecycleTest {
 
       ContainerStatus s = exit.get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(s.exitCode()).isEqualTo(137);
-      assertThat(((DockerDriver) driver).events().streamsOpened()).isGreaterThanOrEqualTo(2);
+      assertThat(((DockerDriver) driver).namespace().events().streamsOpened())
+          .isGreaterThanOrEqualTo(2);
     }
   }
 

@@ -294,7 +294,7 @@ class DockerSandboxTest {
   void stepOutputLivesOnTheClientUntilItsSandboxOrDriverCloses() throws Exception {
     Driver driver = open(namespace("sbfiles"));
     try {
-      Path scratch = ((DockerDriver) driver).scratch();
+      Path scratch = ((DockerDriver) driver).namespace().scratch();
       Sandbox first = driver.createSandbox(sandbox("first").build());
       Sandbox second = driver.createSandbox(sandbox("second").build());
       Container step = first.exec(step("hello", "echo", "hello").build());
