@@ -70,27 +70,36 @@ final class ReliabilityBrokenDrivers {
    */
   static final Duration API_TIMEOUT = API_BOUND.dividedBy(2);
 
-  /** Where every driver of this class keeps its namespaces. */
-  private static final Path ROOT = createRoot();
+  /**
+   * Where every driver of this class keeps its namespaces; made at the first use, so that a JVM
+   * that only reads the proofs (the coverage table) makes none.
+   */
+  private static Path root;
 
   private ReliabilityBrokenDrivers() {}
 
-  private static Path createRoot() {
-    try {
-      return Files.createTempDirectory("orchestra-reliability-selftest-").toRealPath();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  private static synchronized Path root() {
+    if (root == null) {
+      try {
+        root = Files.createTempDirectory("orchestra-reliability-selftest-").toRealPath();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    return root;
   }
 
   /** Deletes the root directory, once every test has checked its namespaces left nothing there. */
-  static void deleteRoot() {
-    deleteTree(ROOT);
+  static synchronized void deleteRoot() {
+    if (root != null) {
+      deleteTree(root);
+      root = null;
+    }
   }
 
   /** The directory of a namespace. */
   static Path namespaceDir(String namespace) {
-    return ROOT.resolve(Names.safe(namespace));
+    return root().resolve(Names.safe(namespace));
   }
 
   /**
@@ -125,7 +134,7 @@ final class ReliabilityBrokenDrivers {
 
     /** A real local driver of the namespace, closed after the run of this class. */
     Driver openReal(String namespace) {
-      return BrokenDrivers.openReal(getClass(), namespace, Map.of("root", ROOT.toString()));
+      return BrokenDrivers.openReal(getClass(), namespace, Map.of("root", root().toString()));
     }
 
     /** The files below the namespace's directory, and the processes working in it. */
@@ -158,7 +167,7 @@ final class ReliabilityBrokenDrivers {
 
     @Override
     protected Set<Path> driverAreas() {
-      return Set.of(ROOT);
+      return Set.of(root());
     }
 
     @Override
