@@ -9,7 +9,6 @@ import dev.orchestra.Capability;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import dev.orchestra.tck.BrokenDrivers.Correct;
-import dev.orchestra.tck.BrokenDrivers.CorrectReliability;
 import dev.orchestra.tck.BrokenDrivers.NoCapabilities;
 import dev.orchestra.tck.BrokenDrivers.StatusHangs;
 import dev.orchestra.tck.BrokenIdentity.CapabilitiesOverclaimed;
@@ -97,8 +96,6 @@ import dev.orchestra.tck.DriverTck.Stop;
 import dev.orchestra.tck.DriverTck.TaskDirectory;
 import dev.orchestra.tck.DriverTck.Timeouts;
 import dev.orchestra.tck.DriverTck.Volumes;
-import dev.orchestra.tck.ReliabilityTck.HostileInput;
-import dev.orchestra.tck.ReliabilityTck.Interruption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -453,30 +450,6 @@ class DriverTckSelfTest {
         .as("skipped tests")
         .containsExactlyInAnyOrderElementsOf(capabilityTests(missing).keySet());
     assertThat(tests.succeeded().count()).as("passed tests").isGreaterThan(50);
-  }
-
-  @Test
-  @DisplayName(
-      "the correct driver behind a forwarding decorator passes the reliability kit's hostile input"
-          + " and interruption groups")
-  void correctDriverPassesBadInputAndInterruption() {
-    Events tests =
-        run(
-            CorrectReliability.class,
-            selectNestedClass(List.of(CorrectReliability.class), HostileInput.class),
-            selectNestedClass(List.of(CorrectReliability.class), Interruption.class));
-
-    assertThat(tests.failed().count()).as("failed tests (%s)", summary(tests)).isZero();
-    assertThat(tests.aborted().count()).as("skipped tests (%s)", summary(tests)).isZero();
-    assertThat(qualifiedNames(tests.succeeded()))
-        .as("passed tests")
-        .containsAll(
-            List.of(
-                "HostileInput.volumeNameEscapeRefused",
-                "HostileInput.pathEscapeRefused",
-                "HostileInput.oddTaskIds",
-                "HostileInput.foldedTaskIdsDistinct",
-                "Interruption.interruptFlagKept"));
   }
 
   @Test
