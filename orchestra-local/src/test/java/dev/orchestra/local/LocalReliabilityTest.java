@@ -62,18 +62,7 @@ class LocalReliabilityTest extends ReliabilityTck {
    */
   @Override
   protected List<String> leftovers(String namespace) {
-    List<String> left = new ArrayList<>();
-    Path dir = namespaceDir(namespace);
-    if (Files.exists(dir)) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.limit(20).forEach(p -> left.add("file " + p));
-      } catch (IOException e) {
-        left.add("directory " + dir + " (unreadable: " + e + ")");
-      }
-    }
-    ProcessHandle.allProcesses()
-        .filter(p -> cwdOf(p).startsWith(dir.toString()))
-        .forEach(p -> left.add("process " + p.pid() + " " + p.info().commandLine().orElse("?")));
+    List<String> left = new ArrayList<>(filesAndProcessesIn(namespaceDir(namespace)));
     try (Stream<Path> beside = Files.list(PARENT)) {
       beside
           .filter(p -> !p.equals(ROOT))
@@ -100,14 +89,6 @@ class LocalReliabilityTest extends ReliabilityTck {
 
   private static Path namespaceDir(String namespace) {
     return ROOT.resolve(Names.safe(namespace));
-  }
-
-  private static String cwdOf(ProcessHandle p) {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString();
-    } catch (IOException | UnsupportedOperationException e) {
-      return "";
-    }
   }
 
   /** Deletes a tree without following symbolic links. */

@@ -140,19 +140,7 @@ final class ReliabilityBrokenDrivers {
     /** The files below the namespace's directory, and the processes working in it. */
     @Override
     protected List<String> leftovers(String namespace) {
-      Path dir = namespaceDir(namespace);
-      List<String> left = new ArrayList<>();
-      if (Files.exists(dir)) {
-        try (Stream<Path> files = Files.walk(dir)) {
-          files.limit(20).forEach(p -> left.add("file " + p));
-        } catch (IOException | UncheckedIOException e) {
-          left.add("directory " + dir + " (unreadable: " + e + ")");
-        }
-      }
-      ProcessHandle.allProcesses()
-          .filter(p -> workingDirectory(p).startsWith(dir.toString()))
-          .forEach(p -> left.add("process " + p.pid() + " " + p.info().commandLine().orElse("?")));
-      return left;
+      return filesAndProcessesIn(namespaceDir(namespace));
     }
 
     @Override
@@ -1063,11 +1051,4 @@ final class ReliabilityBrokenDrivers {
   }
 
   /** Where a process works, from /proc (a deleted directory too); empty when unknown. */
-  private static String workingDirectory(ProcessHandle p) {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString();
-    } catch (IOException | UnsupportedOperationException e) {
-      return "";
-    }
-  }
 }

@@ -3,12 +3,17 @@ package dev.orchestra.tck;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.OrchestraException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 
@@ -162,6 +167,38 @@ public abstract class ReliabilityTck extends KitBase {
    */
   protected Set<Path> driverAreas() {
     return Set.of();
+  }
+
+  /**
+   * What a driver of host processes leaves in a directory it owns: the files below {@code dir} (the
+   * first 20) and every process whose working directory lies in it (read from {@code
+   * /proc/<pid>/cwd}, so a deleted directory counts too). A {@link #leftovers} of such a driver can
+   * return it for its namespace's directory.
+   *
+   * @param dir the directory, which may not exist
+   * @return one line per file or process left, empty when nothing is
+   */
+  protected static List<String> filesAndProcessesIn(Path dir) {
+    List<String> left = new ArrayList<>();
+    if (Files.exists(dir)) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.limit(20).forEach(p -> left.add("file " + p));
+      } catch (IOException | UncheckedIOException e) {
+        left.add("directory " + dir + " (unreadable: " + e + ")");
+      }
+    }
+    ProcessHandle.allProcesses()
+        .filter(p -> workingDirectory(p).startsWith(dir.toString()))
+        .forEach(p -> left.add("process " + p.pid() + " " + p.info().commandLine().orElse("?")));
+    return left;
+  }
+
+  private static String workingDirectory(ProcessHandle p) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString();
+    } catch (IOException | UnsupportedOperationException e) {
+      return "";
+    }
   }
 
   /**

@@ -8,11 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -51,19 +49,7 @@ class MinimalReliabilityTest extends ReliabilityTck {
 
   @Override
   protected List<String> leftovers(String namespace) {
-    Path dir = NamespaceDirectory.of(ROOT, namespace).path();
-    List<String> left = new ArrayList<>();
-    if (Files.exists(dir)) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.limit(20).forEach(p -> left.add("file " + p));
-      } catch (IOException | UncheckedIOException e) {
-        left.add("directory " + dir + " (unreadable: " + e + ")");
-      }
-    }
-    ProcessHandle.allProcesses()
-        .filter(p -> workingDirectory(p).startsWith(dir.toString()))
-        .forEach(p -> left.add("process " + p.pid() + " " + p.info().commandLine().orElse("?")));
-    return left;
+    return filesAndProcessesIn(NamespaceDirectory.of(ROOT, namespace).path());
   }
 
   @Override
@@ -77,14 +63,6 @@ class MinimalReliabilityTest extends ReliabilityTck {
   }
 
   /** Where a process works, from /proc (a deleted directory too); empty when unknown. */
-  private static String workingDirectory(ProcessHandle p) {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString();
-    } catch (IOException | UnsupportedOperationException e) {
-      return "";
-    }
-  }
-
   private static void delete(Path path) {
     try {
       NamespaceDirectory.delete(path);
