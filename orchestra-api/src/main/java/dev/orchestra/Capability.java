@@ -29,5 +29,10 @@ public enum Capability {
    */
   REATTACH,
   /** {@link Driver#createSandbox(Task)} runs several commands in one long-lived container. */
-  SANDBOX
+  SANDBOX,
+  /**
+   * {@link Volume#copyIn(java.io.InputStream)} and {@link Volume#copyOut(java.io.OutputStream)}
+   * (and their directory forms) move a volume's data in and out as tar streams.
+   */
+  VOLUME_DATA
 }
