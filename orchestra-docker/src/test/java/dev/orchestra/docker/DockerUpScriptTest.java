@@ -9,8 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -26,10 +29,14 @@ import org.junit.jupiter.api.Test;
  * shell with a pid file of its own, so that the shared engine is never touched. The fake engine
  * runs containers unless the file {@code hung} exists; a daemon that starts clears it, unless
  * {@code hung-for-good} exists too.
+ *
+ * <p>The script restarts an engine as root only: a test run by another user (GitHub's runner) runs
+ * it, and kills the fake daemons it started, through password-less {@code sudo}.
  */
 class DockerUpScriptTest {
 
   private static final Path SCRIPT = Path.of("..", "scripts", "docker-up.sh");
+  private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
 
   private Path dir;
   private Path pidfile;
@@ -37,10 +44,10 @@ class DockerUpScriptTest {
   @BeforeEach
   void fakeEngine() throws IOException {
     Assumptions.assumeTrue(
-        "root".equals(System.getProperty("user.name")),
+        ROOT || passwordlessSudo(),
         "docker-up.sh restarts the engine as root only (the tests run as "
             + System.getProperty("user.name")
-            + ")");
+            + ", without password-less sudo)");
     dir = Files.createTempDirectory("orchestra-docker-up-");
     pidfile = dir.resolve("docker.pid");
     Path bin = Files.createDirectories(dir.resolve("bin"));
@@ -79,7 +86,7 @@ class DockerUpScriptTest {
     if (Files.exists(starts)) {
       // Every fake daemon this test started, by the pid it noted.
       for (String pid : Files.readAllLines(starts)) {
-        ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+        kill(Long.parseLong(pid.strip()));
       }
     }
     try (Stream<Path> files = Files.walk(dir)) {
@@ -145,16 +152,59 @@ class DockerUpScriptTest {
   private record Result(int exitCode, String output) {}
 
   private Result runScript() throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString()).redirectErrorStream(true);
-    pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
-    pb.environment().put("DOCKER_PIDFILE", pidfile.toString());
-    pb.environment().put("DOCKERD_LOG", dir.resolve("dockerd.log").toString());
-    pb.environment().put("DOCKER_UP_PROBE_SECONDS", "2");
-    pb.environment().put("DOCKER_UP_WAIT_SECONDS", "10");
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+    env.put("DOCKER_PIDFILE", pidfile.toString());
+    env.put("DOCKERD_LOG", dir.resolve("dockerd.log").toString());
+    env.put("DOCKER_UP_PROBE_SECONDS", "2");
+    env.put("DOCKER_UP_WAIT_SECONDS", "10");
+    List<String> command = new ArrayList<>();
+    if (!ROOT) {
+      // sudo resets the environment and the PATH: hand them over through env(1).
+      command.addAll(List.of("sudo", "-n", "env"));
+      env.forEach((k, v) -> command.add(k + "=" + v));
+    }
+    command.addAll(List.of("bash", SCRIPT.toString()));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
     Process p = pb.start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the script ended").isTrue();
     return new Result(p.exitValue(), output);
+  }
+
+  /** The fake daemons the script starts run as root: another user kills them through sudo. */
+  private static void kill(long pid) throws IOException {
+    if (ROOT || ProcessHandle.of(pid).isEmpty()) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      return;
+    }
+    try {
+      new ProcessBuilder("sudo", "-n", "kill", "-KILL", Long.toString(pid))
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while killing fake daemon " + pid, e);
+    }
+  }
+
+  private static boolean passwordlessSudo() {
+    try {
+      Process p =
+          new ProcessBuilder("sudo", "-n", "true")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static void fake(Path file, String... lines) throws IOException {
