@@ -170,7 +170,7 @@ class VolumeCacheTest {
     byte[] good = Files.readAllBytes(store.directory().resolve("k.tar.gz"));
 
     Volume failing =
-        new EndlessVolume() {
+        new TestVolumes.EndlessVolume() {
           @Override
           public void copyOut(OutputStream tar) {
             try {
@@ -196,7 +196,7 @@ class VolumeCacheTest {
         new Thread(
             () -> {
               try {
-                cache.save(new EndlessVolume(), "k");
+                cache.save(new TestVolumes.EndlessVolume(), "k");
               } catch (Throwable t) {
                 thrown.set(t);
               }
@@ -241,29 +241,6 @@ class VolumeCacheTest {
   static List<String> list(Path dir) throws IOException {
     try (Stream<Path> list = Files.list(dir)) {
       return list.map(p -> p.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  /** A volume whose tar stream never ends. */
-  static class EndlessVolume implements Volume {
-    @Override
-    public String name() {
-      return "endless";
-    }
-
-    @Override
-    public void cleanup() {}
-
-    @Override
-    public void copyOut(OutputStream tar) {
-      byte[] block = new byte[8192];
-      try {
-        while (true) {
-          tar.write(block);
-        }
-      } catch (IOException e) {
-        throw Exceptions.launder("copying out of volume endless", e);
-      }
     }
   }
 }

@@ -6,17 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
-import dev.orchestra.Volume;
 import dev.orchestra.cache.CacheStore;
 import dev.orchestra.cache.Compression;
+import dev.orchestra.cache.TestVolumes;
 import dev.orchestra.cache.VolumeCache;
-import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -87,7 +84,7 @@ class S3StoreTest {
     assertThat(restored.hit()).isTrue();
     var got = (MemoryDriver.GeneratedVolume) restored.volume();
     assertThat(got.receivedBytes()).isEqualTo(20_000_000);
-    assertThat(got.receivedCrc()).isEqualTo(MemoryDriver.crcOf(20_000_000, 7));
+    assertThat(got.receivedCrc()).isEqualTo(TestVolumes.generate(20_000_000, 7, null));
     assertThat(server.blobStore().blobExists(bucket, "ci/deps-1.tar.gz")).isTrue();
   }
 
@@ -115,30 +112,7 @@ class S3StoreTest {
 
   @Test
   void anInterruptedSaveAbortsTheUploadAndLeavesNoEntry() throws Exception {
-    var written = new AtomicLong();
-    Volume endless =
-        new Volume() {
-          @Override
-          public String name() {
-            return "endless";
-          }
-
-          @Override
-          public void cleanup() {}
-
-          @Override
-          public void copyOut(OutputStream tar) {
-            byte[] block = new byte[1 << 16];
-            try {
-              while (true) {
-                tar.write(block);
-                written.addAndGet(block.length);
-              }
-            } catch (IOException e) {
-              throw Exceptions.launder("copying out of volume endless", e);
-            }
-          }
-        };
+    var endless = new TestVolumes.EndlessVolume();
     var cache = VolumeCache.of(driver, store, Compression.NONE);
     var thrown = new AtomicReference<Throwable>();
     Thread saver =
@@ -153,7 +127,7 @@ class S3StoreTest {
     saver.start();
     try {
       // Past three parts: a multipart upload with parts on the server.
-      await().atMost(Duration.ofSeconds(60)).until(() -> written.get() > 3L * (8 << 20));
+      await().atMost(Duration.ofSeconds(60)).until(() -> endless.written() > 3L * (8 << 20));
       saver.interrupt();
       saver.join(60_000);
     } finally {
@@ -178,7 +152,7 @@ class S3StoreTest {
     var got = (MemoryDriver.GeneratedVolume) restored.volume();
     assertThat(restored.hit()).isTrue();
     assertThat(got.receivedBytes()).isEqualTo(size);
-    assertThat(got.receivedCrc()).isEqualTo(MemoryDriver.crcOf(size, 42));
+    assertThat(got.receivedCrc()).isEqualTo(TestVolumes.generate(size, 42, null));
   }
 
   @Test
