@@ -220,6 +220,53 @@ class VolumeCacheTest {
   }
 
   @Test
+  void anInterruptedRestoreLeavesAnEmptyVolumeAndKeepsTheInterrupt() throws IOException {
+    var volume = first.createVolume("deps", 0);
+    fill(volume);
+    assertThat(VolumeCache.of(first, store).save(volume, "k")).isTrue();
+    CacheStore interrupting =
+        new CacheStore() {
+          @Override
+          public Optional<InputStream> get(String key) {
+            InputStream entry = store.get(key).orElseThrow();
+            return Optional.of(
+                new java.io.FilterInputStream(entry) {
+                  private long read;
+
+                  @Override
+                  public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    read += Math.max(n, 0);
+                    if (read > 1_000_000) {
+                      Thread.currentThread().interrupt(); // as if another thread interrupted
+                    }
+                    return n;
+                  }
+                });
+          }
+
+          @Override
+          public void put(String key, EntryWriter writer) {
+            store.put(key, writer);
+          }
+
+          @Override
+          public void delete(String key) {
+            store.delete(key);
+          }
+        };
+
+    try {
+      assertThatThrownBy(() -> VolumeCache.of(second, interrupting).restore("deps", "k"))
+          .isInstanceOf(OrchestraInterruptedException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(second.createVolume("deps", 0).dir()).isEmptyDirectory();
+  }
+
+  @Test
   void zstdIsAvailableWhenZstdJniIsPresent() {
     assertThat(Compression.ZSTD.isAvailable()).isTrue();
     assertThat(Compression.GZIP.isAvailable()).isTrue();
