@@ -6,6 +6,11 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -21,6 +26,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * is a single {@code PutObject}. Until {@link #complete()} returns, nothing is visible under the
  * object's key; {@link #abort(Throwable)} (or {@link #close()} before completion) aborts the
  * multipart upload so that its parts do not linger. Not thread-safe: one writer.
+ *
+ * <p>The requests run on a thread of the stream's own, and the writer waits for each: an interrupt
+ * of the writer takes effect between requests, never in the middle of one (a part cut off in the
+ * middle can stay behind on some servers, where an abort then fails to remove it).
  */
 final class MultipartUploadStream extends OutputStream {
 
@@ -35,12 +44,20 @@ final class MultipartUploadStream extends OutputStream {
   private int filled;
   private String uploadId;
   private boolean finished;
+  private final ExecutorService requests;
 
   MultipartUploadStream(S3Client client, String bucket, String key, int partSize) {
     this.client = client;
     this.bucket = bucket;
     this.key = key;
     this.buffer = new byte[partSize];
+    this.requests =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "orchestra-s3-upload");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override
@@ -53,10 +70,7 @@ final class MultipartUploadStream extends OutputStream {
     if (finished) {
       throw new IOException("the upload of s3://" + bucket + "/" + key + " is finished");
     }
-    if (Thread.currentThread().isInterrupted()) {
-      throw new InterruptedIOException(
-          "the upload of s3://" + bucket + "/" + key + " was interrupted");
-    }
+    checkInterrupt();
     while (len > 0) {
       int n = Math.min(len, buffer.length - filled);
       System.arraycopy(b, off, buffer, filled, n);
@@ -75,15 +89,25 @@ final class MultipartUploadStream extends OutputStream {
       throw new IOException("the upload of s3://" + bucket + "/" + key + " is finished");
     }
     if (uploadId == null) {
-      client.putObject(b -> b.bucket(bucket).key(key).contentLength((long) filled), body());
+      RequestBody body = body();
+      long length = filled;
+      request(() -> client.putObject(b -> b.bucket(bucket).key(key).contentLength(length), body));
     } else {
       if (filled > 0) {
         uploadPart();
       }
-      client.completeMultipartUpload(
-          b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+      checkInterrupt();
+      request(
+          () ->
+              client.completeMultipartUpload(
+                  b ->
+                      b.bucket(bucket)
+                          .key(key)
+                          .uploadId(uploadId)
+                          .multipartUpload(m -> m.parts(parts))));
     }
     finished = true;
+    requests.shutdown();
     LOG.debug("uploaded s3://{}/{} in {} part(s)", bucket, key, Math.max(1, parts.size()));
   }
 
@@ -97,13 +121,13 @@ final class MultipartUploadStream extends OutputStream {
     }
     finished = true;
     if (uploadId == null) {
+      requests.shutdown();
       return;
     }
-    boolean interrupted = Thread.interrupted();
     try {
-      client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+      request(() -> client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)));
       LOG.debug("aborted the multipart upload {} of s3://{}/{}", uploadId, bucket, key);
-    } catch (SdkException e) {
+    } catch (SdkException | IOException e) {
       LOG.warn(
           "could not abort the multipart upload {} of s3://{}/{} (a bucket lifecycle rule for"
               + " incomplete multipart uploads removes its parts): {}",
@@ -118,9 +142,7 @@ final class MultipartUploadStream extends OutputStream {
         cause.addSuppressed(e);
       }
     } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      requests.shutdown();
     }
   }
 
@@ -144,34 +166,62 @@ final class MultipartUploadStream extends OutputStream {
               + " bytes: choose a larger part size");
     }
     if (uploadId == null) {
-      uploadId = client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+      uploadId =
+          request(() -> client.createMultipartUpload(b -> b.bucket(bucket).key(key))).uploadId();
+      checkInterrupt();
     }
     int number = parts.size() + 1;
-    // A part is sent whole even if the thread is interrupted meanwhile (the interruption then
-    // takes effect right after it): a request cut in the middle can leave a half-written part
-    // behind on some servers, which an abort then fails to remove.
-    boolean interrupted = Thread.interrupted();
-    String etag;
+    RequestBody body = body();
+    long length = filled;
+    String etag =
+        request(
+                () ->
+                    client.uploadPart(
+                        b ->
+                            b.bucket(bucket)
+                                .key(key)
+                                .uploadId(uploadId)
+                                .partNumber(number)
+                                .contentLength(length),
+                        body))
+            .eTag();
+    parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+    filled = 0;
+    checkInterrupt();
+  }
+
+  /**
+   * Runs one request on the stream's thread and waits for it to end, also if this thread is
+   * interrupted meanwhile (the interrupt flag is then set again afterwards).
+   */
+  private <T> T request(Callable<T> call) throws IOException {
+    Future<T> result = requests.submit(call);
+    boolean interrupted = false;
     try {
-      etag =
-          client
-              .uploadPart(
-                  b ->
-                      b.bucket(bucket)
-                          .key(key)
-                          .uploadId(uploadId)
-                          .partNumber(number)
-                          .contentLength((long) filled),
-                  body())
-              .eTag();
+      while (true) {
+        try {
+          return result.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          if (e.getCause() instanceof Error r) {
+            throw r;
+          }
+          throw new IOException(e.getCause());
+        }
+      }
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
-    parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
-    filled = 0;
-    if (interrupted) {
+  }
+
+  private void checkInterrupt() throws InterruptedIOException {
+    if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException(
           "the upload of s3://" + bucket + "/" + key + " was interrupted");
     }
