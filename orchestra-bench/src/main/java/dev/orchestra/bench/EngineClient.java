@@ -59,6 +59,23 @@ final class EngineClient implements AutoCloseable {
     return new Answer(status, new String(content, StandardCharsets.UTF_8));
   }
 
+  /**
+   * GETs a streaming answer and copies its body as it comes (the chunked framing included, the
+   * engine's frames not parsed) into {@code out}; the connection stays usable.
+   *
+   * @throws IOException if the engine does not answer 200
+   */
+  void drain(String path, OutputStream body) throws IOException {
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: docker\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    Http.Head answer = Http.readHead(in);
+    if (answer == null || answer.status() != 200) {
+      throw new IOException("GET " + path + " answered " + (answer == null ? "nothing" : answer));
+    }
+    Http.copyBody(answer, in, body);
+  }
+
   /** Calls and checks that the status is the expected one. */
   String expect(int expected, String method, String path, String jsonBody) throws IOException {
     Answer a = call(method, path, jsonBody);

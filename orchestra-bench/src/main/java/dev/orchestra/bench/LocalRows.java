@@ -58,15 +58,15 @@ final class LocalRows {
           }
           return System.nanoTime() - t0;
         };
-    List<List<Long>> s =
-        Rotation.run(settings.warmups(), settings.runs(), List.of(library, baseline));
+    List<Samples> s = Rotation.run(settings.warmups(), settings.runs(), List.of(library, baseline));
     return Row.timed(
         "local spawn",
         n + " x runContainer(true) + onExit",
         "ProcessBuilder.start() + waitFor() x" + n,
         s.get(0),
         s.get(1),
-        1.2,
+        Rotation.describeOrder("L", "B"),
+        1.15,
         n
             + " tasks started one after the other, then every onExit() awaited (each exit 0"
             + " checked); the driver's close() (deleting the task directories) not timed."
