@@ -31,8 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Benchmarks {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Benchmarks.class);
-
   private Benchmarks() {}
 
   /** Measures one group of rows. */
@@ -52,7 +50,7 @@ public final class Benchmarks {
     s.put("docker-latency", settings -> new DockerRows(settings).latency());
     s.put("docker-parallel", settings -> new DockerRows(settings).parallel());
     s.put("docker-logs", settings -> new DockerRows(settings).logs());
-    s.put("local-spawn", settings -> List.of(new LocalRows(settings).spawn()));
+    s.put("local-spawn", settings -> new LocalRows(settings).spawn());
     s.put("status", settings -> List.of(new DockerRows(settings).status()));
     s.put(
         "memory",
@@ -113,7 +111,9 @@ public final class Benchmarks {
           rows.addAll(source.getValue().measure(s));
         } catch (Exception | AssertionError e) {
           // Reported, not hidden: the row group's failure is a row of the report.
-          LOG.warn("rows {} failed", source.getKey(), e);
+          // The logger is made here, not in a static field: main() sets the log level first.
+          Logger log = LoggerFactory.getLogger(Benchmarks.class);
+          log.warn("rows {} failed", source.getKey(), e);
           rows.add(failed(source.getKey(), e));
         }
       }
