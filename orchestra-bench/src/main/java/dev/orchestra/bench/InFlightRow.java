@@ -35,13 +35,19 @@ final class InFlightRow {
   /** The JDK's frame of a reaper thread that waits for its process. */
   private static final String REAPER_FRAME = "waitForProcessExit";
 
+  /** How the JDK names its reaper threads, busy or idle. */
+  private static final String REAPER_NAME = "process reaper";
+
   private final Settings settings;
 
   InFlightRow(Settings settings) {
     this.settings = settings;
   }
 
-  /** A snapshot of the JVM: live threads, reaper threads waiting, live heap after a GC. */
+  /**
+   * A snapshot of the JVM: live threads other than the JDK's process reapers, reaper threads
+   * waiting for a process, live heap after a GC, and the threads by name.
+   */
   record Snapshot(int threads, int reapersWaiting, long liveHeap, Map<String, Integer> groups) {
 
     static Snapshot take() {
@@ -53,10 +59,15 @@ final class InFlightRow {
         }
       }
       int reapers = 0;
+      int others = 0;
       Map<String, Integer> groups = new TreeMap<>();
       Map<Thread, StackTraceElement[]> all = Thread.getAllStackTraces();
       for (Map.Entry<Thread, StackTraceElement[]> t : all.entrySet()) {
-        groups.merge(t.getKey().getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+        String name = t.getKey().getName();
+        groups.merge(name.replaceAll("[0-9]+", "#"), 1, Integer::sum);
+        if (!name.startsWith(REAPER_NAME)) {
+          others++;
+        }
         for (StackTraceElement frame : t.getValue()) {
           if (frame.getMethodName().startsWith(REAPER_FRAME)) {
             reapers++;
@@ -64,8 +75,7 @@ final class InFlightRow {
           }
         }
       }
-      return new Snapshot(
-          ManagementFactory.getThreadMXBean().getThreadCount(), reapers, heap, groups);
+      return new Snapshot(others, reapers, heap, groups);
     }
 
     /** The largest thread groups (names with digits as #), for the report. */
@@ -129,21 +139,18 @@ final class InFlightRow {
       pool.shutdownNow();
     }
     Snapshot plain = local ? plainProcesses(n) : null;
-    long extraThreads = during.threads() - before.threads();
-    long driverThreads = extraThreads - (during.reapersWaiting() - before.reapersWaiting());
+    long driverThreads = during.threads() - before.threads();
     boolean met = driverThreads <= n / 10;
     double heapKb = (during.liveHeap() - before.liveHeap()) / 1024.0;
     String verdict =
         String.format(
             Locale.ROOT,
-            "%s: +%d threads%s, live heap +%.1f MB",
+            "%s: %+d threads%s, live heap %+.1f MB",
             met ? "met" : "NOT met",
-            extraThreads,
+            driverThreads,
             local
                 ? String.format(
-                    Locale.ROOT,
-                    " (%d the JDK's process reapers)",
-                    during.reapersWaiting() - before.reapersWaiting())
+                    Locale.ROOT, " (and %d JDK process reapers waiting)", during.reapersWaiting())
                 : "",
             heapKb / 1024);
     String detail =
@@ -151,19 +158,22 @@ final class InFlightRow {
             Locale.ROOT,
             "%d tasks (`sleep 3600`) started on one driver %s, every onExit() pending; then, with"
                 + " all of them running, the JVM's live threads and its live heap after a GC,"
-                + " against the same before the first start. Threads: %d before, %d with all in"
-                + " flight (largest groups, digits as #: %s); %d of the new ones are the JDK's"
-                + " \"process reaper\" threads waiting for a child process, which leaves %d"
-                + " threads of the driver's own. Live heap: %.1f MB before, %.1f MB with all in"
-                + " flight, %.1f KB a task. Starting them all took %.1f s. \"No thread per task\""
-                + " (met): at most %d threads (a tenth of the tasks) beyond the JDK's reapers.%s",
+                + " against the same before the first start. Threads other than the JDK's"
+                + " \"process reaper\" threads: %d before, %d with all in flight (%+d); reaper"
+                + " threads waiting for a child process: %d before, %d with all in flight (the"
+                + " JDK starts one per live child process, whoever started it). Largest thread"
+                + " groups in flight, digits as #: %s. Live heap: %.1f MB before, %.1f MB with"
+                + " all in flight, %.1f KB a task. Starting them all took %.1f s. \"No thread per"
+                + " task\" (met): at most %d more threads (a tenth of the tasks) besides the"
+                + " JDK's reapers.%s",
             n,
             local ? "from one thread" : "from 8 threads",
             before.threads(),
             during.threads(),
-            during.largestGroups(),
-            during.reapersWaiting() - before.reapersWaiting(),
             driverThreads,
+            before.reapersWaiting(),
+            during.reapersWaiting(),
+            during.largestGroups(),
             before.liveHeap() / 1048576.0,
             during.liveHeap() / 1048576.0,
             heapKb / n,

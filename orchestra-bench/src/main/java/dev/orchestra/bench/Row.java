@@ -136,9 +136,9 @@ record Row(
         r.stream().mapToDouble(d -> d).max().orElseThrow());
   }
 
-  /** How many rounds were measured (the most of either side). */
+  /** How many rounds were measured (the most of either side); 1 for a row measured once. */
   int rounds() {
-    return Math.max(librarySamples.rounds(), baselineSamples.rounds());
+    return Math.max(1, Math.max(librarySamples.rounds(), baselineSamples.rounds()));
   }
 
   static String millis(double ms) {
