@@ -44,39 +44,19 @@ record Row(
       String detail) {
     String target = String.format(Locale.ROOT, "<= %.2f", maxRatio);
     String failures = failures(lib, base);
-    if (lib.isEmpty() || base.isEmpty()) {
-      return new Row(
-          name,
-          library,
-          baseline,
-          lib,
-          base,
-          order,
-          target,
-          "FAILED: no successful trial" + failures,
-          false,
-          false,
-          detail);
-    }
-    double ratio = lib.medianMillis() / base.medianMillis();
-    boolean met = ratio <= maxRatio;
+    boolean measured = !lib.isEmpty() && !base.isEmpty();
+    boolean met = measured && lib.medianMillis() / base.medianMillis() <= maxRatio;
     List<Double> rounds = roundRatios(lib, base);
     boolean noisy =
-        !rounds.isEmpty()
+        measured
+            && !rounds.isEmpty()
             && rounds.stream().mapToDouble(d -> d).min().orElseThrow() <= maxRatio
             && rounds.stream().mapToDouble(d -> d).max().orElseThrow() > maxRatio;
-    return new Row(
-        name,
-        library,
-        baseline,
-        lib,
-        base,
-        order,
-        target,
-        (met ? "met" : "NOT met") + (noisy ? ", noisy" : "") + failures,
-        met,
-        noisy,
-        detail);
+    String verdict =
+        !measured
+            ? "FAILED: no successful trial" + failures
+            : (met ? "met" : "NOT met") + (noisy ? ", noisy" : "") + failures;
+    return new Row(name, library, baseline, lib, base, order, target, verdict, met, noisy, detail);
   }
 
   /** ", 1 failed trial (library)" and the like; empty when every trial succeeded. */
