@@ -3,23 +3,69 @@ package dev.orchestra.bench;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The benchmark runner: measures every row (see {@link Settings} for what and how often), prints
- * one table on stdout and writes the report (by default {@code docs/benchmarks.md}).
+ * one table on stdout and writes the report (by default {@code docs/benchmarks.md}). Every word of
+ * the report is written here, from this run's measurements.
  *
- * <p>Each row runs the library and its baseline alternately within one run (A B A B ...), discards
- * the warm-up rounds, and compares the medians: ratio = library / baseline. Started by {@code mvn
- * -q -pl orchestra-bench -am -DskipTests -Pbench verify}.
+ * <p>Each timed row runs the library and its baseline alternately, the first of each round
+ * alternating too (see {@link Rotation}), discards the warm-up rounds, and compares the medians:
+ * ratio = library / baseline. Started by {@code mvn -q -pl orchestra-bench -am -DskipTests -Pbench
+ * verify}.
+ *
+ * <p>To add a row: write a method that measures it and returns its {@link Row}s (with {@link
+ * Rotation#run} and {@link Row#timed} for a timed one), and add one entry to {@link #SOURCES}; its
+ * key is then a value of {@code bench.rows}.
  */
 public final class Benchmarks {
 
   private Benchmarks() {}
+
+  /** Measures one group of rows. */
+  @FunctionalInterface
+  interface RowSource {
+    List<Row> measure(Settings settings) throws Exception;
+  }
+
+  /** The key of the section that shows where one Docker task's time goes; not a row. */
+  static final String BREAKDOWN = "breakdown";
+
+  /** Every group of rows, by its key in {@code bench.rows}, in the report's order. */
+  static final Map<String, RowSource> SOURCES = sources();
+
+  private static Map<String, RowSource> sources() {
+    Map<String, RowSource> s = new LinkedHashMap<>();
+    s.put("docker-latency", settings -> new DockerRows(settings).latency());
+    s.put("docker-parallel", settings -> new DockerRows(settings).parallel());
+    s.put("docker-logs", settings -> new DockerRows(settings).logs());
+    s.put("local-spawn", settings -> new LocalRows(settings).spawn());
+    s.put("status", settings -> List.of(new DockerRows(settings).status()));
+    s.put(
+        "memory",
+        settings ->
+            List.of(
+                new MemoryRow(settings).measure("local"),
+                new MemoryRow(settings).measure("docker")));
+    s.put(
+        "in-flight",
+        settings ->
+            List.of(
+                new InFlightRow(settings).measure("local"),
+                new InFlightRow(settings).measure("docker")));
+    return Collections.unmodifiableMap(s);
+  }
 
   /**
    * Runs the benchmarks as the system properties say, prints the table, writes the report.
@@ -38,38 +84,66 @@ public final class Benchmarks {
       Files.createDirectories(output.getParent());
     }
     Files.writeString(output, markdown(settings, result), StandardCharsets.UTF_8);
-    System.out.println("written to " + output);
+    System.out.println("written to " + output + " after " + result.wall().toSeconds() + " s");
   }
 
-  /** What a run measured: the rows, and the breakdown of one task's engine requests. */
-  record Result(List<Row> rows, String breakdown, Instant when) {}
+  /**
+   * What a run measured: the rows, the breakdown of one task's engine requests, the machine at the
+   * start, the load average at the end, when it started and how long it took.
+   */
+  record Result(
+      List<Row> rows,
+      String breakdown,
+      Machine machine,
+      String endLoadAverage,
+      Instant started,
+      Duration wall) {}
 
   /** Runs the rows the settings ask for. */
   static Result run(Settings s) throws Exception {
+    Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    long t0 = System.nanoTime();
+    Machine machine = Machine.now();
     List<Row> rows = new ArrayList<>();
-    DockerRows docker = new DockerRows(s);
-    if (s.wants("docker-latency")) {
-      rows.addAll(docker.latency());
+    for (Map.Entry<String, RowSource> source : SOURCES.entrySet()) {
+      if (s.wants(source.getKey())) {
+        try {
+          rows.addAll(source.getValue().measure(s));
+        } catch (Exception | AssertionError e) {
+          // Reported, not hidden: the row group's failure is a row of the report.
+          // The logger is made here, not in a static field: main() sets the log level first.
+          Logger log = LoggerFactory.getLogger(Benchmarks.class);
+          log.warn("rows {} failed", source.getKey(), e);
+          rows.add(failed(source.getKey(), e));
+        }
+      }
     }
-    if (s.wants("docker-parallel")) {
-      rows.add(docker.parallel());
-    }
-    if (s.wants("docker-logs")) {
-      rows.add(docker.logs());
-    }
-    if (s.wants("local-spawn")) {
-      rows.add(new LocalRows(s).spawn());
-    }
-    if (s.wants("status")) {
-      rows.add(docker.status());
-    }
-    if (s.wants("memory")) {
-      MemoryRow memory = new MemoryRow(s);
-      rows.add(memory.measure("local"));
-      rows.add(memory.measure("docker"));
-    }
-    String breakdown = s.wants("breakdown") ? docker.breakdown() : "";
-    return new Result(rows, breakdown, Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    String breakdown = s.wants(BREAKDOWN) ? new DockerRows(s).breakdown() : "";
+    return new Result(
+        rows,
+        breakdown,
+        machine,
+        Machine.loadAverageNow(),
+        started,
+        Duration.ofSeconds((System.nanoTime() - t0) / 1_000_000_000L));
+  }
+
+  private static Row failed(String key, Throwable e) {
+    return new Row(
+        key,
+        "-",
+        "-",
+        Samples.none(),
+        Samples.none(),
+        "-",
+        "-",
+        "FAILED",
+        false,
+        false,
+        "The rows `"
+            + key
+            + "` failed before they were measured: "
+            + e.toString().replace('|', '/'));
   }
 
   private static String[] cells(Row r) {
@@ -77,17 +151,30 @@ public final class Benchmarks {
     return new String[] {
       r.name(),
       r.library(),
-      Row.millis(r.libraryMedianMillis()),
+      Row.spread(r.librarySamples()),
       r.baseline(),
-      Row.millis(r.baselineMedianMillis()),
+      Row.spread(r.baselineSamples()),
+      String.valueOf(r.rounds()),
+      r.order(),
       Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio),
+      r.roundRatioRange(),
       r.target(),
       r.verdict()
     };
   }
 
   private static final String[] HEADER = {
-    "row", "library", "median", "baseline", "median", "ratio", "target", "verdict"
+    "row",
+    "library",
+    "min / median / max",
+    "baseline",
+    "min / median / max",
+    "rounds",
+    "order",
+    "ratio",
+    "round ratios",
+    "target",
+    "verdict"
   };
 
   /** The plain-text table printed on stdout. */
@@ -112,45 +199,69 @@ public final class Benchmarks {
   }
 
   /**
-   * The report: what this run measured (the table, each row's samples and what it timed, where one
-   * Docker task's time goes), how it measures, and the settings it ran with. Nothing in it comes
-   * from another run.
+   * The report: where and when this run measured, the table, each row's samples and what it timed,
+   * where one Docker task's time goes, how it measures, and the settings it ran with. Nothing in it
+   * comes from another run, and nothing is written by hand.
    */
   static String markdown(Settings s, Result result) {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmarks\n\n");
     md.append(
-        "Generated by `dev.orchestra.bench.Benchmarks` (module `orchestra-bench`); do not edit by"
-            + " hand, run it again:\n\n```shell\nmvn -q -pl orchestra-bench -am -DskipTests -Pbench"
-            + " verify\n```\n\n");
+        "Generated by `dev.orchestra.bench.Benchmarks` (module `orchestra-bench`) from one run;"
+            + " do not edit by hand, run it again:\n\n```shell\nmvn -q -pl orchestra-bench -am"
+            + " -DskipTests -Pbench verify\n```\n\n");
+    Machine m = result.machine();
     md.append(
         String.format(
             Locale.ROOT,
-            "Last run: %s, %d measured rounds per row after %d warm-up round(s), library and"
-                + " baseline alternating within each round; medians; ratio = library / baseline."
-                + " Machine: %d cores, Java %s, %s %s.%n%n",
-            result.when(),
+            "This run: started %s, took %s. Timed rows: %d measured rounds after %d warm-up"
+                + " round(s); ratio = library median / baseline median.%n%n",
+            result.started(),
+            duration(result.wall()),
             s.runs(),
-            s.warmups(),
-            Runtime.getRuntime().availableProcessors(),
-            System.getProperty("java.version"),
-            System.getProperty("os.name"),
-            System.getProperty("os.version")));
-    md.append("| row | library | median | baseline | median | ratio | target | verdict |\n");
-    md.append("|---|---|---|---|---|---|---|---|\n");
+            s.warmups()));
+    md.append("| machine | |\n|---|---|\n");
+    md.append("| cores | ").append(m.cores()).append(" |\n");
+    if (m.memoryBytes() > 0) {
+      md.append(
+          String.format(Locale.ROOT, "| memory | %.1f GiB |%n", m.memoryBytes() / 1073741824.0));
+    }
+    md.append("| kernel | ").append(m.kernel()).append(" |\n");
+    md.append("| JDK | ").append(m.jdk()).append(" |\n");
+    md.append("| engine | ").append(m.engine()).append(" |\n");
+    md.append("| load average (1, 5, 15 min) at the start | ")
+        .append(m.loadAverage())
+        .append(" |\n");
+    md.append("| load average (1, 5, 15 min) at the end | ")
+        .append(result.endLoadAverage())
+        .append(" |\n\n");
+    md.append("| ").append(String.join(" | ", HEADER)).append(" |\n");
+    md.append("|").append("---|".repeat(HEADER.length)).append('\n');
     for (Row r : result.rows()) {
       md.append("| ").append(String.join(" | ", cells(r))).append(" |\n");
     }
+    long noisy = result.rows().stream().filter(Row::noisy).count();
+    long notMet = result.rows().stream().filter(r -> !r.met()).count();
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%n%d of %d rows met their target; %d noisy (the target lies within the range of"
+                + " their per-round ratios).%n",
+            result.rows().size() - notMet,
+            result.rows().size(),
+            noisy));
     section(md, "What each row measures");
     for (Row r : result.rows()) {
       md.append("- **").append(r.name()).append("**: ").append(r.detail());
-      if (r.librarySamples().size() > 1) {
-        md.append(" Samples (ms): library ")
+      if (r.rounds() > 1) {
+        md.append(" Samples (ms), round by round: library ")
             .append(samples(r.librarySamples()))
             .append("; baseline ")
             .append(samples(r.baselineSamples()))
             .append('.');
       }
+      failures(md, "library", r.librarySamples());
+      failures(md, "baseline", r.baselineSamples());
       md.append('\n');
     }
     if (!result.breakdown().isEmpty()) {
@@ -173,6 +284,21 @@ public final class Benchmarks {
     return md.toString();
   }
 
+  private static void failures(StringBuilder md, String side, Samples samples) {
+    if (!samples.failures().isEmpty()) {
+      md.append(" Failed trials of the ")
+          .append(side)
+          .append(" (not retried): ")
+          .append(String.join("; ", samples.failures()).replace('|', '/').replace('\n', ' '))
+          .append('.');
+    }
+  }
+
+  private static String duration(Duration d) {
+    long s = d.toSeconds();
+    return s >= 60 ? String.format(Locale.ROOT, "%d min %d s", s / 60, s % 60) : s + " s";
+  }
+
   /** Starts a section: one blank line before its heading, whatever came before. */
   private static StringBuilder section(StringBuilder md, String title) {
     while (md.charAt(md.length() - 1) == '\n') {
@@ -184,24 +310,34 @@ public final class Benchmarks {
   /** How every run measures, whatever it found: the method, not a result. */
   private static final String METHOD =
       """
-      - Each row runs the library and its baseline alternately within every round (A B A B ...), so \
-      that both meet the machine in the same state; the warm-up rounds are discarded, and the table \
-      compares the medians of the measured ones: ratio = library / baseline, against the row's \
-      target.
+      - Each timed row runs the library and its baseline alternately within every round, and the \
+      order is reversed every other round (column "order": L is the library, B the baseline, F a \
+      floor, D `docker run`, T Testcontainers; "L B, B L" means L B in the first round, B L in the \
+      second, and so on), so that both meet the machine in the same state and neither always pays \
+      for going first. The warm-up rounds are discarded.
+      - The table shows the minimum, median and maximum of each side's measured rounds; ratio = \
+      library median / baseline median, against the row's target.
+      - "round ratios" is the range of the per-round ratios: each round's library sample over the \
+      same round's baseline sample, measured back to back. A row is **noisy** when its target lies \
+      within that range: some rounds met it and some did not, so another run may well give the \
+      other verdict. The verdict still comes from the medians.
+      - A trial that fails (an error, a wrong exit code or byte count) is not run again: the round \
+      has no sample for that side, the verdict counts the failed trials, and the row's paragraph \
+      above says what failed. A side with no successful trial fails the row.
       - What a row times, and what it leaves out (a cleanup, a removal), is said with its samples \
-      above. Each row also checks the library's results (exit codes, byte counts): a wrong one ends \
-      the run, or shows in the memory rows' verdict.
-      - Absolute times depend on the machine and its load; only ratios measured side by side in one \
-      run compare. Timings never go into tests: the default build runs every row once at a tiny \
-      size, checking results only.
+      above.
+      - Absolute times depend on the machine and its load (see the load averages above); only \
+      ratios measured side by side in one run compare. Timings never go into tests: the default \
+      build runs every row once at a tiny size, checking results only.
       - The Docker rows need a Docker engine with the row's image. Testcontainers runs with \
       `TESTCONTAINERS_RYUK_DISABLED=true` and `TESTCONTAINERS_HOST_OVERRIDE=localhost`, so that it \
       needs no registry.
       """;
 
-  private static String samples(List<Long> nanos) {
+  private static String samples(Samples s) {
     List<String> list = new ArrayList<>();
-    nanos.forEach(n -> list.add(String.format(Locale.ROOT, "%.1f", n / 1e6)));
+    s.perRound()
+        .forEach(n -> list.add(n == null ? "FAILED" : String.format(Locale.ROOT, "%.1f", n / 1e6)));
     return String.join(", ", list);
   }
 }

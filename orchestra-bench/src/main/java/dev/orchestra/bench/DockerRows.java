@@ -97,11 +97,12 @@ final class DockerRows {
               c.stop();
             }
           };
-      List<List<Long>> s =
+      List<Samples> s =
           Rotation.run(
               settings.warmups(),
               settings.runs(),
               List.of(library, dockerRun, rawFloor, testcontainers));
+      String order = Rotation.describeOrder("L", "D", "F", "T");
       return List.of(
           Row.timed(
               "docker latency",
@@ -109,6 +110,7 @@ final class DockerRows {
               "docker run --rm busybox true",
               s.get(0),
               s.get(1),
+              order,
               0.9,
               "One task at a time, from the call to the observed exit (code 0 checked); the"
                   + " library's cleanup() and the container's removal are not timed, while"
@@ -119,18 +121,22 @@ final class DockerRows {
               "create, start, wait on one socket",
               s.get(0),
               s.get(2),
+              order,
               1.05,
               "The floor is a minimal HTTP/1.1 client on ONE kept-alive Unix socket connection:"
                   + " POST /containers/create (the same container configuration as the driver's:"
                   + " labels, init, `local` log driver, working directory), POST .../start, POST"
-                  + " .../wait; removal not timed."),
+                  + " .../wait; removal not timed. The four contenders of the three latency rows"
+                  + " take turns in one rotation (L the library, D `docker run --rm`, F the floor,"
+                  + " T Testcontainers)."),
           Row.timed(
               "docker latency vs Testcontainers",
               "runContainer(true) + await",
               "GenericContainer start-to-exit",
               s.get(0),
               s.get(3),
-              1.0,
+              order,
+              0.9,
               "Peer: Testcontainers' GenericContainer(busybox).withCommand(\"true\") with"
                   + " OneShotStartupCheckStrategy, start() (returns once the container exited 0);"
                   + " stop() not timed; reaper disabled (no registry here)."));
@@ -149,12 +155,19 @@ final class DockerRows {
         + "{\"max-size\":\"100m\",\"max-file\":\"11\",\"compress\":\"false\"}}}}";
   }
 
-  /** N tasks at once until all are done, against N {@code docker run --rm} at once. */
-  Row parallel() throws Exception {
+  /**
+   * N tasks at once until all are done, against N {@code docker run --rm} at once and against N
+   * one-socket clients at once (the parallel floor); two rows from one rotation.
+   */
+  List<Row> parallel() throws Exception {
     int n = settings.parallel();
     String ns = freshNamespace();
     ExecutorService pool = Executors.newFixedThreadPool(n);
+    List<EngineClient> floors = new ArrayList<>();
     try (Driver driver = Orchestra.open("docker", ns)) {
+      for (int i = 0; i < n; i++) {
+        floors.add(new EngineClient(socket));
+      }
       Rotation.Trial library =
           round -> {
             List<Future<Container>> started = new ArrayList<>();
@@ -173,17 +186,17 @@ final class DockerRows {
             CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new))
                 .get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             long t1 = System.nanoTime();
-            for (CompletableFuture<ContainerStatus> end : ends) {
-              requireExit(0, end.join(), "parallel task");
-            }
             List<Future<?>> removals = new ArrayList<>();
             containers.forEach(c -> removals.add(pool.submit(c::cleanup)));
             for (Future<?> r : removals) {
               r.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             }
+            for (CompletableFuture<ContainerStatus> end : ends) {
+              requireExit(0, end.join(), "parallel task");
+            }
             return t1 - t0;
           };
-      Rotation.Trial baseline =
+      Rotation.Trial dockerRun =
           round -> {
             List<Process> processes = new ArrayList<>();
             long t0 = System.nanoTime();
@@ -199,32 +212,91 @@ final class DockerRows {
             }
             return System.nanoTime() - t0;
           };
-      List<List<Long>> s =
-          Rotation.run(settings.warmups(), settings.runs(), List.of(library, baseline));
-      return Row.timed(
-          "docker parallel",
-          n + " x runContainer at once + onExit",
-          n + " x docker run --rm at once",
-          s.get(0),
-          s.get(1),
-          0.8,
-          n
-              + " tasks started from "
-              + n
-              + " threads of one driver, until every onExit() completed (each exit 0 checked);"
-              + " cleanup not timed. Baseline: "
-              + n
-              + " `docker run --rm` processes started at once, until all exited.");
+      String createBody = floorCreateBody(ns);
+      Rotation.Trial floor =
+          round -> {
+            List<Future<Integer>> runs = new ArrayList<>();
+            String[][] ids = new String[n][1];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+              EngineClient client = floors.get(i);
+              String name = ns + "-pfloor-" + round + "-" + i;
+              String[] id = ids[i];
+              runs.add(pool.submit(() -> client.runToExit(name, createBody, id)));
+            }
+            List<Integer> codes = new ArrayList<>();
+            for (Future<Integer> run : runs) {
+              codes.add(run.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+            }
+            long t1 = System.nanoTime();
+            List<Future<String>> removals = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+              EngineClient client = floors.get(i);
+              String id = ids[i][0];
+              removals.add(
+                  pool.submit(
+                      () ->
+                          client.expect(204, "DELETE", "/containers/" + id + "?force=true", null)));
+            }
+            for (Future<String> r : removals) {
+              r.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            for (int code : codes) {
+              requireExit(0, code, "the parallel floor");
+            }
+            return t1 - t0;
+          };
+      List<Samples> s =
+          Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerRun, floor));
+      String order = Rotation.describeOrder("L", "D", "F");
+      return List.of(
+          Row.timed(
+              "docker parallel",
+              n + " x runContainer at once + onExit",
+              n + " x docker run --rm at once",
+              s.get(0),
+              s.get(1),
+              order,
+              0.8,
+              n
+                  + " tasks started from "
+                  + n
+                  + " threads of one driver, until every onExit() completed (each exit 0"
+                  + " checked); cleanup not timed. Baseline: "
+                  + n
+                  + " `docker run --rm` processes started at once, until all exited."),
+          Row.timed(
+              "docker parallel floor",
+              n + " x runContainer at once + onExit",
+              n + " one-socket clients at once",
+              s.get(0),
+              s.get(2),
+              order,
+              1.05,
+              "The parallel floor: "
+                  + n
+                  + " minimal HTTP/1.1 clients, each on its own kept-alive Unix socket, each"
+                  + " doing create, start and wait (the latency floor's configuration) at once,"
+                  + " until all returned; removal not timed. The three contenders of the two"
+                  + " parallel rows take turns in one rotation (L the library, D `docker run"
+                  + " --rm`, F the floor)."));
     } finally {
+      for (EngineClient c : floors) {
+        c.close();
+      }
       pool.shutdownNow();
     }
   }
 
-  /** Reading a finished task's stdout back through logs(), against {@code docker logs}. */
-  Row logs() throws Exception {
+  /**
+   * Reading a finished task's stdout back through logs(), against {@code docker logs} and against a
+   * one-socket client that reads the same answer and discards it (the logs floor).
+   */
+  List<Row> logs() throws Exception {
     long bytes = settings.logBytes();
     String ns = freshNamespace();
-    try (Driver driver = Orchestra.open("docker", ns)) {
+    try (Driver driver = Orchestra.open("docker", ns);
+        EngineClient engine = new EngineClient(socket)) {
       Container c =
           driver.runContainer(
               Task.builder()
@@ -252,7 +324,7 @@ final class DockerRows {
             }
             return t1 - t0;
           };
-      Rotation.Trial baseline =
+      Rotation.Trial dockerLogs =
           round -> {
             long t0 = System.nanoTime();
             int code = runCommand("docker", "logs", c.id());
@@ -260,19 +332,49 @@ final class DockerRows {
             requireExit(0, code, "docker logs");
             return t1 - t0;
           };
-      List<List<Long>> s =
-          Rotation.run(settings.warmups(), settings.runs(), List.of(library, baseline));
-      return Row.timed(
-          "docker logs",
-          mb(bytes) + " through logs()",
-          "docker logs > /dev/null",
-          s.get(0),
-          s.get(1),
-          0.8,
+      Rotation.Trial floor =
+          round -> {
+            long t0 = System.nanoTime();
+            long read = engine.drain("/containers/" + c.id() + "/logs?stdout=1&stderr=1");
+            long t1 = System.nanoTime();
+            if (read < bytes) {
+              throw new IllegalStateException(
+                  "the logs floor read " + read + " bytes, fewer than the " + bytes);
+            }
+            return t1 - t0;
+          };
+      List<Samples> s =
+          Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerLogs, floor));
+      String order = Rotation.describeOrder("L", "D", "F");
+      String what =
           "A finished task that wrote "
               + bytes
               + " bytes to stdout (`head -c`); logs() into a counting stream (count checked"
-              + " each time) against `docker logs ID` with stdout and stderr discarded.");
+              + " each time)";
+      return List.of(
+          Row.timed(
+              "docker logs",
+              mb(bytes) + " through logs()",
+              "docker logs > /dev/null",
+              s.get(0),
+              s.get(1),
+              order,
+              0.7,
+              what + " against `docker logs ID` with stdout and stderr discarded."),
+          Row.timed(
+              "docker logs floor",
+              mb(bytes) + " through logs()",
+              "one socket, body discarded",
+              s.get(0),
+              s.get(2),
+              order,
+              1.05,
+              what
+                  + " against the logs floor: GET /containers/{id}/logs on one kept-alive Unix"
+                  + " socket, the chunked body read into one reused buffer and discarded without"
+                  + " parsing the engine's frames (so it does less than logs(), which separates the streams). The"
+                  + " three contenders of the two logs rows take turns in one rotation (L the"
+                  + " library, D `docker logs`, F the floor)."));
     }
   }
 
@@ -308,18 +410,23 @@ final class DockerRows {
             engine.expect(200, "GET", "/containers/" + c.id() + "/json", null);
             return System.nanoTime() - t0;
           };
-      List<List<Long>> s =
+      List<Samples> s =
           Rotation.run(settings.warmups(), settings.runs(), List.of(library, inspect));
-      boolean met = requestsDuring[0] == 0;
+      boolean met = requestsDuring[0] == 0 && s.get(0).failed() == 0;
       return new Row(
           "status after done",
           String.format(Locale.ROOT, "%,d x status()", calls),
           "one engine inspect",
           s.get(0),
           s.get(1),
+          Rotation.describeOrder("L", "B"),
           "cached: no engine call",
-          (met ? "met: " : "NOT met: ") + requestsDuring[0] + " engine requests",
+          (met ? "met: " : "NOT met: ")
+              + requestsDuring[0]
+              + " engine requests"
+              + Row.failures(s.get(0), s.get(1)),
           met,
+          false,
           "The driver reaches the engine through a recording proxy (host=tcp://...), which"
               + " counted "
               + requestsDuring[0]

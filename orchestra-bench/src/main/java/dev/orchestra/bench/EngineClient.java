@@ -26,6 +26,7 @@ final class EngineClient implements AutoCloseable {
   private final SocketChannel channel;
   private final InputStream in;
   private final OutputStream out;
+  private final byte[] drainBuffer = new byte[64 * 1024];
 
   EngineClient(Path socket) throws IOException {
     this.channel = UnixSockets.connect(socket);
@@ -57,6 +58,58 @@ final class EngineClient implements AutoCloseable {
             ? new byte[0]
             : Http.readBody(answer, in);
     return new Answer(status, new String(content, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * GETs a streaming answer and reads its body to the end into one reused buffer, counting its
+   * bytes (the engine's frames not parsed, the chunked framing removed); the connection stays
+   * usable.
+   *
+   * @return the body's bytes
+   * @throws IOException if the engine does not answer 200
+   */
+  long drain(String path) throws IOException {
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: docker\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    Http.Head answer = Http.readHead(in);
+    if (answer == null || answer.status() != 200) {
+      throw new IOException("GET " + path + " answered " + (answer == null ? "nothing" : answer));
+    }
+    if (!answer.chunked()) {
+      return skip(Math.max(0, answer.contentLength()));
+    }
+    long total = 0;
+    while (true) {
+      String sizeLine = Http.readLine(in, null);
+      if (sizeLine == null) {
+        throw new IOException("the stream ended inside a chunked body");
+      }
+      int semicolon = sizeLine.indexOf(';');
+      long size =
+          Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip(), 16);
+      if (size == 0) {
+        String trailer;
+        do {
+          trailer = Http.readLine(in, null);
+        } while (trailer != null && !trailer.isEmpty());
+        return total;
+      }
+      total += skip(size);
+      Http.readLine(in, null);
+    }
+  }
+
+  private long skip(long n) throws IOException {
+    long left = n;
+    while (left > 0) {
+      int got = in.read(drainBuffer, 0, (int) Math.min(drainBuffer.length, left));
+      if (got < 0) {
+        throw new IOException("the stream ended " + left + " bytes before the end of a body");
+      }
+      left -= got;
+    }
+    return n;
   }
 
   /** Calls and checks that the status is the expected one. */

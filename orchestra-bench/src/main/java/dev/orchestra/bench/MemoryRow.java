@@ -79,11 +79,13 @@ final class MemoryRow {
         "memory (" + driver + ")",
         "follow + logs() of " + DockerRows.mb(bytes) + ", -Xmx" + settings.memoryHeap(),
         "-",
-        List.of(v.get("millis") * 1_000_000),
-        List.of(),
-        "completes, heap flat",
+        Samples.of(List.of(v.get("millis") * 1_000_000)),
+        Samples.none(),
+        "-",
+        "exact counts, heap flat",
         verdict,
         met,
+        false,
         String.format(
             Locale.ROOT,
             "Driver %s in a JVM with -Xmx%s (max heap %.0f MB): a task wrote %d bytes to stdout;"

@@ -1,60 +1,124 @@
 package dev.orchestra.bench;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * One row of the table: the library's median against the baseline's, their ratio and the verdict
- * against the target. Samples are in nanoseconds; {@code detail} goes into the report below the
- * table (what was measured, what was checked).
+ * One row of the table: both sides' samples, the order they ran in, the verdict against the target,
+ * and whether the verdict is noisy. {@code detail} goes into the report below the table (what was
+ * measured, what was checked).
+ *
+ * @param order how the contenders took turns, e.g. {@code "L B, B L"}: the first round's order,
+ *     then the second's, repeated; {@code "-"} for a row measured once
+ * @param noisy whether the verdict flips within the row's spread: see {@link #timed}
  */
 record Row(
     String name,
     String library,
     String baseline,
-    List<Long> librarySamples,
-    List<Long> baselineSamples,
+    Samples librarySamples,
+    Samples baselineSamples,
+    String order,
     String target,
     String verdict,
     boolean met,
+    boolean noisy,
     String detail) {
 
-  /** A timed row: the ratio of the medians against a maximum ratio. */
+  /**
+   * A timed row: the ratio of the medians (library / baseline) against a maximum ratio. The row is
+   * <em>noisy</em> when the target lies within the range of the per-round ratios (each round's
+   * library sample over the same round's baseline sample, the two measured back to back): some
+   * rounds met the target and some did not, so another run may well give the other verdict. Failed
+   * trials are counted in the verdict; a side with no successful trial fails the row.
+   */
   static Row timed(
       String name,
       String library,
       String baseline,
-      List<Long> librarySamples,
-      List<Long> baselineSamples,
+      Samples lib,
+      Samples base,
+      String order,
       double maxRatio,
       String detail) {
-    double ratio = Rotation.median(librarySamples) / Rotation.median(baselineSamples);
-    boolean met = ratio <= maxRatio;
-    return new Row(
-        name,
-        library,
-        baseline,
-        librarySamples,
-        baselineSamples,
-        String.format(Locale.ROOT, "<= %.2f", maxRatio),
-        met ? "met" : "NOT met",
-        met,
-        detail);
+    String target = String.format(Locale.ROOT, "<= %.2f", maxRatio);
+    String failures = failures(lib, base);
+    boolean measured = !lib.isEmpty() && !base.isEmpty();
+    boolean met = measured && lib.medianMillis() / base.medianMillis() <= maxRatio;
+    List<Double> rounds = roundRatios(lib, base);
+    boolean noisy =
+        measured
+            && !rounds.isEmpty()
+            && rounds.stream().mapToDouble(d -> d).min().orElseThrow() <= maxRatio
+            && rounds.stream().mapToDouble(d -> d).max().orElseThrow() > maxRatio;
+    String verdict =
+        !measured
+            ? "FAILED: no successful trial" + failures
+            : (met ? "met" : "NOT met") + (noisy ? ", noisy" : "") + failures;
+    return new Row(name, library, baseline, lib, base, order, target, verdict, met, noisy, detail);
   }
 
-  double libraryMedianMillis() {
-    return librarySamples.isEmpty() ? Double.NaN : Rotation.median(librarySamples) / 1e6;
+  /** ", 1 failed trial (library)" and the like; empty when every trial succeeded. */
+  static String failures(Samples lib, Samples base) {
+    int l = lib.failed();
+    int b = base.failed();
+    if (l + b == 0) {
+      return "";
+    }
+    String sides =
+        l > 0 && b > 0 ? "library " + l + ", baseline " + b : l > 0 ? "library" : "baseline";
+    return String.format(
+        Locale.ROOT, ", %d failed trial%s (%s)", l + b, l + b == 1 ? "" : "s", sides);
   }
 
-  double baselineMedianMillis() {
-    return baselineSamples.isEmpty() ? Double.NaN : Rotation.median(baselineSamples) / 1e6;
+  /** Each round's library sample over the same round's baseline sample, where both succeeded. */
+  static List<Double> roundRatios(Samples lib, Samples base) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < Math.min(lib.rounds(), base.rounds()); i++) {
+      Long l = lib.perRound().get(i);
+      Long b = base.perRound().get(i);
+      if (l != null && b != null && b > 0) {
+        ratios.add(l / (double) b);
+      }
+    }
+    return ratios;
   }
 
-  /** The ratio of the medians, library / baseline; NaN when there is no baseline. */
+  /** The ratio of the medians, library / baseline; NaN when a side has no sample. */
   double ratio() {
     return librarySamples.isEmpty() || baselineSamples.isEmpty()
         ? Double.NaN
-        : Rotation.median(librarySamples) / Rotation.median(baselineSamples);
+        : librarySamples.medianMillis() / baselineSamples.medianMillis();
+  }
+
+  /** "min / median / max" of one side, or "-". */
+  static String spread(Samples s) {
+    if (s.isEmpty()) {
+      return "-";
+    }
+    if (s.measured().size() == 1) {
+      return millis(s.medianMillis());
+    }
+    return millis(s.minMillis()) + " / " + millis(s.medianMillis()) + " / " + millis(s.maxMillis());
+  }
+
+  /** The range of the per-round ratios, or "-". */
+  String roundRatioRange() {
+    List<Double> r = roundRatios(librarySamples, baselineSamples);
+    if (r.isEmpty()) {
+      return "-";
+    }
+    return String.format(
+        Locale.ROOT,
+        "%.3f - %.3f",
+        r.stream().mapToDouble(d -> d).min().orElseThrow(),
+        r.stream().mapToDouble(d -> d).max().orElseThrow());
+  }
+
+  /** How many rounds were measured (the most of either side); 1 for a row measured once. */
+  int rounds() {
+    return Math.max(1, Math.max(librarySamples.rounds(), baselineSamples.rounds()));
   }
 
   static String millis(double ms) {

@@ -2,6 +2,7 @@ package dev.orchestra.bench;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -20,9 +21,10 @@ import java.util.stream.Collectors;
  *   <li>{@code bench.statusCalls} [10000]: {@code status()} calls in the status row
  *   <li>{@code bench.memoryBytes} [1000000000]: bytes of logs the memory row follows and reads
  *   <li>{@code bench.memoryHeap} [64m]: the {@code -Xmx} of the memory row's JVM
+ *   <li>{@code bench.inFlight} [1000]: tasks at once in the in-flight rows
  *   <li>{@code bench.image} [busybox]: the image of every Docker task
- *   <li>{@code bench.rows} [all]: a comma-separated subset of {@code docker-latency,
- *       docker-parallel, docker-logs, local-spawn, status, memory, breakdown}
+ *   <li>{@code bench.rows} [all]: a comma-separated subset of the keys of {@link
+ *       Benchmarks#SOURCES} and {@code breakdown}
  *   <li>{@code bench.output} [docs/benchmarks.md]: where the report goes
  * </ul>
  */
@@ -35,24 +37,29 @@ record Settings(
     int statusCalls,
     long memoryBytes,
     String memoryHeap,
+    int inFlight,
     String image,
     Set<String> rows,
     Path output) {
 
-  static final Set<String> ALL_ROWS =
-      Set.of(
-          "docker-latency",
-          "docker-parallel",
-          "docker-logs",
-          "local-spawn",
-          "status",
-          "memory",
-          "breakdown");
+  static final Set<String> ALL_ROWS = allRows();
+
+  private static Set<String> allRows() {
+    Set<String> rows = new TreeSet<>(Benchmarks.SOURCES.keySet());
+    rows.add(Benchmarks.BREAKDOWN);
+    return Collections.unmodifiableSet(rows);
+  }
 
   Settings {
-    if (runs < 1 || warmups < 0 || parallel < 1 || localTasks < 1 || statusCalls < 1) {
+    if (runs < 1
+        || warmups < 0
+        || parallel < 1
+        || localTasks < 1
+        || statusCalls < 1
+        || inFlight < 1) {
       throw new IllegalArgumentException(
-          "runs, parallel, localTasks and statusCalls must be positive, warmups not negative");
+          "runs, parallel, localTasks, statusCalls and inFlight must be positive, warmups not"
+              + " negative");
     }
     if (logBytes < 1 || memoryBytes < 1) {
       throw new IllegalArgumentException("logBytes and memoryBytes must be positive");
@@ -73,6 +80,7 @@ record Settings(
   private static final String STATUS_CALLS = "bench.statusCalls";
   private static final String MEMORY_BYTES = "bench.memoryBytes";
   private static final String MEMORY_HEAP = "bench.memoryHeap";
+  private static final String IN_FLIGHT = "bench.inFlight";
   private static final String IMAGE = "bench.image";
   private static final String ROWS = "bench.rows";
   private static final String OUTPUT = "bench.output";
@@ -89,6 +97,7 @@ record Settings(
         Integer.getInteger(STATUS_CALLS, 10_000),
         Long.getLong(MEMORY_BYTES, 1_000_000_000L),
         System.getProperty(MEMORY_HEAP, "64m"),
+        Integer.getInteger(IN_FLIGHT, 1000),
         System.getProperty(IMAGE, "busybox"),
         rows.isEmpty()
             ? ALL_ROWS
@@ -110,6 +119,7 @@ record Settings(
     p.put(STATUS_CALLS, String.valueOf(statusCalls));
     p.put(MEMORY_BYTES, String.valueOf(memoryBytes));
     p.put(MEMORY_HEAP, memoryHeap);
+    p.put(IN_FLIGHT, String.valueOf(inFlight));
     p.put(IMAGE, image);
     p.put(ROWS, String.join(",", new TreeSet<>(rows)));
     return p;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchmarksSmokeTest {
 
   private static Settings tiny(Set<String> rows, Path output) {
-    return new Settings(2, 0, 3, 1_000_000, 5, 100, 1_000_000, "64m", "busybox", rows, output);
+    return new Settings(2, 0, 3, 1_000_000, 5, 100, 1_000_000, "64m", 4, "busybox", rows, output);
   }
 
   @Test
@@ -24,7 +24,10 @@ class BenchmarksSmokeTest {
     Benchmarks.Result result =
         Benchmarks.run(tiny(Set.of("local-spawn"), dir.resolve("benchmarks.md")));
 
-    assertThat(result.rows()).singleElement().satisfies(r -> assertMeasured(r, 2));
+    assertThat(result.rows())
+        .extracting(Row::name)
+        .containsExactly("local spawn", "local spawn floor");
+    result.rows().forEach(r -> assertMeasured(r, 2));
   }
 
   @Test
@@ -41,16 +44,25 @@ class BenchmarksSmokeTest {
             "docker latency floor",
             "docker latency vs Testcontainers",
             "docker parallel",
+            "docker parallel floor",
             "docker logs",
+            "docker logs floor",
             "local spawn",
+            "local spawn floor",
             "status after done",
             "memory (local)",
-            "memory (docker)");
+            "memory (docker)",
+            "in flight (local)",
+            "in flight (docker)");
     result.rows().stream()
-        .filter(r -> !r.name().startsWith("memory"))
+        .filter(r -> !r.name().startsWith("memory") && !r.name().startsWith("in flight"))
         .forEach(r -> assertMeasured(r, 2));
     assertThat(result.rows())
-        .filteredOn(r -> r.name().startsWith("memory") || r.name().startsWith("status"))
+        .filteredOn(
+            r ->
+                r.name().startsWith("memory")
+                    || r.name().startsWith("status")
+                    || r.name().startsWith("in flight"))
         .allSatisfy(r -> assertThat(r.met()).as(r.name() + ": " + r.verdict()).isTrue());
     assertThat(result.breakdown()).contains("POST /containers/create", "/start");
     String report = Benchmarks.markdown(settings, result);
@@ -59,8 +71,8 @@ class BenchmarksSmokeTest {
   }
 
   private static void assertMeasured(Row r, int runs) {
-    assertThat(r.librarySamples()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
-    assertThat(r.baselineSamples()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
+    assertThat(r.librarySamples().measured()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
+    assertThat(r.baselineSamples().measured()).as(r.name()).hasSize(runs).allMatch(n -> n > 0);
     assertThat(r.ratio()).as(r.name()).isPositive().isFinite();
   }
 }

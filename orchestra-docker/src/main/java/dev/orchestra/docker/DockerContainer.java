@@ -160,28 +160,43 @@ final class DockerContainer implements Container {
     if (stdout == null || stderr == null) {
       throw new IllegalArgumentException("stdout and stderr must not be null");
     }
-    LogDemuxer demuxer = new LogDemuxer(stdout, stderr);
     String action = "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
+    LOG.debug("{} container {} of {}", action, name, describe());
+    OutputStream[] targets = {stdout, stderr};
+    IOException[] writeFailure = new IOException[1];
+    // A read of what was written is a quick call: each read of its answer is bounded by the
+    // request timeout.
+    TimestampedLogRead read =
+        TimestampedLogRead.startPlain(
+            namespace.connection().apiTransport(),
+            containerId,
+            (stream, timestamp, bytes, from, to) -> {
+              try {
+                targets[stream].write(bytes, from, to - from);
+                return true;
+              } catch (IOException e) {
+                writeFailure[0] = e;
+                return false;
+              }
+            },
+            "container " + name);
     try {
-      LOG.debug("{} container {} of {}", action, name, describe());
-      // A read of what was written is a quick call: each read of its answer is bounded by the
-      // request timeout.
-      namespace
-          .api()
-          .logContainerCmd(containerId)
-          .withStdOut(true)
-          .withStdErr(true)
-          .withFollowStream(false)
-          .withTimestamps(false)
-          .withTailAll()
-          .exec(demuxer);
-      demuxer.awaitCompletion(what);
+      read.awaitCompletion(what);
     } catch (RuntimeException e) {
       throw readFailure(action, what, e);
     }
-    finishLogs(demuxer);
+    try {
+      if (writeFailure[0] != null) {
+        throw writeFailure[0];
+      }
+      stdout.flush();
+      stderr.flush();
+    } catch (IOException e) {
+      throw new OrchestraException(
+          "writing the logs of container " + name + " of " + describe() + " failed: " + e, e);
+    }
   }
 
   /**
@@ -389,16 +404,6 @@ final class DockerContainer implements Container {
       return notFound(action, null);
     }
     return failure;
-  }
-
-  /** Flushes what {@code demuxer} delivered; reports a failed write to the caller's streams. */
-  private void finishLogs(LogDemuxer demuxer) {
-    try {
-      demuxer.finish();
-    } catch (IOException e) {
-      throw new OrchestraException(
-          "writing the logs of container " + name + " of " + describe() + " failed: " + e, e);
-    }
   }
 
   /**

@@ -13,10 +13,12 @@ import java.time.temporal.ChronoField;
 import java.util.Arrays;
 
 /**
- * One read of a container's log with the engine's timestamps ({@code GET /containers/{id}/logs}
- * with {@code timestamps=1}, never {@code follow}), on a thread of its own, handing each message to
- * a {@link Handler} with its stream and timestamp. The driver parses the frames itself, because a
- * log message is one frame and docker-java's log callback cuts frames into pieces of 1 KiB.
+ * One read of a container's log ({@code GET /containers/{id}/logs}, never {@code follow}), with the
+ * engine's timestamps ({@code timestamps=1}, for {@link DockerContainer#follow}) or without them
+ * (for {@link DockerContainer#logs}), on a thread of its own, handing each message to a {@link
+ * Handler} with its stream (and timestamp). The driver parses the frames itself ({@link
+ * FrameReader}, as for an exec's output), into one reused buffer: a log message is one frame, and
+ * docker-java's log callback would cut each into pieces of 1 KiB, each a new object.
  *
  * <p>Waiting answers {@link Thread#interrupt()} as every {@link StreamCallback} does; {@link
  * #close()} ends the read at once (the connection is dropped).
@@ -35,7 +37,8 @@ final class TimestampedLogRead extends StreamCallback<Void> {
      * Takes one message.
      *
      * @param stream {@link LogCursor#STDOUT} or {@link LogCursor#STDERR}
-     * @param timestamp the engine's timestamp, in nanoseconds since the epoch
+     * @param timestamp the engine's timestamp, in nanoseconds since the epoch; 0 for a read without
+     *     timestamps
      * @param bytes the message's bytes, valid during this call only
      * @param from where the message's text starts in {@code bytes}
      * @param to where it ends
@@ -46,6 +49,7 @@ final class TimestampedLogRead extends StreamCallback<Void> {
 
   private final Handler handler;
   private final String what;
+  private final boolean timestamps;
   private volatile long messages;
 
   /** The date part of the last fixed-form timestamp, and its epoch day: read's thread only. */
@@ -53,13 +57,14 @@ final class TimestampedLogRead extends StreamCallback<Void> {
 
   private long dateDay;
 
-  private TimestampedLogRead(Handler handler, String what) {
+  private TimestampedLogRead(Handler handler, String what, boolean timestamps) {
     this.handler = handler;
     this.what = what;
+    this.timestamps = timestamps;
   }
 
   /**
-   * Starts a read; wait for its end with {@link #awaitCompletion(String)}.
+   * Starts a read with timestamps; wait for its end with {@link #awaitCompletion(String)}.
    *
    * @param http the transport of the engine's quick calls, which bounds each read of the answer
    * @param containerId the container
@@ -69,14 +74,37 @@ final class TimestampedLogRead extends StreamCallback<Void> {
    */
   static TimestampedLogRead start(
       DockerHttpClient http, String containerId, int tail, Handler handler, String what) {
-    TimestampedLogRead read = new TimestampedLogRead(handler, what);
+    return start(http, containerId, tail, true, handler, what);
+  }
+
+  /**
+   * Starts a read of every message without timestamps (the handler gets 0 for each); wait for its
+   * end with {@link #awaitCompletion(String)}.
+   *
+   * @see #start(DockerHttpClient, String, int, Handler, String)
+   */
+  static TimestampedLogRead startPlain(
+      DockerHttpClient http, String containerId, Handler handler, String what) {
+    return start(http, containerId, LogCursor.ALL, false, handler, what);
+  }
+
+  private static TimestampedLogRead start(
+      DockerHttpClient http,
+      String containerId,
+      int tail,
+      boolean timestamps,
+      Handler handler,
+      String what) {
+    TimestampedLogRead read = new TimestampedLogRead(handler, what, timestamps);
     DockerHttpClient.Request request =
         DockerHttpClient.Request.builder()
             .method(DockerHttpClient.Request.Method.GET)
             .path(
                 "/containers/"
                     + containerId
-                    + "/logs?stdout=1&stderr=1&timestamps=1&tail="
+                    + "/logs?stdout=1&stderr=1"
+                    + (timestamps ? "&timestamps=1" : "")
+                    + "&tail="
                     + (tail < 0 ? "all" : Integer.toString(tail)))
             .build();
     Thread thread = new Thread(() -> read.run(http, request), "orchestra-docker-logs " + what);
@@ -127,6 +155,9 @@ final class TimestampedLogRead extends StreamCallback<Void> {
         };
     if (stream < 0) {
       return true;
+    }
+    if (!timestamps) {
+      return handler.message(stream, 0, bytes, 0, length);
     }
     int space = prefixEnd(bytes, length);
     return handler.message(stream, timestamp(bytes, space), bytes, space + 1, length);
