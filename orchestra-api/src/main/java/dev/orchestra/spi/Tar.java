@@ -120,27 +120,26 @@ public final class Tar {
         }
       }
     } finally {
-      // deepest first, so that a read-only directory is finished after what it holds
-      while (!directories.isEmpty()) {
-        Extracted d = directories.pop();
-        applyMetadata(d.path(), d.entry());
-      }
+      finishDirectories(directories);
     }
     LOG.debug("extracted {} tar entries into {}", count, root);
     return count;
   }
 
+  /**
+   * Applies directories' modes deepest first, so a read-only one is finished after its contents.
+   */
+  private static void finishDirectories(Deque<Extracted> directories) throws IOException {
+    while (!directories.isEmpty()) {
+      Extracted d = directories.pop();
+      applyMetadata(d.path(), d.entry());
+    }
+  }
+
   private static boolean extractEntry(
       Path realRoot, TarEntry entry, InputStream content, Deque<Extracted> directories)
       throws IOException {
-    String path = checkedPath(entry.name());
-    switch (entry.type()) {
-      case FILE, DIRECTORY, SYMLINK -> {}
-      case HARDLINK -> throw refused(entry.name(), "it is a hard link");
-      case CHARACTER_DEVICE, BLOCK_DEVICE -> throw refused(entry.name(), "it is a device");
-      case FIFO -> throw refused(entry.name(), "it is a FIFO");
-      case OTHER -> throw refused(entry.name(), "its type is not a file, directory or link");
-    }
+    String path = checkedEntry(entry);
     if (path.isEmpty()) {
       if (entry.type() != TarEntry.Type.DIRECTORY) {
         throw refused(entry.name(), "it names the root itself");
@@ -278,11 +277,51 @@ public final class Tar {
       throw new IllegalArgumentException(root + " is not a directory");
     }
     TarWriter writer = new TarWriter(out);
-    writeChildren(root, "", writer);
+    walk(root, "", writer::add);
     writer.finish();
   }
 
-  private static void writeChildren(Path dir, String prefix, TarWriter writer) throws IOException {
+  /**
+   * Copies a directory's contents into another directory, as {@link #extract(TarReader, Path)} of
+   * what {@link #write(Path, OutputStream)} makes of it would, without the archive in between.
+   *
+   * @param source the directory to copy
+   * @param target an existing directory
+   * @return the number of entries copied
+   * @throws IllegalArgumentException if {@code source} is not a directory, or an entry is refused
+   *     (a link already in the target that leads out of it)
+   * @throws IOException if reading or writing the files fails
+   */
+  public static long copyTree(Path source, Path target) throws IOException {
+    if (!Files.isDirectory(source)) {
+      throw new IllegalArgumentException(source + " is not a directory");
+    }
+    Path realRoot = target.toRealPath();
+    Deque<Extracted> directories = new ArrayDeque<>();
+    long[] count = {0};
+    try {
+      walk(
+          source,
+          "",
+          (entry, content) -> {
+            extractEntry(realRoot, entry, content, directories);
+            count[0]++;
+            return true;
+          });
+    } finally {
+      finishDirectories(directories);
+    }
+    LOG.debug("copied {} entries from {} into {}", count[0], source, target);
+    return count[0];
+  }
+
+  /** Receives the entries of a directory walk. */
+  @FunctionalInterface
+  private interface EntrySink {
+    boolean add(TarEntry entry, InputStream content) throws IOException;
+  }
+
+  private static void walk(Path dir, String prefix, EntrySink writer) throws IOException {
     List<Path> children;
     try (Stream<Path> list = Files.list(dir)) {
       children = list.sorted().toList();
@@ -313,7 +352,7 @@ public final class Tar {
         writer.add(
             new TarEntry(name + "/", TarEntry.Type.DIRECTORY, mode, 0, mtime, "", uid, gid),
             InputStream.nullInputStream());
-        writeChildren(child, name + "/", writer);
+        walk(child, name + "/", writer);
       } else if ((Boolean) a.get("isRegularFile")) {
         long size = (Long) a.get("size");
         try (InputStream content = Files.newInputStream(child, LinkOption.NOFOLLOW_LINKS)) {
@@ -329,54 +368,20 @@ public final class Tar {
   }
 
   /**
-   * Copies an archive from a reader to a writer, refusing what {@link #extract(TarReader, Path)}
+   * Checks an archive before it reaches a platform that extracts it itself: the stream returned
+   * carries the same entries, names in their normal form, and refuses (with an {@link
+   * IllegalArgumentException} thrown by its {@code read}) what {@link #extract(TarReader, Path)}
    * refuses that can be seen without the target: names that are absolute or hold {@code ..}, hard
    * links, devices, FIFOs and unknown types, and any entry below a symbolic link that an earlier
    * entry of the archive made (the classic attack: a link to {@code /etc}, then {@code
-   * link/passwd}). Names are written in their normal form. Use it to check an archive before it
-   * reaches a platform that extracts it itself.
+   * link/passwd}). It pulls from {@code tar} as it is read, in constant memory, up to the
+   * end-of-archive marker, and ends with its own.
    *
-   * @param reader the archive
-   * @param writer where the checked archive goes; finished at the end
-   * @return the number of entries copied
-   * @throws IllegalArgumentException if an entry is refused or the stream is not a tar archive
-   * @throws IOException if reading or writing fails
+   * @param tar the archive; not closed
+   * @return the checked archive
    */
-  public static long copyChecked(TarReader reader, TarWriter writer) throws IOException {
-    Set<String> links = new HashSet<>();
-    long count = 0;
-    for (var next = reader.next(); next.isPresent(); next = reader.next()) {
-      TarEntry entry = next.get();
-      String path = checkedPath(entry.name());
-      switch (entry.type()) {
-        case FILE, DIRECTORY, SYMLINK -> {}
-        case HARDLINK -> throw refused(entry.name(), "it is a hard link");
-        case CHARACTER_DEVICE, BLOCK_DEVICE -> throw refused(entry.name(), "it is a device");
-        case FIFO -> throw refused(entry.name(), "it is a FIFO");
-        case OTHER -> throw refused(entry.name(), "its type is not a file, directory or link");
-      }
-      if (path.isEmpty()) {
-        continue;
-      }
-      for (int i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
-        if (links.contains(path.substring(0, i))) {
-          throw refused(
-              entry.name(),
-              "it would be written through the symbolic link "
-                  + path.substring(0, i)
-                  + " of the same archive");
-        }
-      }
-      if (entry.type() == TarEntry.Type.SYMLINK) {
-        links.add(path);
-      } else {
-        links.remove(path);
-      }
-      writer.add(entry.withName(path), reader.content());
-      count++;
-    }
-    writer.finish();
-    return count;
+  public static InputStream checked(InputStream tar) {
+    return new CheckedArchive(new TarReader(tar));
   }
 
   /**
@@ -421,6 +426,113 @@ public final class Tar {
 
   private static String relative(Path root, Path path) {
     return root.relativize(path).toString();
+  }
+
+  /** Refuses the entries an extraction refuses by name or type. */
+  private static String checkedEntry(TarEntry entry) {
+    String path = checkedPath(entry.name());
+    switch (entry.type()) {
+      case FILE, DIRECTORY, SYMLINK -> {}
+      case HARDLINK -> throw refused(entry.name(), "it is a hard link");
+      case CHARACTER_DEVICE, BLOCK_DEVICE -> throw refused(entry.name(), "it is a device");
+      case FIFO -> throw refused(entry.name(), "it is a FIFO");
+      case OTHER -> throw refused(entry.name(), "its type is not a file, directory or link");
+    }
+    return path;
+  }
+
+  /** The stream of {@link #checked(InputStream)}: re-encodes entry by entry, as it is read. */
+  private static final class CheckedArchive extends InputStream {
+
+    private final TarReader reader;
+    private final Set<String> links = new HashSet<>();
+    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+    private final TarWriter headers = new TarWriter(pending);
+    private byte[] buffered = new byte[0];
+    private int position;
+    private InputStream content;
+    private long contentSize;
+    private boolean done;
+
+    CheckedArchive(TarReader reader) {
+      this.reader = reader;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      while (true) {
+        if (position < buffered.length) {
+          int n = Math.min(len, buffered.length - position);
+          System.arraycopy(buffered, position, b, off, n);
+          position += n;
+          return n;
+        }
+        if (content != null) {
+          int n = content.read(b, off, len);
+          if (n >= 0) {
+            return n;
+          }
+          content = null;
+          headers.pad(contentSize);
+          fill();
+          continue;
+        }
+        if (done) {
+          return -1;
+        }
+        nextEntry();
+      }
+    }
+
+    private void nextEntry() throws IOException {
+      var next = reader.next();
+      if (next.isEmpty()) {
+        headers.finish();
+        done = true;
+        fill();
+        return;
+      }
+      TarEntry entry = next.get();
+      String path = checkedEntry(entry);
+      if (path.isEmpty()) {
+        return;
+      }
+      for (int i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+        if (links.contains(path.substring(0, i))) {
+          throw refused(
+              entry.name(),
+              "it would be written through the symbolic link "
+                  + path.substring(0, i)
+                  + " of the same archive");
+        }
+      }
+      if (entry.type() == TarEntry.Type.SYMLINK) {
+        links.add(path);
+      } else {
+        links.remove(path);
+      }
+      headers.writeHeader(entry.withName(path));
+      fill();
+      if (entry.type() == TarEntry.Type.FILE) {
+        content = reader.content();
+        contentSize = entry.size();
+      }
+    }
+
+    private void fill() {
+      buffered = pending.toByteArray();
+      pending.reset();
+      position = 0;
+    }
   }
 
   /** A directory whose mode and time are applied once its contents are in. */

@@ -48,11 +48,17 @@ public record TarEntry(
   }
 
   /**
-   * Checks the fields.
+   * Checks the fields: a size only where content follows, a file (or an unknown type, skipped).
    *
-   * @throws NullPointerException if a field is null
-   * @throws IllegalArgumentException if {@code size} is negative, or not 0 for an entry that is not
-   *     a file
+   * @param name see the record
+   * @param type see the record
+   * @param mode see the record
+   * @param size see the record
+   * @param mtimeSeconds see the record
+   * @param linkTarget see the record
+   * @param uid see the record
+   * @param gid see the record
+   * @throws IllegalArgumentException if {@code size} is negative, or not 0 for a directory or link
    */
   public TarEntry {
     Objects.requireNonNull(name, "name");

@@ -47,6 +47,34 @@ public final class TarWriter {
    * @throws IOException if writing fails
    */
   public boolean add(TarEntry entry, InputStream content) throws IOException {
+    writeHeader(entry);
+    if (entry.type() != TarEntry.Type.FILE) {
+      return true;
+    }
+    long left = entry.size();
+    boolean complete = true;
+    while (left > 0) {
+      TarReader.checkInterrupt();
+      int n = complete ? content.read(buffer, 0, (int) Math.min(buffer.length, left)) : -1;
+      if (n < 0) {
+        complete = false;
+        n = (int) Math.min(buffer.length, left);
+        java.util.Arrays.fill(buffer, 0, n, (byte) 0);
+      }
+      out.write(buffer, 0, n);
+      left -= n;
+    }
+    pad(entry.size());
+    return complete;
+  }
+
+  /**
+   * Writes an entry's header (with its PAX extended header when needed), not its content.
+   *
+   * @param entry the entry
+   * @throws IOException if writing fails
+   */
+  void writeHeader(TarEntry entry) throws IOException {
     String name = entry.name();
     if (entry.type() == TarEntry.Type.DIRECTORY && !name.endsWith("/")) {
       name = name + "/";
@@ -97,24 +125,6 @@ public final class TarWriter {
             linkBytes,
             entry.uid(),
             entry.gid()));
-    if (entry.type() != TarEntry.Type.FILE) {
-      return true;
-    }
-    long left = entry.size();
-    boolean complete = true;
-    while (left > 0) {
-      TarReader.checkInterrupt();
-      int n = complete ? content.read(buffer, 0, (int) Math.min(buffer.length, left)) : -1;
-      if (n < 0) {
-        complete = false;
-        n = (int) Math.min(buffer.length, left);
-        java.util.Arrays.fill(buffer, 0, n, (byte) 0);
-      }
-      out.write(buffer, 0, n);
-      left -= n;
-    }
-    pad(entry.size());
-    return complete;
   }
 
   /**
@@ -127,7 +137,7 @@ public final class TarWriter {
     out.flush();
   }
 
-  private void pad(long size) throws IOException {
+  void pad(long size) throws IOException {
     int padding = (int) ((TarReader.BLOCK - size % TarReader.BLOCK) % TarReader.BLOCK);
     if (padding > 0) {
       out.write(new byte[padding]);
