@@ -147,7 +147,13 @@ final class LocalVolume implements Volume {
   private Path existingDir() {
     if (!Files.isDirectory(dir)) {
       throw new OrchestraException(
-          "volume '" + name + "' of namespace '" + namespace + "' is gone (" + dir + " is missing)");
+          "volume '"
+              + name
+              + "' of namespace '"
+              + namespace
+              + "' is gone ("
+              + dir
+              + " is missing)");
     }
     return dir;
   }
