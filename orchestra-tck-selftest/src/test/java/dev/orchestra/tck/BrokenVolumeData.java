@@ -60,8 +60,12 @@ final class BrokenVolumeData {
                     public void copyOut(OutputStream tar) {
                       var all = new ByteArrayOutputStream();
                       delegate.copyOut(all);
-                      rewrite(new ByteArrayInputStream(all.toByteArray()), ModesDropped::plain)
-                          .transferTo(tar);
+                      try {
+                        rewrite(new ByteArrayInputStream(all.toByteArray()), ModesDropped::plain)
+                            .transferTo(tar);
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
                     }
                   }));
     }

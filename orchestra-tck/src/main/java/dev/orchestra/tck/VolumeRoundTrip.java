@@ -59,6 +59,7 @@ public final class VolumeRoundTrip {
    * @param bytes the file's size
    * @return the figures
    * @throws AssertionError if what came out is not what went in
+   * @throws Exception if a copy fails
    */
   public static Figures run(Volume volume, long bytes) throws Exception {
     List<MemoryPoolMXBean> heap =
