@@ -5,6 +5,7 @@ import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
+import dev.orchestra.spi.Exceptions;
 import dev.orchestra.spi.TarEntry;
 import dev.orchestra.spi.TarReader;
 import dev.orchestra.spi.TarWriter;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
@@ -170,7 +172,7 @@ final class BrokenVolumeData {
             case HARDLINK -> Files.createLink(to, dir.resolve(e.linkTarget()));
             default -> {
               Files.createDirectories(to.getParent());
-              Files.copy(reader.content(), to);
+              Files.copy(reader.content(), to, StandardCopyOption.REPLACE_EXISTING);
               Path real = to.toRealPath();
               if (!real.startsWith(dir.toRealPath())) {
                 written.add(real);
@@ -200,8 +202,8 @@ final class BrokenVolumeData {
   }
 
   /** An interrupted copy returns as if done, its interrupt flag cleared. */
-  static final class InterruptSwallowed extends BrokenTck {
-    InterruptSwallowed() {
+  static final class CopyInterruptSwallowed extends BrokenTck {
+    CopyInterruptSwallowed() {
       super(
           volumes(
               v ->
@@ -262,7 +264,7 @@ final class BrokenVolumeData {
       writer.finish();
       return new ByteArrayInputStream(out.toByteArray());
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw Exceptions.launder("rewriting an archive", e);
     }
   }
 }

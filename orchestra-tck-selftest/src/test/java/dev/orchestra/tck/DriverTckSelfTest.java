@@ -77,8 +77,8 @@ import dev.orchestra.tck.BrokenStorage.VolumeCleanupNoOp;
 import dev.orchestra.tck.BrokenStorage.VolumePlatformName;
 import dev.orchestra.tck.BrokenStorage.VolumesShared;
 import dev.orchestra.tck.BrokenStorage.WorkDirIgnored;
+import dev.orchestra.tck.BrokenVolumeData.CopyInterruptSwallowed;
 import dev.orchestra.tck.BrokenVolumeData.DeletedVolumeEmpty;
-import dev.orchestra.tck.BrokenVolumeData.InterruptSwallowed;
 import dev.orchestra.tck.BrokenVolumeData.LinksFollowed;
 import dev.orchestra.tck.BrokenVolumeData.MergesAlways;
 import dev.orchestra.tck.BrokenVolumeData.ModesDropped;
@@ -442,7 +442,7 @@ class DriverTckSelfTest {
                 VolumeData.class,
                 "copyOutRefusesNonEmptyUnlessMerge",
                 "Expecting code to raise a throwable"),
-        Proof.of(InterruptSwallowed.class)
+        Proof.of(CopyInterruptSwallowed.class)
             .onlyExpected()
             .fails(VolumeData.class, "interruptAnswered", "[what copyIn threw when interrupted]"),
         Proof.of(DeletedVolumeEmpty.class)
