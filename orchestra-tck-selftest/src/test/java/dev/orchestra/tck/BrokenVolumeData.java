@@ -22,6 +22,7 @@ import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
@@ -66,7 +67,7 @@ final class BrokenVolumeData {
                         rewrite(new ByteArrayInputStream(all.toByteArray()), ModesDropped::plain)
                             .transferTo(tar);
                       } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+                        throw Exceptions.launder("rewriting an archive", e);
                       }
                     }
                   }));
@@ -173,6 +174,13 @@ final class BrokenVolumeData {
             default -> {
               Files.createDirectories(to.getParent());
               Files.copy(reader.content(), to, StandardCopyOption.REPLACE_EXISTING);
+              var permissions = java.util.EnumSet.noneOf(PosixFilePermission.class);
+              for (int i = 0; i < 9; i++) {
+                if ((e.mode() & (0400 >> i)) != 0) {
+                  permissions.add(PosixFilePermission.values()[i]);
+                }
+              }
+              Files.setPosixFilePermissions(to, permissions);
               Path real = to.toRealPath();
               if (!real.startsWith(dir.toRealPath())) {
                 written.add(real);
