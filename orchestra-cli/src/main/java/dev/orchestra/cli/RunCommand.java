@@ -1,9 +1,13 @@
 package dev.orchestra.cli;
 
+import dev.orchestra.Capability;
 import dev.orchestra.ContainerLimits;
 import dev.orchestra.Driver;
 import dev.orchestra.Mount;
 import dev.orchestra.Task;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,6 +99,24 @@ final class RunCommand implements Callable<Integer> {
   List<Mount> mounts = new ArrayList<>();
 
   @Option(
+      names = "--copy-in",
+      paramLabel = "VOLUME=DIR",
+      converter = VolumeCopy.Converter.class,
+      description =
+          "Copies the local directory DIR into the namespace's volume VOLUME (created when"
+              + " missing) before the task starts; repeatable. Mount it with -v to use it.")
+  List<VolumeCopy> copyIns = new ArrayList<>();
+
+  @Option(
+      names = "--copy-out",
+      paramLabel = "VOLUME=DIR",
+      converter = VolumeCopy.Converter.class,
+      description =
+          "Copies the volume VOLUME into the local directory DIR (missing or empty) after the"
+              + " task ends, whatever its exit code; repeatable.")
+  List<VolumeCopy> copyOuts = new ArrayList<>();
+
+  @Option(
       names = {"-w", "--workdir"},
       paramLabel = "DIR",
       description = "The working directory, relative to the task directory; created if missing.")
@@ -180,9 +202,22 @@ final class RunCommand implements Callable<Integer> {
         namespace != null
             ? namespace
             : target.namespace().orElseGet(() -> Namespaces.fresh("orchestra-cli"));
+    checkCopies();
     Driver driver = target.open(ns, KeyValue.toMap(params));
+    if ((!copyIns.isEmpty() || !copyOuts.isEmpty())
+        && !driver.capabilities().contains(Capability.VOLUME_DATA)) {
+      driver.close();
+      throw new ParameterException(
+          spec.commandLine(),
+          "driver '"
+              + driver.name()
+              + "' cannot copy volume data (it lacks capability VOLUME_DATA):"
+              + " --copy-in and --copy-out need one that has it");
+    }
     int exitCode =
-        new TaskRunner(driver, ns, keep, POLL_INTERVAL).run(task, stdio.out(), stdio.err());
+        new TaskRunner(driver, ns, keep, POLL_INTERVAL)
+            .copies(copyIns, copyOuts)
+            .run(task, stdio.out(), stdio.err());
     if (keep && freshNamespace && exitCode != TaskRunner.STOPPED) {
       spec.commandLine()
           .getErr()
@@ -191,6 +226,35 @@ final class RunCommand implements Callable<Integer> {
               ns, target.driverName(), task.id());
     }
     return exitCode;
+  }
+
+  /** Checks the directories of the copies before any driver is opened. */
+  private void checkCopies() {
+    for (VolumeCopy c : copyIns) {
+      if (!Files.isDirectory(c.directory())) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--copy-in " + c.volume() + "=" + c.directory() + ": not a directory");
+      }
+    }
+    for (VolumeCopy c : copyOuts) {
+      Path dir = c.directory();
+      boolean usable;
+      try (var list = Files.isDirectory(dir) ? Files.list(dir) : null) {
+        usable = list != null ? list.findAny().isEmpty() : !Files.exists(dir);
+      } catch (IOException e) {
+        usable = false;
+      }
+      if (!usable) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--copy-out "
+                + c.volume()
+                + "="
+                + dir
+                + ": must be a missing or empty directory, so that nothing is overwritten");
+      }
+    }
   }
 
   /** The task the options describe; checked before any driver is opened. */

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,6 +67,8 @@ final class TaskRunner {
   private final AtomicBoolean released = new AtomicBoolean();
   private final CountDownLatch watched = new CountDownLatch(1);
   private Container container; // guarded by lock
+  private List<VolumeCopy> copyIns = List.of();
+  private List<VolumeCopy> copyOuts = List.of();
 
   /**
    * Creates a runner.
@@ -80,6 +83,20 @@ final class TaskRunner {
     this.namespace = namespace;
     this.keep = keep;
     this.pollInterval = pollInterval;
+  }
+
+  /**
+   * Sets the directories to copy into volumes before the task starts, and out of them after it
+   * ended (not after it was stopped).
+   *
+   * @param in the copies in
+   * @param out the copies out
+   * @return this runner
+   */
+  TaskRunner copies(List<VolumeCopy> in, List<VolumeCopy> out) {
+    this.copyIns = List.copyOf(in);
+    this.copyOuts = List.copyOf(out);
+    return this;
   }
 
   /**
@@ -122,13 +139,31 @@ final class TaskRunner {
     if (stopping.get()) {
       return STOPPED;
     }
-    removeHook(hook);
-    release();
+    try {
+      if (exitCode != OUTPUT_CLOSED) {
+        for (VolumeCopy c : copyOuts) {
+          LOG.info("copying volume '{}' out to {}", c.volume(), c.directory());
+          driver.createVolume(c.volume(), 0).copyOut(c.directory());
+        }
+      }
+    } finally {
+      removeHook(hook);
+      release();
+    }
     return exitCode;
   }
 
   private int watch(Task task, OutputStream out, OutputStream err) {
     Container started;
+    synchronized (lock) {
+      if (stopping.get()) {
+        return STOPPED;
+      }
+    }
+    for (VolumeCopy c : copyIns) {
+      LOG.info("copying {} into volume '{}'", c.directory(), c.volume());
+      driver.createVolume(c.volume(), 0).copyIn(c.directory());
+    }
     synchronized (lock) {
       if (stopping.get()) {
         return STOPPED;

@@ -98,6 +98,54 @@ class RunCommandTest {
   }
 
   @Test
+  void copiesADirectoryInBeforeTheTaskAndOutAfterIt(@TempDir Path work) throws IOException {
+    Path src = Files.createDirectories(work.resolve("checkout"));
+    Files.writeString(src.resolve("build.sh"), "#!/bin/sh\necho built > out/artifact\n");
+    Files.setPosixFilePermissions(
+        src.resolve("build.sh"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path dist = work.resolve("dist");
+
+    Cli.Result r =
+        Cli.run(
+            runOnLocal(
+                root,
+                "--copy-in",
+                "src=" + src,
+                "-v",
+                "src:src",
+                "-v",
+                "out:out",
+                "--copy-out",
+                "out=" + dist,
+                "--",
+                "./src/build.sh"));
+
+    assertThat(r.exitCode()).as("exit code (stderr: %s)", r.err()).isZero();
+    assertThat(dist.resolve("artifact")).hasContent("built");
+  }
+
+  @Test
+  void refusesBadCopiesBeforeRunningAnything(@TempDir Path work) throws IOException {
+    Files.writeString(work.resolve("taken"), "x");
+
+    Cli.Result noEquals = Cli.run(runOnLocal(root, "--copy-in", "src", "true"));
+    Cli.Result missing =
+        Cli.run(runOnLocal(root, "--copy-in", "src=" + work.resolve("no"), "true"));
+    Cli.Result notEmpty = Cli.run(runOnLocal(root, "--copy-out", "out=" + work, "true"));
+
+    assertThat(noEquals.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(noEquals.err()).contains("expected VOLUME=DIR, was 'src' (no '=')");
+    assertThat(missing.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(missing.err()).contains("not a directory");
+    assertThat(notEmpty.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(notEmpty.err()).contains("must be a missing or empty directory");
+    try (Stream<Path> left = Files.list(root)) {
+      assertThat(left).as("namespaces left").isEmpty();
+    }
+  }
+
+  @Test
   void removesTheNamespaceWhenDone() throws IOException {
     Cli.Result r = Cli.run(runOnLocal(root, "-v", "data:/out", "--", "sh", "-c", "echo x > out/f"));
 

@@ -57,7 +57,8 @@ final class DockerDriver implements Driver {
               Capability.STOP,
               Capability.TIMEOUT,
               Capability.REATTACH,
-              Capability.SANDBOX));
+              Capability.SANDBOX,
+              Capability.VOLUME_DATA));
 
   private final DockerNamespace namespace;
   private final ContainerCreation creation;
@@ -65,10 +66,18 @@ final class DockerDriver implements Driver {
   private final NamespaceRemoval removal;
 
   DockerDriver(String namespace, DockerConnection connection, PullPolicy pullPolicy) {
+    this(namespace, connection, pullPolicy, DockerVolumeData.DEFAULT_HELPER_IMAGE);
+  }
+
+  DockerDriver(
+      String namespace,
+      DockerConnection connection,
+      PullPolicy pullPolicy,
+      String volumeHelperImage) {
     this.namespace = new DockerNamespace(namespace, connection);
     DeferredRemovals deferred = new DeferredRemovals(this.namespace);
     ImagePuller images = new ImagePuller(connection, pullPolicy, this.namespace.streamWatch());
-    this.volumes = new DockerVolumes(this.namespace, deferred);
+    this.volumes = new DockerVolumes(this.namespace, deferred, volumeHelperImage);
     this.creation = new ContainerCreation(this.namespace, images, volumes, deferred);
     this.removal = new NamespaceRemoval(this.namespace, volumes, deferred);
     LOG.info(

@@ -26,10 +26,12 @@ final class DockerVolumes {
 
   private final DockerNamespace namespace;
   private final DeferredRemovals deferred;
+  private final DockerVolumeData data;
 
-  DockerVolumes(DockerNamespace namespace, DeferredRemovals deferred) {
+  DockerVolumes(DockerNamespace namespace, DeferredRemovals deferred, String helperImage) {
     this.namespace = namespace;
     this.deferred = deferred;
+    this.data = new DockerVolumeData(namespace, this, helperImage);
   }
 
   /**
@@ -39,7 +41,7 @@ final class DockerVolumes {
    */
   DockerVolume obtain(String name) {
     obtainVolume(name);
-    return new DockerVolume(namespace, this, name, DockerNames.of(namespace.name(), name));
+    return new DockerVolume(namespace, this, name, DockerNames.of(namespace.name(), name), data);
   }
 
   /**

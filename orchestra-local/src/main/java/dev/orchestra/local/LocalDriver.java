@@ -58,7 +58,8 @@ final class LocalDriver implements Driver {
               Capability.STOP,
               Capability.TIMEOUT,
               Capability.REATTACH,
-              Capability.SANDBOX));
+              Capability.SANDBOX,
+              Capability.VOLUME_DATA));
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalDriver.class);
 

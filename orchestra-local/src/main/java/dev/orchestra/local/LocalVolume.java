@@ -2,15 +2,21 @@ package dev.orchestra.local;
 
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Volume;
+import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.Tar;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A volume of the local driver: a directory under {@code <namespace root>/volumes/}. Its size is
- * not limited. Mounting it places a symbolic link to the directory in the task directory.
+ * not limited. Mounting it places a symbolic link to the directory in the task directory. Its data
+ * is copied in and out with {@link Tar}, straight from and to the directory.
  */
 final class LocalVolume implements Volume {
 
@@ -85,6 +91,71 @@ final class LocalVolume implements Volume {
           e);
     }
     LOG.info("deleted volume '{}' of namespace '{}'", name, namespace);
+  }
+
+  @Override
+  public void copyIn(InputStream tar) {
+    Objects.requireNonNull(tar, "tar");
+    copy("copying a tar stream into", () -> Tar.extract(tar, existingDir()));
+  }
+
+  @Override
+  public void copyOut(OutputStream tar) {
+    Objects.requireNonNull(tar, "tar");
+    copy("copying as a tar stream", () -> Tar.write(existingDir(), tar));
+  }
+
+  @Override
+  public void copyIn(Path directory) {
+    Objects.requireNonNull(directory, "directory");
+    if (!Files.isDirectory(directory)) {
+      throw new IllegalArgumentException(
+          "copying into volume '" + name + "': " + directory + " is not a directory");
+    }
+    copy("copying " + directory + " into", () -> Tar.copyTree(directory, existingDir()));
+  }
+
+  @Override
+  public void copyOut(Path directory, boolean merge) {
+    Objects.requireNonNull(directory, "directory");
+    copy(
+        "copying to " + directory + (merge ? " (merging)" : "") + " from",
+        () -> {
+          Path source = existingDir();
+          Tar.prepareTarget(directory, merge);
+          Tar.copyTree(source, directory);
+        });
+  }
+
+  /** A copy's body, which may fail with an I/O error. */
+  @FunctionalInterface
+  private interface Copy {
+    void run() throws IOException;
+  }
+
+  private void copy(String what, Copy copy) {
+    String description = what + " volume '" + name + "' of namespace '" + namespace + "'";
+    LOG.debug("{}", description);
+    try {
+      copy.run();
+    } catch (IOException e) {
+      throw Exceptions.launder(description, e);
+    }
+    LOG.info("done {}", description);
+  }
+
+  private Path existingDir() {
+    if (!Files.isDirectory(dir)) {
+      throw new OrchestraException(
+          "volume '"
+              + name
+              + "' of namespace '"
+              + namespace
+              + "' is gone ("
+              + dir
+              + " is missing)");
+    }
+    return dir;
   }
 
   @Override

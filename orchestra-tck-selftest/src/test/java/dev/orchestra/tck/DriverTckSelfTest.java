@@ -77,6 +77,12 @@ import dev.orchestra.tck.BrokenStorage.VolumeCleanupNoOp;
 import dev.orchestra.tck.BrokenStorage.VolumePlatformName;
 import dev.orchestra.tck.BrokenStorage.VolumesShared;
 import dev.orchestra.tck.BrokenStorage.WorkDirIgnored;
+import dev.orchestra.tck.BrokenVolumeData.CopyInterruptSwallowed;
+import dev.orchestra.tck.BrokenVolumeData.DeletedVolumeEmpty;
+import dev.orchestra.tck.BrokenVolumeData.LinksFollowed;
+import dev.orchestra.tck.BrokenVolumeData.MergesAlways;
+import dev.orchestra.tck.BrokenVolumeData.ModesDropped;
+import dev.orchestra.tck.BrokenVolumeData.TarSlipAllowed;
 import dev.orchestra.tck.DriverTck.Await;
 import dev.orchestra.tck.DriverTck.Capabilities;
 import dev.orchestra.tck.DriverTck.Cleanup;
@@ -95,6 +101,7 @@ import dev.orchestra.tck.DriverTck.Stdin;
 import dev.orchestra.tck.DriverTck.Stop;
 import dev.orchestra.tck.DriverTck.TaskDirectory;
 import dev.orchestra.tck.DriverTck.Timeouts;
+import dev.orchestra.tck.DriverTck.VolumeData;
 import dev.orchestra.tck.DriverTck.Volumes;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -323,7 +330,8 @@ class DriverTckSelfTest {
             .fails(
                 Volumes.class,
                 "namespacesIsolated",
-                "[this namespace] expected: \"mine \" but was: \"theirs \""),
+                "[this namespace] expected: \"mine \" but was: \"theirs \"")
+            .fails(VolumeData.class, "otherNamespaceUnaffected", "[this namespace's volume]"),
         // identity
         Proof.of(NameIsClassName.class).fails(HappyPath.class, "nameIsRegistryName", "LocalDriver"),
         Proof.of(IdResolvedLate.class)
@@ -408,9 +416,39 @@ class DriverTckSelfTest {
         Proof.of(SandboxesOutliveDriver.class)
             .fails(Sandboxes.class, "driverCloseRemovesSandboxes", "[isDone() after close()")
             .fails(
-                Sandboxes.class,
-                "stepsShareFilesystem",
-                "[exit code of 'cat file' in volume data"));
+                Sandboxes.class, "stepsShareFilesystem", "[exit code of 'cat file' in volume data"),
+        // volume data
+        Proof.of(ModesDropped.class)
+            .failsEither(
+                VolumeData.class,
+                "roundTrip",
+                "[the tree copied out of the volume as a tar stream]",
+                "tar stream ended without its end-of-archive marker")
+            .fails(VolumeData.class, "taskSeesCopyIn", "exit code (stderr:")
+            .fails(
+                VolumeData.class,
+                "copyOutSeesTaskWrites",
+                "[the entries of the volume's tar stream]"),
+        Proof.of(LinksFollowed.class)
+            .fails(
+                VolumeData.class,
+                "roundTrip",
+                "[the tree copied out of the volume into a directory]"),
+        Proof.of(TarSlipAllowed.class)
+            .onlyExpected()
+            .fails(VolumeData.class, "tarSlipRefused", "Expecting code to raise a throwable"),
+        Proof.of(MergesAlways.class)
+            .onlyExpected()
+            .fails(
+                VolumeData.class,
+                "copyOutRefusesNonEmptyUnlessMerge",
+                "Expecting code to raise a throwable"),
+        Proof.of(CopyInterruptSwallowed.class)
+            .onlyExpected()
+            .fails(VolumeData.class, "interruptAnswered", "[what copyIn threw when interrupted]"),
+        Proof.of(DeletedVolumeEmpty.class)
+            .onlyExpected()
+            .fails(VolumeData.class, "deletedVolumeFails", "Expecting code to raise a throwable"));
   }
 
   /** The tests ({@code Group.method}) no broken driver fails yet: the gaps the coverage shows. */
@@ -427,7 +465,8 @@ class DriverTckSelfTest {
           Stop.class, Capability.STOP,
           Timeouts.class, Capability.TIMEOUT,
           Reattach.class, Capability.REATTACH,
-          Sandboxes.class, Capability.SANDBOX);
+          Sandboxes.class, Capability.SANDBOX,
+          VolumeData.class, Capability.VOLUME_DATA);
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("proofs")
@@ -553,7 +592,7 @@ class DriverTckSelfTest {
         case CPU_LIMIT -> tests.put("Capabilities.cpuLimit", c);
         case MEMORY_LIMIT -> tests.put("Capabilities.memoryLimit", c);
         case IMAGE -> tests.put("Capabilities.missingImage", c);
-        case FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX ->
+        case FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX, VOLUME_DATA ->
             GROUP_CAPABILITIES.forEach(
                 (group, needed) -> {
                   if (needed == c) {

@@ -166,5 +166,25 @@ class ForwardingDriver implements Driver {
     public void cleanup() {
       delegate.cleanup();
     }
+
+    @Override
+    public void copyIn(java.io.InputStream tar) {
+      delegate.copyIn(tar);
+    }
+
+    @Override
+    public void copyOut(OutputStream tar) {
+      delegate.copyOut(tar);
+    }
+
+    @Override
+    public void copyIn(java.nio.file.Path directory) {
+      delegate.copyIn(directory);
+    }
+
+    @Override
+    public void copyOut(java.nio.file.Path directory, boolean merge) {
+      delegate.copyOut(directory, merge);
+    }
   }
 }

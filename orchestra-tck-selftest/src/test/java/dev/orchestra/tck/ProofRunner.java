@@ -100,7 +100,8 @@ final class ProofRunner {
               DriverTck.Timeouts.class, "unlimitedTimeout",
               DriverTck.ExitReasons.class, "running",
               DriverTck.Reattach.class, "runContainerOfFoundTask",
-              DriverTck.Sandboxes.class, "mainProcess"),
+              DriverTck.Sandboxes.class, "mainProcess",
+              DriverTck.VolumeData.class, "taskSeesCopyIn"),
           List.of());
 
   /**

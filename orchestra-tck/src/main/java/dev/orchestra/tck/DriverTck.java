@@ -62,10 +62,10 @@ import org.junit.jupiter.api.Nested;
  * and the CPU shares are read back through {@link #appliedCpuShares}; what a test cannot observe is
  * aborted with a reason starting "not verified: "; the task lifecycle has one group per capability:
  * {@link Follow} ({@link Capability#FOLLOW}), {@link Stop} ({@link Capability#STOP}), {@link
- * Timeouts} ({@link Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}) and {@link
- * Sandboxes} ({@link Capability#SANDBOX}). {@link Await} and {@link ExitReasons} need no
- * capability: {@link Container#await}, {@link Container#onExit} and {@link
- * ContainerStatus#reason()} have defaults every driver inherits.
+ * Timeouts} ({@link Capability#TIMEOUT}), {@link Reattach} ({@link Capability#REATTACH}), {@link
+ * Sandboxes} ({@link Capability#SANDBOX}) and {@link VolumeData} ({@link Capability#VOLUME_DATA}).
+ * {@link Await} and {@link ExitReasons} need no capability: {@link Container#await}, {@link
+ * Container#onExit} and {@link ContainerStatus#reason()} have defaults every driver inherits.
  *
  * <p>Stop and timeout follow one rule: a task asked to end (by {@link Container#stop}, {@link
  * Container#cleanup} or its {@link Task#timeout()}) reads {@link ExitReason#STOPPED} (or {@link
@@ -221,6 +221,20 @@ public abstract class DriverTck extends KitBase {
 
     /** For JUnit. */
     public Volumes() {
+      super(DriverTck.this);
+    }
+  }
+
+  /**
+   * A volume's data in and out ({@link dev.orchestra.Volume#copyIn}, {@link
+   * dev.orchestra.Volume#copyOut}). Requires {@link Capability#VOLUME_DATA}.
+   */
+  @Nested
+  @DisplayName("volume data")
+  public class VolumeData extends VolumeDataRules {
+
+    /** For JUnit. */
+    public VolumeData() {
       super(DriverTck.this);
     }
   }
