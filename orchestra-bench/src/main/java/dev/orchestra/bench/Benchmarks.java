@@ -57,6 +57,9 @@ public final class Benchmarks {
     if (s.wants("docker-logs")) {
       rows.add(docker.logs());
     }
+    if (s.wants("docker-ssh")) {
+      new SshRow(s).latency().ifPresent(rows::add);
+    }
     if (s.wants("local-spawn")) {
       rows.add(new LocalRows(s).spawn());
     }

@@ -44,6 +44,7 @@ record Settings(
           "docker-latency",
           "docker-parallel",
           "docker-logs",
+          "docker-ssh",
           "local-spawn",
           "status",
           "memory",

@@ -57,7 +57,7 @@ class BenchmarksReportTest {
         .contains("| `bench.memoryHeap` | 32m |")
         .contains(
             "| `bench.rows` |"
-                + " breakdown,docker-latency,docker-logs,docker-parallel,local-spawn,memory,status |")
+                + " breakdown,docker-latency,docker-logs,docker-parallel,docker-ssh,local-spawn,memory,status |")
         .doesNotContain("bench.output")
         .doesNotContain("\n\n\n");
   }

@@ -110,10 +110,10 @@ final class DockerConnection implements AutoCloseable {
    *     tcp://host:port} or {@code ssh://user@host:port[/engine.sock]}
    * @param requestTimeout the bound of each request that is not a stream, and of opening an SSH
    *     channel
-   * @param sshParams the parameters of an {@code ssh://} address
+   * @param sshParams the parameters of an {@code ssh://} address; ignored (with a warning) for
+   *     another
    * @return the connection
-   * @throws IllegalArgumentException if the host is not a Docker address, or SSH parameters are
-   *     given for another address
+   * @throws IllegalArgumentException if the host is not a Docker address
    * @throws OrchestraException if the engine does not answer, or the SSH server cannot be reached
    *     or refuses (its host key, the login); the message says where it looked
    */
@@ -127,10 +127,10 @@ final class DockerConnection implements AutoCloseable {
           SshTunnel.open(
               SshTarget.parse(address.get(), sshParams), CONNECT_TIMEOUT, requestTimeout);
     } else if (!sshParams.equals(SshTarget.Params.NONE)) {
-      throw new IllegalArgumentException(
-          "the SSH parameters of driver 'docker' ("
-              + sshParams
-              + ") need an ssh:// engine address in the 'host' parameter");
+      // They may come from the environment, set for other drivers of this process.
+      LOG.warn(
+          "ignoring the SSH parameters of driver 'docker' ({}): the engine's address is not ssh://",
+          sshParams);
     }
     try {
       return open(hostParam, requestTimeout, tunnel);
@@ -341,6 +341,11 @@ final class DockerConnection implements AutoCloseable {
               + describe(),
           e);
     }
+  }
+
+  /** Where the clients connect: the engine's address, or the SSH tunnel's local socket. */
+  URI endpoint() {
+    return endpoint;
   }
 
   /** Where the engine is, and why there: for messages. */

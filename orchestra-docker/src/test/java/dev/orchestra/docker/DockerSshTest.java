@@ -9,12 +9,16 @@ import dev.orchestra.Driver;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,6 +142,42 @@ class DockerSshTest {
       own.restart();
       assertThat(sleeper.status().isDone()).as("the driver connected again").isFalse();
     }
+  }
+
+  @Test
+  void aPortThatAcceptsButNeverAnswersTimesOut() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Map<String, String> params = new HashMap<>(sshd.params());
+      params.put(DockerDriverProvider.HOST, sshd.hostAt(silent.getLocalPort()));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> DockerTesting.open(DockerTesting.namespace("ssh"), params).close())
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("[127.0.0.1]:" + silent.getLocalPort());
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(DockerConnection.CONNECT_TIMEOUT.multipliedBy(2));
+    }
+  }
+
+  @Test
+  void theLocalSocketIsPrivateAndGoneOnClose() throws Exception {
+    Map<String, String> p = sshd.params();
+    SshTarget.Params ssh =
+        new SshTarget.Params(
+            Optional.of(p.get(DockerDriverProvider.KNOWN_HOSTS)),
+            Optional.empty(),
+            Optional.of(p.get(DockerDriverProvider.IDENTITY_FILE)),
+            Optional.empty(),
+            Optional.of(p.get(DockerDriverProvider.SSH_CONFIG)));
+    Path socket;
+    try (DockerConnection connection =
+        DockerConnection.open(
+            Optional.of(sshd.host()), DockerConnection.DEFAULT_REQUEST_TIMEOUT, ssh)) {
+      socket = Path.of(connection.endpoint().getPath());
+      assertThat(Files.getPosixFilePermissions(socket.getParent()))
+          .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+      assertThat(connection.describe()).startsWith(sshd.host());
+    }
+    assertThat(socket.getParent()).doesNotExist();
   }
 
   private static void assertCatRoundTrip(Driver driver) {
