@@ -10,25 +10,13 @@ import org.junit.jupiter.api.AfterAll;
 @RequiresDocker
 class DockerSshDriverTckTest extends DockerDriverTckTest {
 
-  private static TestSshd sshd;
-
-  static synchronized TestSshd sshd() {
-    if (sshd == null) {
-      sshd = TestSshd.start();
-    }
-    return sshd;
-  }
-
   @AfterAll
-  static synchronized void stopSshd() {
-    if (sshd != null) {
-      sshd.close();
-      sshd = null;
-    }
+  static void stopSshd() {
+    TestSshd.closeShared();
   }
 
   @Override
   protected Driver newDriver(String namespace) {
-    return DockerTesting.open(namespace, sshd().params());
+    return DockerTesting.open(namespace, TestSshd.shared().params());
   }
 }

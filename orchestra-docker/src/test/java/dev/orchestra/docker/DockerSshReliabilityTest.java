@@ -15,38 +15,26 @@ import org.junit.jupiter.api.AfterAll;
 @RequiresDocker
 class DockerSshReliabilityTest extends DockerReliabilityTest {
 
-  private static TestSshd sshd;
-
-  static synchronized TestSshd sshd() {
-    if (sshd == null) {
-      sshd = TestSshd.start();
-    }
-    return sshd;
-  }
-
   @AfterAll
-  static synchronized void stopSshd() {
-    if (sshd != null) {
-      sshd.close();
-      sshd = null;
-    }
+  static void stopSshd() {
+    TestSshd.closeShared();
   }
 
   @Override
   protected Driver newDriver(String namespace) {
-    return DockerTesting.open(namespace, sshd().params());
+    return DockerTesting.open(namespace, TestSshd.shared().params());
   }
 
   @Override
   protected Optional<InetSocketAddress> platformEndpoint() {
-    return Optional.of(new InetSocketAddress("127.0.0.1", sshd().port()));
+    return Optional.of(new InetSocketAddress("127.0.0.1", TestSshd.shared().port()));
   }
 
   @Override
   protected Optional<Driver> newDriverThrough(String namespace, InetSocketAddress proxy) {
-    sshd().trustPort(proxy.getPort());
-    Map<String, String> params = new java.util.HashMap<>(sshd().params());
-    params.put(DockerDriverProvider.HOST, sshd().hostAt(proxy.getPort()));
+    TestSshd.shared().trustPort(proxy.getPort());
+    Map<String, String> params = new java.util.HashMap<>(TestSshd.shared().params());
+    params.put(DockerDriverProvider.HOST, TestSshd.shared().hostAt(proxy.getPort()));
     params.put(DockerDriverProvider.REQUEST_TIMEOUT, REQUEST_TIMEOUT);
     return Optional.of(DockerTesting.open(namespace, params));
   }

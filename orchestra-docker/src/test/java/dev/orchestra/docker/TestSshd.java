@@ -47,6 +47,24 @@ final class TestSshd implements AutoCloseable {
     this.process = process;
   }
 
+  private static TestSshd shared;
+
+  /** The sshd of a whole test class, started at its first use; see {@link #closeShared()}. */
+  static synchronized TestSshd shared() {
+    if (shared == null) {
+      shared = start();
+    }
+    return shared;
+  }
+
+  /** Stops the sshd of {@link #shared()}, if it runs: from a test class's {@code @AfterAll}. */
+  static synchronized void closeShared() {
+    if (shared != null) {
+      shared.close();
+      shared = null;
+    }
+  }
+
   /** An sshd that forwards Unix sockets, as OpenSSH does by default. */
   static TestSshd start() {
     return start(true);
