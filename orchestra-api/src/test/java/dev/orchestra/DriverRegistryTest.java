@@ -139,6 +139,25 @@ class DriverRegistryTest {
   }
 
   @Test
+  void opensByUriWhoseParamIsAnSshAddressWithUserPortAndPath() throws IOException {
+    DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
+
+    NamedDriver driver =
+        (NamedDriver)
+            registry.open(
+                DriverRegistry.parse(
+                    "alpha://ns?host=ssh://ci@10.0.0.5:2222/run/podman/podman.sock"
+                        + "&identityFile=/home/ci/.ssh/id_ed25519"),
+                Map.of(),
+                Map.of());
+
+    assertThat(driver.namespace).isEqualTo("ns");
+    assertThat(driver.params)
+        .containsEntry("host", "ssh://ci@10.0.0.5:2222/run/podman/podman.sock")
+        .containsEntry("identityFile", "/home/ci/.ssh/id_ed25519");
+  }
+
+  @Test
   void explicitParamsWinOverTheUriWhichWinsOverTheEnvironment() throws IOException {
     DriverRegistry registry = DriverRegistry.load(List.of(loaderListing(Alpha.class.getName())));
     Map<String, String> env =

@@ -19,12 +19,12 @@ import java.util.regex.Pattern;
  * The settings a driver was opened with, checked against the names it knows.
  *
  * <p>{@link #toString()} hides the value of every parameter whose name suggests a secret ({@code
- * password}, {@code secret}, {@code token}, {@code key}, {@code credential}).
+ * password}, {@code passphrase}, {@code secret}, {@code token}, {@code key}, {@code credential}).
  */
 public final class DriverParams {
 
   private static final Set<String> SECRET_WORDS =
-      Set.of("password", "secret", "token", "key", "credential");
+      Set.of("password", "passphrase", "secret", "token", "key", "credential");
 
   private static final Pattern SECONDS = Pattern.compile("\\d+(\\.\\d+)?");
 

@@ -35,8 +35,9 @@ class DriverParamsTest {
 
   @Test
   void redactsSecretValuesAndUriQueries() {
-    assertThat(DriverParams.redact(Map.of("password", "p", "host", "h")))
+    assertThat(DriverParams.redact(Map.of("password", "p", "identityPassphrase", "q", "host", "h")))
         .containsEntry("password", "****")
+        .containsEntry("identityPassphrase", "****")
         .containsEntry("host", "h");
     assertThat(DriverParams.redactUri("docker://ns?token=s3cret")).isEqualTo("docker://ns?...");
     assertThat(DriverParams.redactUri("docker://ns")).isEqualTo("docker://ns");

@@ -89,8 +89,8 @@ class BenchmarksReportTest {
         .contains("| `bench.runs` | 3 |\n| `bench.warmups` | 1 |\n| `bench.parallel` | 4 |")
         .contains("| `bench.memoryHeap` | 32m |\n| `bench.inFlight` | 7 |")
         .contains(
-            "| `bench.rows` | breakdown,docker-latency,docker-logs,docker-parallel,in-flight,"
-                + "local-spawn,memory,status |")
+            "| `bench.rows` | breakdown,docker-latency,docker-logs,docker-parallel,docker-ssh,"
+                + "in-flight,local-spawn,memory,status |")
         .doesNotContain("bench.output")
         .doesNotContain("\n\n\n");
   }

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * <p>The address comes from docker-java's default configuration ({@code DOCKER_HOST}, TLS through
  * {@code DOCKER_TLS_VERIFY} and {@code DOCKER_CERT_PATH}), unless the {@code host} parameter gives
  * one. No API version is pinned: the engine's own is used.
+ *
+ * <p>An {@code ssh://} address is reached through an {@link SshTunnel}: the clients then talk to
+ * its private local socket as to a {@code unix://} engine, and every message names the {@code
+ * ssh://} address.
  */
 final class DockerConnection implements AutoCloseable {
 
@@ -44,7 +48,13 @@ final class DockerConnection implements AutoCloseable {
 
   private static final int MAX_CONNECTIONS = 128;
 
+  /** The engine's address for messages: the {@code ssh://} one when tunnelled. */
   private final URI host;
+
+  /** Where the clients connect: {@link #host}, or the tunnel's local socket. */
+  private final URI endpoint;
+
+  private final SshTunnel tunnel;
   private final SSLConfig ssl;
   private final String source;
   private final RequestDeadlines deadlines;
@@ -58,12 +68,16 @@ final class DockerConnection implements AutoCloseable {
 
   private DockerConnection(
       DefaultDockerClientConfig config,
+      URI host,
+      SshTunnel tunnel,
       String source,
       RequestDeadlines deadlines,
       DockerClient api,
       DockerClient streams) {
     this.config = config;
-    this.host = config.getDockerHost();
+    this.host = host;
+    this.endpoint = config.getDockerHost();
+    this.tunnel = tunnel;
     this.ssl = config.getSSLConfig();
     this.source = source;
     this.deadlines = deadlines;
@@ -81,18 +95,58 @@ final class DockerConnection implements AutoCloseable {
   }
 
   /**
-   * Connects to the engine and checks that it answers.
+   * Connects to the engine with no SSH parameters, and checks that it answers.
    *
-   * @param hostParam the {@code host} parameter, if given: {@code unix:///path} or {@code
-   *     tcp://host:port}
-   * @param requestTimeout the bound of each request that is not a stream
-   * @return the connection
-   * @throws IllegalArgumentException if the host is not a Docker address
-   * @throws OrchestraException if the engine does not answer; the message says where it looked
+   * @see #open(Optional, Duration, SshTarget.Params)
    */
   static DockerConnection open(Optional<String> hostParam, Duration requestTimeout) {
-    DefaultDockerClientConfig config = config(hostParam);
-    URI host = config.getDockerHost();
+    return open(hostParam, requestTimeout, SshTarget.Params.NONE);
+  }
+
+  /**
+   * Connects to the engine and checks that it answers.
+   *
+   * @param hostParam the {@code host} parameter, if given: {@code unix:///path}, {@code
+   *     tcp://host:port} or {@code ssh://user@host:port[/engine.sock]}
+   * @param requestTimeout the bound of each request that is not a stream, and of opening an SSH
+   *     channel
+   * @param sshParams the parameters of an {@code ssh://} address; ignored (with a warning) for
+   *     another
+   * @return the connection
+   * @throws IllegalArgumentException if the host is not a Docker address
+   * @throws OrchestraException if the engine does not answer, or the SSH server cannot be reached
+   *     or refuses (its host key, the login); the message says where it looked
+   */
+  static DockerConnection open(
+      Optional<String> hostParam, Duration requestTimeout, SshTarget.Params sshParams) {
+    Optional<String> address =
+        hostParam.or(() -> Optional.ofNullable(System.getenv("DOCKER_HOST")));
+    SshTunnel tunnel = null;
+    if (address.isPresent() && SshTarget.isSsh(address.get())) {
+      tunnel =
+          SshTunnel.open(
+              SshTarget.parse(address.get(), sshParams), CONNECT_TIMEOUT, requestTimeout);
+    } else if (!sshParams.equals(SshTarget.Params.NONE)) {
+      // They may come from the environment, set for other drivers of this process.
+      LOG.warn(
+          "ignoring the SSH parameters of driver 'docker' ({}): the engine's address is not ssh://",
+          sshParams);
+    }
+    try {
+      return open(hostParam, requestTimeout, tunnel);
+    } catch (RuntimeException e) {
+      if (tunnel != null) {
+        tunnel.close();
+      }
+      throw e;
+    }
+  }
+
+  private static DockerConnection open(
+      Optional<String> hostParam, Duration requestTimeout, SshTunnel tunnel) {
+    DefaultDockerClientConfig config =
+        config(tunnel == null ? hostParam : Optional.of(tunnel.localHost().toString()));
+    URI host = tunnel == null ? config.getDockerHost() : URI.create(tunnel.target().toString());
     String source =
         hostParam.isPresent()
             ? "the 'host' parameter"
@@ -103,13 +157,14 @@ final class DockerConnection implements AutoCloseable {
     DockerClient api;
     DockerClient streams;
     try {
-      api = client(config, deadlines, true);
-      streams = client(config, deadlines, false);
+      api = client(config, host, tunnel, deadlines, true);
+      streams = client(config, host, tunnel, deadlines, false);
     } catch (IllegalArgumentException e) {
       deadlines.close();
       throw invalidHost(hostParam, e);
     }
-    DockerConnection connection = new DockerConnection(config, source, deadlines, api, streams);
+    DockerConnection connection =
+        new DockerConnection(config, host, tunnel, source, deadlines, api, streams);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
       api.pingCmd().exec();
@@ -158,7 +213,8 @@ final class DockerConnection implements AutoCloseable {
             + hostParam.map(h -> "'" + h + "' (parameter 'host')").orElse("from DOCKER_HOST")
             + " is not valid: "
             + e.getMessage()
-            + " (expected unix:///path/to/docker.sock or tcp://host:port)",
+            + " (expected unix:///path/to/docker.sock, tcp://host:port or"
+            + " ssh://user@host[:port])",
         e);
   }
 
@@ -171,7 +227,11 @@ final class DockerConnection implements AutoCloseable {
    * {@link StreamWatch}).
    */
   private static DockerClient client(
-      DefaultDockerClientConfig config, RequestDeadlines deadlines, boolean quickCalls) {
+      DefaultDockerClientConfig config,
+      URI host,
+      SshTunnel tunnel,
+      RequestDeadlines deadlines,
+      boolean quickCalls) {
     ApacheDockerHttpClient.Builder http =
         new ApacheDockerHttpClient.Builder()
             .dockerHost(config.getDockerHost())
@@ -184,7 +244,12 @@ final class DockerConnection implements AutoCloseable {
     return DockerClientImpl.getInstance(
         config,
         new ReconnectingHttpClient(
-            http.build(), config.getDockerHost(), MAX_CONNECTIONS, deadlines, quickCalls));
+            http.build(),
+            host,
+            tunnel == null ? () -> {} : tunnel.link(),
+            MAX_CONNECTIONS,
+            deadlines,
+            quickCalls));
   }
 
   /** The client for calls that answer at once; each is bounded by the request timeout. */
@@ -221,7 +286,7 @@ final class DockerConnection implements AutoCloseable {
         return;
       }
       old = streams;
-      streams = client(config, deadlines, false);
+      streams = client(config, host, tunnel, deadlines, false);
     }
     LOG.warn("closing every stream to the Docker engine at {}: it stopped answering", host);
     closeClient(old);
@@ -249,7 +314,7 @@ final class DockerConnection implements AutoCloseable {
    * @throws RuntimeException as docker-java throws, if the engine refuses or cannot be reached
    */
   StdinDelivery attachStdin(String containerId, InputStream input, String task) {
-    if ("tcp".equals(host.getScheme())) {
+    if ("tcp".equals(endpoint.getScheme())) {
       return SocketStdinFeeder.attach(this, containerId, input, task);
     }
     return StdinFeeder.attach(streams(), containerId, input, task);
@@ -265,14 +330,22 @@ final class DockerConnection implements AutoCloseable {
    *     {@code tcp://}
    */
   EngineSocket socket() throws IOException {
+    if (tunnel != null) {
+      tunnel.ensureConnected();
+    }
     try {
-      return EngineSocket.connect(host, ssl, deadlines);
+      return EngineSocket.connect(endpoint, ssl, deadlines);
     } catch (UnsupportedOperationException e) {
       throw new OrchestraException(
           "the docker driver runs sandbox steps over unix:// and tcp:// engines only, not "
               + describe(),
           e);
     }
+  }
+
+  /** Where the clients connect: the engine's address, or the SSH tunnel's local socket. */
+  URI endpoint() {
+    return endpoint;
   }
 
   /** Where the engine is, and why there: for messages. */
@@ -290,6 +363,9 @@ final class DockerConnection implements AutoCloseable {
     closeClient(api);
     closeClient(toClose);
     deadlines.close();
+    if (tunnel != null) {
+      tunnel.close();
+    }
   }
 
   private void closeClient(DockerClient client) {

@@ -18,9 +18,11 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Its parameters are {@value #HOST}, {@value #PULL}, {@value #REQUEST_TIMEOUT} and {@value
- * #VOLUME_HELPER_IMAGE}; opening the driver checks that the engine answers, and fails with an
- * {@link dev.orchestra.OrchestraException} saying where it looked when it does not. What the driver
- * does is described once, on its page in the repository, {@code docs/drivers/docker.md} (<a
+ * #VOLUME_HELPER_IMAGE}, and for an {@code ssh://} host {@value #KNOWN_HOSTS}, {@value
+ * #STRICT_HOST_KEY_CHECKING}, {@value #IDENTITY_FILE}, {@value #IDENTITY_PASSPHRASE} and {@value
+ * #SSH_CONFIG}; opening the driver checks that the engine answers, and fails with an {@link
+ * dev.orchestra.OrchestraException} saying where it looked when it does not. What the driver does
+ * is described once, on its page in the repository, {@code docs/drivers/docker.md} (<a
  * href="https://github.com/orchestra-java/orchestra/blob/main/docs/drivers/docker.md">online</a>):
  * the connection and the parameters, an engine that restarts or stops answering, names and labels,
  * tasks, logs, the task lifecycle, cleanup, capabilities and what some machines cannot do. The
@@ -46,6 +48,21 @@ public final class DockerDriverProvider implements DriverProvider {
    */
   public static final String VOLUME_HELPER_IMAGE = "volumeHelperImage";
 
+  /** The parameter that names the {@code known_hosts} file of an {@code ssh://} host. */
+  public static final String KNOWN_HOSTS = "knownHosts";
+
+  /** The parameter that turns host key checking of an {@code ssh://} host off: {@code no}. */
+  public static final String STRICT_HOST_KEY_CHECKING = "strictHostKeyChecking";
+
+  /** The parameter that names the private key to log in to an {@code ssh://} host with. */
+  public static final String IDENTITY_FILE = "identityFile";
+
+  /** The parameter that holds the passphrase of the private keys; a secret, never shown. */
+  public static final String IDENTITY_PASSPHRASE = "identityPassphrase";
+
+  /** The parameter that names the OpenSSH client configuration to read instead of ~/.ssh/config. */
+  public static final String SSH_CONFIG = "sshConfig";
+
   private static final Duration SHORTEST_REQUEST_TIMEOUT = Duration.ofMillis(1);
   private static final Duration LONGEST_REQUEST_TIMEOUT = Duration.ofHours(24);
 
@@ -61,9 +78,28 @@ public final class DockerDriverProvider implements DriverProvider {
   public Driver create(String namespace, Map<String, String> params) {
     Names.requireNamespace(namespace);
     DriverParams checked =
-        DriverParams.of(NAME, params, Set.of(HOST, PULL, REQUEST_TIMEOUT, VOLUME_HELPER_IMAGE));
+        DriverParams.of(
+            NAME,
+            params,
+            Set.of(
+                HOST,
+                PULL,
+                REQUEST_TIMEOUT,
+                KNOWN_HOSTS,
+                STRICT_HOST_KEY_CHECKING,
+                IDENTITY_FILE,
+                IDENTITY_PASSPHRASE,
+                SSH_CONFIG,
+                VOLUME_HELPER_IMAGE));
     PullPolicy pull = checked.get(PULL).map(PullPolicy::parse).orElse(PullPolicy.MISSING);
     Duration requestTimeout = requestTimeout(checked);
+    SshTarget.Params ssh =
+        new SshTarget.Params(
+            checked.get(KNOWN_HOSTS),
+            checked.get(STRICT_HOST_KEY_CHECKING),
+            checked.get(IDENTITY_FILE),
+            checked.get(IDENTITY_PASSPHRASE),
+            checked.get(SSH_CONFIG));
     String helperImage =
         checked.get(VOLUME_HELPER_IMAGE).orElse(DockerVolumeData.DEFAULT_HELPER_IMAGE).strip();
     if (helperImage.isEmpty()) {
@@ -71,7 +107,10 @@ public final class DockerDriverProvider implements DriverProvider {
           "parameter '" + VOLUME_HELPER_IMAGE + "' of driver '" + NAME + "' must not be blank");
     }
     return new DockerDriver(
-        namespace, DockerConnection.open(checked.get(HOST), requestTimeout), pull, helperImage);
+        namespace,
+        DockerConnection.open(checked.get(HOST), requestTimeout, ssh),
+        pull,
+        helperImage);
   }
 
   private static Duration requestTimeout(DriverParams params) {

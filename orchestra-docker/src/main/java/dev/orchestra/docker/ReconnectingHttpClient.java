@@ -42,6 +42,7 @@ final class ReconnectingHttpClient implements DockerHttpClient {
 
   private final DockerHttpClient delegate;
   private final URI host;
+  private final Link link;
   private final int maxConnections;
   private final RequestDeadlines deadlines;
   private final boolean boundedBodies;
@@ -49,6 +50,8 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   /**
    * @param delegate the transport
    * @param host the engine's address, for messages
+   * @param link readies the link to the engine before each request (an SSH session that dropped is
+   *     opened again); what it throws fails the request at once
    * @param maxConnections how many idle connections the transport may keep: the most a restart can
    *     leave stale
    * @param deadlines the bound of each request until its answer begins
@@ -58,11 +61,13 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   ReconnectingHttpClient(
       DockerHttpClient delegate,
       URI host,
+      Link link,
       int maxConnections,
       RequestDeadlines deadlines,
       boolean boundedBodies) {
     this.delegate = delegate;
     this.host = host;
+    this.link = link;
     this.maxConnections = maxConnections;
     this.deadlines = deadlines;
     this.boundedBodies = boundedBodies;
@@ -73,6 +78,11 @@ final class ReconnectingHttpClient implements DockerHttpClient {
     boolean repeatable =
         request.hijackedInput() == null && (request.bodyBytes() != null || request.body() == null);
     for (int attempt = 1; ; attempt++) {
+      try {
+        link.ready();
+      } catch (IOException e) {
+        throw new EngineUnreachableException(host, e);
+      }
       try {
         Response response = deadlines.run(() -> delegate.execute(request));
         return boundedBodies ? new BoundedResponse(response) : response;
@@ -89,6 +99,11 @@ final class ReconnectingHttpClient implements DockerHttpClient {
               new EngineTimeoutException(host, deadlines.timeout(), e));
         }
         if (repeatable && isStaleConnection(cause) && attempt <= maxConnections) {
+          try {
+            link.check();
+          } catch (IOException failure) {
+            throw new EngineUnreachableException(host, failure);
+          }
           LOG.debug(
               "{} {} failed on a connection the engine at {} closed ({}); sending it again",
               request.method(),
@@ -105,6 +120,26 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   @Override
   public void close() throws IOException {
     delegate.close();
+  }
+
+  /** What carries the requests to the engine, made ready before each. */
+  @FunctionalInterface
+  interface Link {
+
+    /**
+     * Returns at once while the link is up; otherwise sets it up again.
+     *
+     * @throws IOException saying why it cannot be set up
+     */
+    void ready() throws IOException;
+
+    /**
+     * Called when a connection ended before the engine answered: throws when the link knows that
+     * this was no stale connection but a failure of its own, which another attempt would meet too.
+     *
+     * @throws IOException the link's failure
+     */
+    default void check() throws IOException {}
   }
 
   /**

@@ -1,0 +1,97 @@
+package dev.orchestra.bench;
+
+import dev.orchestra.Container;
+import dev.orchestra.ContainerStatus;
+import dev.orchestra.Driver;
+import dev.orchestra.Orchestra;
+import dev.orchestra.Task;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One task on an engine reached over SSH: the driver with {@code host=ssh://...} against {@code
+ * docker -H ssh://... run --rm}. The address comes from {@value #SSH_HOST}; the driver's SSH
+ * parameters from the environment ({@code ORCHESTRA_DOCKER_KNOWN_HOSTS}, {@code
+ * ORCHESTRA_DOCKER_IDENTITY_FILE}, ...), the Docker CLI's from the user's OpenSSH configuration.
+ * Without the address the row says it was not measured.
+ */
+final class SshRow {
+
+  /** System property: the {@code ssh://user@host:port} address of the engine to measure. */
+  static final String SSH_HOST = "bench.sshHost";
+
+  private static final String NAME = "docker over ssh: one task";
+
+  private static final Duration PATIENCE = Duration.ofMinutes(5);
+
+  private final Settings settings;
+
+  SshRow(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** The row; one that says it was not measured when {@value #SSH_HOST} is not set. */
+  Row latency() throws Exception {
+    String host = System.getProperty(SSH_HOST, "").strip();
+    if (host.isEmpty()) {
+      return new Row(
+          NAME,
+          "-",
+          "-",
+          Samples.none(),
+          Samples.none(),
+          "-",
+          "-",
+          "not measured",
+          false,
+          false,
+          "Not measured in this run: it needs an engine reached over SSH, given as -D"
+              + SSH_HOST
+              + "=ssh://user@host:port.");
+    }
+    try (Driver driver =
+        Orchestra.open("docker", DockerRows.freshNamespace(), Map.of("host", host))) {
+      Rotation.Trial library =
+          round -> {
+            long t0 = System.nanoTime();
+            Container c =
+                driver.runContainer(
+                    Task.builder()
+                        .id("ssh-" + round)
+                        .image(settings.image())
+                        .command("true")
+                        .build());
+            ContainerStatus s = c.await(PATIENCE);
+            long t1 = System.nanoTime();
+            DockerRows.requireExit(0, s, "library over ssh");
+            c.cleanup();
+            return t1 - t0;
+          };
+      Rotation.Trial dockerRun =
+          round -> {
+            long t0 = System.nanoTime();
+            int code =
+                DockerRows.runCommand(
+                    "docker", "-H", host, "run", "--rm", settings.image(), "true");
+            long t1 = System.nanoTime();
+            DockerRows.requireExit(0, code, "docker -H ssh:// run --rm");
+            return t1 - t0;
+          };
+      List<Samples> s =
+          Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerRun));
+      return Row.timed(
+          NAME,
+          "runContainer(true) + await, host=ssh://",
+          "docker -H ssh://... run --rm busybox true",
+          s.get(0),
+          s.get(1),
+          Rotation.describeOrder("L", "D"),
+          0.9,
+          "One task at a time over SSH, from the call to the observed exit (code 0 checked):"
+              + " the driver keeps one SSH session and opens a channel per engine connection;"
+              + " the Docker CLI logs in anew for each command (ssh + docker system dial-stdio"
+              + " on the far side) and includes its own removal. Cleanup not timed.");
+    }
+  }
+}
