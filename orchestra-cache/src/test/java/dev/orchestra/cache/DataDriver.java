@@ -7,6 +7,7 @@ import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.Tar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +23,7 @@ import java.util.stream.Stream;
 
 /**
  * A test double of a driver with {@link Capability#VOLUME_DATA}: volumes are directories under a
- * root, moved in and out with {@link MiniTar}. It runs no tasks.
+ * root, moved in and out with the SPI's {@link Tar}. It runs no tasks.
  */
 final class DataDriver implements Driver {
 
@@ -105,7 +106,7 @@ final class DataDriver implements Driver {
     @Override
     public void copyIn(InputStream tar) {
       try {
-        MiniTar.extract(tar, dir);
+        Tar.extract(tar, dir);
       } catch (IOException e) {
         throw Exceptions.launder("copying into volume " + name, e);
       }
@@ -114,7 +115,7 @@ final class DataDriver implements Driver {
     @Override
     public void copyOut(OutputStream tar) {
       try {
-        MiniTar.write(dir, tar);
+        Tar.write(dir, tar);
       } catch (IOException e) {
         throw Exceptions.launder("copying out of volume " + name, e);
       }

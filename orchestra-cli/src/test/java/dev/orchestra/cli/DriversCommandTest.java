@@ -14,7 +14,7 @@ class DriversCommandTest {
     assertThat(r.out().lines())
         .startsWith("DRIVER     CAPABILITIES")
         .contains(
-            "local      FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX",
+            "local      FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX, VOLUME_DATA",
             "exit-zero  (none: runs the command only)");
     assertThat(r.err()).isEmpty();
   }

@@ -115,7 +115,8 @@ class LocalDriverTest {
               Capability.STOP,
               Capability.TIMEOUT,
               Capability.REATTACH,
-              Capability.SANDBOX);
+              Capability.SANDBOX,
+              Capability.VOLUME_DATA);
       for (String id : List.of("first", "second")) {
         Task task =
             sh(id, "echo ran")
