@@ -38,7 +38,9 @@ class DockerDriverProviderTest {
     assertThatThrownBy(() -> Orchestra.open("docker", "ns", Map.of("hots", "tcp://x:1")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'hots'")
-        .hasMessageContaining("host, pull, requestTimeout");
+        .hasMessageContaining(
+            "known: host, identityFile, identityPassphrase, knownHosts, pull, requestTimeout,"
+                + " sshConfig, strictHostKeyChecking, volumeHelperImage");
   }
 
   @Test
