@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,9 @@ final class DockerConnection implements AutoCloseable {
   private final DefaultDockerClientConfig config;
   private final DockerClient api;
 
+  /** The engine that answers: set once it is known, read by both clients' transports. */
+  private final AtomicReference<EngineFlavour> flavour;
+
   /** Replaced by {@link #replaceStreams()}; guarded by {@code this}. */
   private DockerClient streams;
 
@@ -61,8 +65,10 @@ final class DockerConnection implements AutoCloseable {
       String source,
       RequestDeadlines deadlines,
       DockerClient api,
-      DockerClient streams) {
+      DockerClient streams,
+      AtomicReference<EngineFlavour> flavour) {
     this.config = config;
+    this.flavour = flavour;
     this.host = config.getDockerHost();
     this.ssl = config.getSSLConfig();
     this.source = source;
@@ -77,7 +83,7 @@ final class DockerConnection implements AutoCloseable {
    * @see #open(Optional, Duration)
    */
   static DockerConnection open(Optional<String> hostParam) {
-    return open(hostParam, DEFAULT_REQUEST_TIMEOUT);
+    return open(hostParam, DEFAULT_REQUEST_TIMEOUT, Optional.empty());
   }
 
   /**
@@ -86,11 +92,14 @@ final class DockerConnection implements AutoCloseable {
    * @param hostParam the {@code host} parameter, if given: {@code unix:///path} or {@code
    *     tcp://host:port}
    * @param requestTimeout the bound of each request that is not a stream
+   * @param engine the engine the caller named ({@code engine} parameter), or empty to detect it
+   *     from the engine's {@code GET /version}
    * @return the connection
    * @throws IllegalArgumentException if the host is not a Docker address
    * @throws OrchestraException if the engine does not answer; the message says where it looked
    */
-  static DockerConnection open(Optional<String> hostParam, Duration requestTimeout) {
+  static DockerConnection open(
+      Optional<String> hostParam, Duration requestTimeout, Optional<EngineFlavour> engine) {
     DefaultDockerClientConfig config = config(hostParam);
     URI host = config.getDockerHost();
     String source =
@@ -102,17 +111,23 @@ final class DockerConnection implements AutoCloseable {
     RequestDeadlines deadlines = new RequestDeadlines(host, requestTimeout);
     DockerClient api;
     DockerClient streams;
+    AtomicReference<EngineFlavour> flavour =
+        new AtomicReference<>(engine.orElse(EngineFlavour.DOCKER));
     try {
-      api = client(config, deadlines, true);
-      streams = client(config, deadlines, false);
+      api = client(config, deadlines, true, flavour);
+      streams = client(config, deadlines, false, flavour);
     } catch (IllegalArgumentException e) {
       deadlines.close();
       throw invalidHost(hostParam, e);
     }
-    DockerConnection connection = new DockerConnection(config, source, deadlines, api, streams);
+    DockerConnection connection =
+        new DockerConnection(config, source, deadlines, api, streams, flavour);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
       api.pingCmd().exec();
+      if (engine.isEmpty()) {
+        flavour.set(EngineFlavour.of(api.versionCmd().exec()));
+      }
     } catch (RuntimeException e) {
       connection.close();
       Throwable interruption = EngineErrors.interruption(e);
@@ -129,7 +144,11 @@ final class DockerConnection implements AutoCloseable {
               + "; start the engine, or point DOCKER_HOST or the 'host' parameter at one",
           e);
     }
-    LOG.debug("the Docker engine at {} answers", host);
+    LOG.debug(
+        "the engine at {} answers; it is {} ({})",
+        host,
+        flavour.get().parameterValue(),
+        engine.isPresent() ? "as the 'engine' parameter says" : "detected");
     return connection;
   }
 
@@ -171,7 +190,10 @@ final class DockerConnection implements AutoCloseable {
    * {@link StreamWatch}).
    */
   private static DockerClient client(
-      DefaultDockerClientConfig config, RequestDeadlines deadlines, boolean quickCalls) {
+      DefaultDockerClientConfig config,
+      RequestDeadlines deadlines,
+      boolean quickCalls,
+      AtomicReference<EngineFlavour> flavour) {
     ApacheDockerHttpClient.Builder http =
         new ApacheDockerHttpClient.Builder()
             .dockerHost(config.getDockerHost())
@@ -184,7 +206,7 @@ final class DockerConnection implements AutoCloseable {
     return DockerClientImpl.getInstance(
         config,
         new ReconnectingHttpClient(
-            http.build(), config.getDockerHost(), MAX_CONNECTIONS, deadlines, quickCalls));
+            http.build(), config.getDockerHost(), MAX_CONNECTIONS, deadlines, quickCalls, flavour));
   }
 
   /** The client for calls that answer at once; each is bounded by the request timeout. */
@@ -221,10 +243,15 @@ final class DockerConnection implements AutoCloseable {
         return;
       }
       old = streams;
-      streams = client(config, deadlines, false);
+      streams = client(config, deadlines, false, flavour);
     }
     LOG.warn("closing every stream to the Docker engine at {}: it stopped answering", host);
     closeClient(old);
+  }
+
+  /** The engine that answers, detected or named by the {@code engine} parameter. */
+  EngineFlavour flavour() {
+    return flavour.get();
   }
 
   /** The bound of each request that is not a stream. */

@@ -94,6 +94,9 @@ final class DockerContainer implements Container {
   /** Set while this driver removes the container: its die and destroy events are expected. */
   private volatile boolean removing;
 
+  /** Whether the engine has written all of the ended task's log ({@link #awaitWholeLog}). */
+  private volatile boolean wholeLog;
+
   /**
    * Whether the event stream watched this container from before its start: its exit cannot have
    * come unseen, so the first {@link #onExit()} needs no status read.
@@ -164,6 +167,9 @@ final class DockerContainer implements Container {
     String action = "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
+    if (done != null) {
+      awaitWholeLog(what);
+    }
     try {
       LOG.debug("{} container {} of {}", action, name, describe());
       // A read of what was written is a quick call: each read of its answer is bounded by the
@@ -203,6 +209,7 @@ final class DockerContainer implements Container {
     String what = "following the logs of container " + name + " of " + describe();
     requireDriverOpen("following the logs of");
     LogCursor cursor = new LogCursor();
+    boolean exactTails = namespace.connection().flavour().exactLogTails();
     OutputStream[] targets = {stdout, stderr};
     int tail = LogCursor.ALL;
     Duration pause = FIRST_POLL;
@@ -216,12 +223,20 @@ final class DockerContainer implements Container {
     LOG.debug("{}: reading its log until it ends", what);
     while (true) {
       boolean ended = done != null;
+      if (ended) {
+        awaitWholeLog(what);
+      }
       LogCursor.Pass pass = null;
       long start = System.nanoTime();
       try {
-        if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+        if (!exactTails) {
+          // The whole log; its last message may be incomplete while the task runs
+          // (EngineFlavour.exactLogTails).
           reads++;
-          pass = readTail(cursor, tail, targets, received, what);
+          pass = readTail(cursor, LogCursor.ALL, !ended, targets, received, what);
+        } else if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+          reads++;
+          pass = readTail(cursor, tail, false, targets, received, what);
         }
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
@@ -279,33 +294,41 @@ final class DockerContainer implements Container {
 
   /**
    * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
-   * the first one it cannot place.
+   * the first one it cannot place. With {@code holdLast}, the read's last message is neither
+   * classified nor delivered: the next read shows it again.
    */
   private LogCursor.Pass readTail(
-      LogCursor cursor, int tail, OutputStream[] targets, long[] received, String what) {
+      LogCursor cursor,
+      int tail,
+      boolean holdLast,
+      OutputStream[] targets,
+      long[] received,
+      String what) {
     requireDriverOpen("following the logs of");
     LogCursor.Pass pass = cursor.pass(tail == LogCursor.ALL);
     IOException[] writeFailure = new IOException[1];
+    TimestampedLogRead.Handler deliver =
+        (stream, timestamp, bytes, from, to) -> {
+          LogCursor.Verdict verdict = pass.classify(stream, timestamp);
+          if (verdict != LogCursor.Verdict.NEW) {
+            return verdict == LogCursor.Verdict.OLD;
+          }
+          try {
+            targets[stream].write(bytes, from, to - from);
+            targets[stream].flush();
+            return true;
+          } catch (IOException e) {
+            writeFailure[0] = e;
+            return false;
+          }
+        };
     LOG.trace("{}: reading the newest {} messages", what, tail);
     TimestampedLogRead read =
         TimestampedLogRead.start(
             namespace.connection().apiTransport(),
             containerId,
             tail,
-            (stream, timestamp, bytes, from, to) -> {
-              LogCursor.Verdict verdict = pass.classify(stream, timestamp);
-              if (verdict != LogCursor.Verdict.NEW) {
-                return verdict == LogCursor.Verdict.OLD;
-              }
-              try {
-                targets[stream].write(bytes, from, to - from);
-                targets[stream].flush();
-                return true;
-              } catch (IOException e) {
-                writeFailure[0] = e;
-                return false;
-              }
-            },
+            holdLast ? new HeldLast(deliver) : deliver,
             "container " + name);
     try {
       read.awaitCompletion(what);
@@ -362,6 +385,33 @@ final class DockerContainer implements Container {
       throw readFailure("following the logs of", what, e);
     }
     return newest[0] >= 0 && cursor.continuesLongRun((int) newest[0], newest[1]);
+  }
+
+  /**
+   * Once the task has ended, waits until the engine has written all of its log, where the engine
+   * reports the end first ({@link EngineFlavour#logLagsExit()}): Podman's answer to {@code POST
+   * /containers/{id}/wait} comes once conmon, which copies the task's output into the log, has
+   * exited. Bounded by the request timeout; at most once per container and instance.
+   */
+  private void awaitWholeLog(String what) {
+    if (wholeLog || !namespace.connection().flavour().logLagsExit()) {
+      return;
+    }
+    Duration patience = namespace.connection().requestTimeout();
+    try {
+      LOG.debug("{}: waiting until the engine has written the whole log", what);
+      namespace
+          .connection()
+          .streams()
+          .waitContainerCmd(containerId)
+          .start()
+          .awaitStatusCode(patience.toMillis(), TimeUnit.MILLISECONDS);
+      wholeLog = true;
+    } catch (NotFoundException e) {
+      throw notFound("reading the logs of", e);
+    } catch (RuntimeException e) {
+      throw readFailure("reading the logs of", what, e);
+    }
   }
 
   /** Waits up to {@code pause} for the end of the task. */
@@ -996,5 +1046,35 @@ final class DockerContainer implements Container {
 
   private String describe() {
     return namespace.describe(taskId);
+  }
+
+  /**
+   * Hands each message of a read on once the next one came: the last one of the read is never
+   * handed on.
+   */
+  private static final class HeldLast implements TimestampedLogRead.Handler {
+
+    private final TimestampedLogRead.Handler next;
+    private byte[] held = new byte[0];
+    private int heldLength;
+    private int heldStream = -1;
+    private long heldTimestamp;
+
+    HeldLast(TimestampedLogRead.Handler next) {
+      this.next = next;
+    }
+
+    @Override
+    public boolean message(int stream, long timestamp, byte[] bytes, int from, int to) {
+      boolean goOn = heldStream < 0 || next.message(heldStream, heldTimestamp, held, 0, heldLength);
+      if (held.length < to - from) {
+        held = new byte[to - from];
+      }
+      System.arraycopy(bytes, from, held, 0, to - from);
+      heldLength = to - from;
+      heldStream = stream;
+      heldTimestamp = timestamp;
+      return goOn;
+    }
   }
 }

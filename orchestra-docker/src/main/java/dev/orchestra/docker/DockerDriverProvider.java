@@ -6,6 +6,7 @@ import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -17,10 +18,10 @@ import java.util.Set;
  * try (Driver docker = Orchestra.open("docker://build-42?host=tcp://10.0.0.5:2376&pull=never")) { ... }
  * }</pre>
  *
- * <p>Its parameters are {@value #HOST}, {@value #PULL} and {@value #REQUEST_TIMEOUT}; opening the
- * driver checks that the engine answers, and fails with an {@link dev.orchestra.OrchestraException}
- * saying where it looked when it does not. What the driver does is described once, on its page in
- * the repository, {@code docs/drivers/docker.md} (<a
+ * <p>Its parameters are {@value #HOST}, {@value #ENGINE}, {@value #PULL} and {@value
+ * #REQUEST_TIMEOUT}; opening the driver checks that the engine answers, and fails with an {@link
+ * dev.orchestra.OrchestraException} saying where it looked when it does not. What the driver does
+ * is described once, on its page in the repository, {@code docs/drivers/docker.md} (<a
  * href="https://github.com/orchestra-java/orchestra/blob/main/docs/drivers/docker.md">online</a>):
  * the connection and the parameters, an engine that restarts or stops answering, names and labels,
  * tasks, logs, the task lifecycle, cleanup, capabilities and what some machines cannot do. The
@@ -40,6 +41,12 @@ public final class DockerDriverProvider implements DriverProvider {
   /** The parameter that bounds each request that is not a stream. */
   public static final String REQUEST_TIMEOUT = "requestTimeout";
 
+  /**
+   * The parameter that names the engine behind {@value #HOST}: {@code docker}, {@code podman}, or
+   * {@code auto} (the default: detected from the engine's {@code GET /version}).
+   */
+  public static final String ENGINE = "engine";
+
   private static final Duration SHORTEST_REQUEST_TIMEOUT = Duration.ofMillis(1);
   private static final Duration LONGEST_REQUEST_TIMEOUT = Duration.ofHours(24);
 
@@ -54,11 +61,13 @@ public final class DockerDriverProvider implements DriverProvider {
   @Override
   public Driver create(String namespace, Map<String, String> params) {
     Names.requireNamespace(namespace);
-    DriverParams checked = DriverParams.of(NAME, params, Set.of(HOST, PULL, REQUEST_TIMEOUT));
+    DriverParams checked =
+        DriverParams.of(NAME, params, Set.of(HOST, ENGINE, PULL, REQUEST_TIMEOUT));
     PullPolicy pull = checked.get(PULL).map(PullPolicy::parse).orElse(PullPolicy.MISSING);
     Duration requestTimeout = requestTimeout(checked);
+    Optional<EngineFlavour> engine = checked.get(ENGINE).flatMap(EngineFlavour::parse);
     return new DockerDriver(
-        namespace, DockerConnection.open(checked.get(HOST), requestTimeout), pull);
+        namespace, DockerConnection.open(checked.get(HOST), requestTimeout, engine), pull);
   }
 
   private static Duration requestTimeout(DriverParams params) {
