@@ -105,7 +105,8 @@ final class EngineHealthProbe {
   }
 
   private void run() {
-    try (DockerConnection connection = DockerConnection.open(host, requestTimeout)) {
+    try (DockerConnection connection =
+        DockerConnection.open(host, requestTimeout, Optional.empty())) {
       DockerClient engine = connection.api();
       String name = "orchestra-health-probe-" + UUID.randomUUID().toString().substring(0, 8);
       step = "creating container " + name;

@@ -1,5 +1,6 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.DockerClient;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.spi.Names;
@@ -13,21 +14,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 
 /**
- * The Docker driver's reliability run against a real engine. Leftovers are the namespace's
+ * The Docker driver's reliability run against a real engine, Docker's ({@link
+ * DockerReliabilityTest}) or Podman's ({@link PodmanReliabilityTest}): a subclass says which
+ * ({@link #engineClient()}, {@link #engineSocket()}, {@link #open}). Leftovers are the namespace's
  * containers and volumes on the engine and its client-side step directories ({@code
  * orchestra-docker-<namespace>-*} in the temporary directory); interference is {@code docker rm -f}
  * and {@code docker volume rm} through an engine client of the test's own. For the unresponsive
  * platform tests the engine is reached over TCP ({@link TcpEngine}), with the kit's proxy in
  * between, and a request timeout of {@value #REQUEST_TIMEOUT}.
  */
-@RequiresDocker
-class DockerReliabilityTest extends ReliabilityTck {
+abstract class EngineReliabilityKit extends ReliabilityTck {
 
   /** System property: the bytes of the big output test; 10^9 proves the whole gigabyte. */
   static final String BIG_OUTPUT_PROPERTY = "orchestra.reliability.bigOutputBytes";
@@ -38,24 +41,39 @@ class DockerReliabilityTest extends ReliabilityTck {
    */
   static final String REQUEST_TIMEOUT = "PT10S";
 
-  private static TcpEngine tcpEngine;
+  /** The TCP front of each engine socket, opened by the first test that needs it. */
+  private static final Map<Path, TcpEngine> TCP_ENGINES = new HashMap<>();
+
+  /** A client of the engine for looking and acting behind the driver's back. */
+  abstract DockerClient engineClient();
+
+  /** The engine's unix socket: the kit's proxy reaches it over TCP through it. */
+  abstract Path engineSocket();
+
+  /** A driver of the namespace on the engine, with these parameters besides the engine's. */
+  abstract Driver open(String namespace, Map<String, String> params);
 
   @AfterAll
-  static void closeTcpEngine() throws IOException {
-    if (tcpEngine != null) {
-      tcpEngine.close();
+  static void closeTcpEngines() throws IOException {
+    synchronized (TCP_ENGINES) {
+      for (TcpEngine engine : TCP_ENGINES.values()) {
+        engine.close();
+      }
+      TCP_ENGINES.clear();
     }
   }
 
   @Override
   protected Optional<InetSocketAddress> platformEndpoint() {
-    synchronized (DockerReliabilityTest.class) {
+    synchronized (TCP_ENGINES) {
+      TcpEngine tcpEngine = TCP_ENGINES.get(engineSocket());
       if (tcpEngine == null) {
         try {
-          tcpEngine = TcpEngine.open();
+          tcpEngine = TcpEngine.open(engineSocket());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
+        TCP_ENGINES.put(engineSocket(), tcpEngine);
       }
       URI host = URI.create(tcpEngine.host());
       return Optional.of(new InetSocketAddress(host.getHost(), host.getPort()));
@@ -65,7 +83,7 @@ class DockerReliabilityTest extends ReliabilityTck {
   @Override
   protected Optional<Driver> newDriverThrough(String namespace, InetSocketAddress proxy) {
     return Optional.of(
-        DockerTesting.open(
+        open(
             namespace,
             Map.of(
                 DockerDriverProvider.HOST,
@@ -85,7 +103,7 @@ class DockerReliabilityTest extends ReliabilityTck {
 
   @Override
   protected Driver newDriver(String namespace) {
-    return DockerTesting.open(namespace);
+    return open(namespace, Map.of());
   }
 
   /**
@@ -101,8 +119,8 @@ class DockerReliabilityTest extends ReliabilityTck {
   @Override
   protected List<String> leftovers(String namespace) {
     List<String> left = new ArrayList<>();
-    DockerTesting.containersOf(namespace).forEach(c -> left.add("container " + c));
-    DockerTesting.volumesOf(namespace).forEach(v -> left.add("volume " + v));
+    DockerTesting.containersOf(engineClient(), namespace).forEach(c -> left.add("container " + c));
+    DockerTesting.volumesOf(engineClient(), namespace).forEach(v -> left.add("volume " + v));
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     String prefix = "orchestra-docker-" + Names.safe(namespace) + "-";
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, prefix + "*")) {
@@ -115,13 +133,13 @@ class DockerReliabilityTest extends ReliabilityTck {
 
   @Override
   protected void removeContainerBehindDriver(String namespace, String taskId, Container container) {
-    DockerTesting.engine().removeContainerCmd(container.id()).withForce(true).exec();
+    engineClient().removeContainerCmd(container.id()).withForce(true).exec();
   }
 
   @Override
   protected void removeVolumeBehindDriver(String namespace, String volumeName) {
     var volumes =
-        DockerTesting.engine()
+        engineClient()
             .listVolumesCmd()
             .withFilter("label", List.of(Labels.namespaceFilter(namespace)))
             .exec()
@@ -133,7 +151,7 @@ class DockerReliabilityTest extends ReliabilityTck {
             : volumes) {
       Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
       if (volumeName.equals(labels.get(Labels.VOLUME))) {
-        DockerTesting.engine().removeVolumeCmd(v.getName()).exec();
+        engineClient().removeVolumeCmd(v.getName()).exec();
         removed = v.getName();
       }
     }
