@@ -68,6 +68,9 @@ public final class Benchmarks {
       rows.add(memory.measure("local"));
       rows.add(memory.measure("docker"));
     }
+    if (s.wants("podman")) {
+      rows.add(new PodmanRow(s).oneTask());
+    }
     String breakdown = s.wants("breakdown") ? docker.breakdown() : "";
     return new Result(rows, breakdown, Instant.now().truncatedTo(ChronoUnit.SECONDS));
   }

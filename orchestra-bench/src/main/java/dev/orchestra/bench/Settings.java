@@ -22,7 +22,8 @@ import java.util.stream.Collectors;
  *   <li>{@code bench.memoryHeap} [64m]: the {@code -Xmx} of the memory row's JVM
  *   <li>{@code bench.image} [busybox]: the image of every Docker task
  *   <li>{@code bench.rows} [all]: a comma-separated subset of {@code docker-latency,
- *       docker-parallel, docker-logs, local-spawn, status, memory, breakdown}
+ *       docker-parallel, docker-logs, local-spawn, status, memory, breakdown, podman} ({@code
+ *       podman} needs Podman's service, see {@link PodmanRow})
  *   <li>{@code bench.output} [docs/benchmarks.md]: where the report goes
  * </ul>
  */
@@ -47,7 +48,8 @@ record Settings(
           "local-spawn",
           "status",
           "memory",
-          "breakdown");
+          "breakdown",
+          "podman");
 
   Settings {
     if (runs < 1 || warmups < 0 || parallel < 1 || localTasks < 1 || statusCalls < 1) {

@@ -45,7 +45,8 @@ class BenchmarksSmokeTest {
             "local spawn",
             "status after done",
             "memory (local)",
-            "memory (docker)");
+            "memory (docker)",
+            "podman one task");
     result.rows().stream()
         .filter(r -> !r.name().startsWith("memory"))
         .forEach(r -> assertMeasured(r, 2));
