@@ -38,10 +38,13 @@ final class PodmanTesting {
     return Path.of(host().substring("unix://".length()));
   }
 
-  /** A driver on Podman; the engine is detected, as a user's would be. */
+  /**
+   * A driver on Podman, at {@link #host()} unless {@code params} give another address (the kit's
+   * proxy in front of it); the engine is detected, as a user's would be.
+   */
   static Driver open(String namespace, Map<String, String> params) {
     Map<String, String> all = new HashMap<>(params);
-    all.put(DockerDriverProvider.HOST, host());
+    all.putIfAbsent(DockerDriverProvider.HOST, host());
     return Orchestra.open("docker", TestNamespaces.record(namespace), all);
   }
 
