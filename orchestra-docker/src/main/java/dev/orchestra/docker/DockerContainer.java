@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -210,6 +211,8 @@ final class DockerContainer implements Container {
     requireDriverOpen("following the logs of");
     LogCursor cursor = new LogCursor();
     boolean exactTails = namespace.connection().flavour().exactLogTails();
+    // Where reads are not exact: the previous read, whose last message was held back.
+    HeldLast[] lastRead = {null};
     OutputStream[] targets = {stdout, stderr};
     int tail = LogCursor.ALL;
     Duration pause = FIRST_POLL;
@@ -233,10 +236,10 @@ final class DockerContainer implements Container {
           // The whole log; its last message may be incomplete while the task runs
           // (EngineFlavour.exactLogTails).
           reads++;
-          pass = readTail(cursor, LogCursor.ALL, !ended, targets, received, what);
+          pass = readTail(cursor, LogCursor.ALL, ended ? null : lastRead, targets, received, what);
         } else if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
           reads++;
-          pass = readTail(cursor, tail, false, targets, received, what);
+          pass = readTail(cursor, tail, null, targets, received, what);
         }
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
@@ -294,13 +297,14 @@ final class DockerContainer implements Container {
 
   /**
    * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
-   * the first one it cannot place. With {@code holdLast}, the read's last message is neither
-   * classified nor delivered: the next read shows it again.
+   * the first one it cannot place. With {@code holdLast} (the previous such read, in a one-element
+   * array), the read's last message is delivered only if it is known to be whole ({@link
+   * HeldLast#release}); otherwise the next read shows it again.
    */
   private LogCursor.Pass readTail(
       LogCursor cursor,
       int tail,
-      boolean holdLast,
+      HeldLast[] holdLast,
       OutputStream[] targets,
       long[] received,
       String what) {
@@ -323,19 +327,21 @@ final class DockerContainer implements Container {
           }
         };
     LOG.trace("{}: reading the newest {} messages", what, tail);
+    HeldLast held = holdLast == null ? null : new HeldLast(deliver);
+    TimestampedLogRead.Handler handler = held == null ? deliver : held;
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            namespace.connection().apiTransport(),
-            containerId,
-            tail,
-            holdLast ? new HeldLast(deliver) : deliver,
-            "container " + name);
+            namespace.connection().apiTransport(), containerId, tail, handler, "container " + name);
     try {
       read.awaitCompletion(what);
     } catch (RuntimeException e) {
       throw readFailure("following the logs of", what, e);
     } finally {
       received[0] += read.messages();
+    }
+    if (held != null) {
+      held.release(holdLast[0]);
+      holdLast[0] = held;
     }
     if (writeFailure[0] != null) {
       throw new OrchestraException(
@@ -1049,8 +1055,9 @@ final class DockerContainer implements Container {
   }
 
   /**
-   * Hands each message of a read on once the next one came: the last one of the read is never
-   * handed on.
+   * Hands each message of a read on once the next one came, and the read's last one only if it is
+   * known to be whole ({@link #release}): the same message ended the previous read of the same
+   * length, so the log did not grow since and the record was complete.
    */
   private static final class HeldLast implements TimestampedLogRead.Handler {
 
@@ -1059,6 +1066,7 @@ final class DockerContainer implements Container {
     private int heldLength;
     private int heldStream = -1;
     private long heldTimestamp;
+    private long count;
 
     HeldLast(TimestampedLogRead.Handler next) {
       this.next = next;
@@ -1074,7 +1082,22 @@ final class DockerContainer implements Container {
       heldLength = to - from;
       heldStream = stream;
       heldTimestamp = timestamp;
+      count++;
       return goOn;
+    }
+
+    /**
+     * Hands the read's last message on if {@code previous} read ended with it at the same length.
+     */
+    void release(HeldLast previous) {
+      if (heldStream >= 0
+          && previous != null
+          && previous.count == count
+          && previous.heldStream == heldStream
+          && previous.heldTimestamp == heldTimestamp
+          && Arrays.equals(previous.held, 0, previous.heldLength, held, 0, heldLength)) {
+        next.message(heldStream, heldTimestamp, held, 0, heldLength);
+      }
     }
   }
 }
