@@ -233,13 +233,19 @@ final class DockerContainer implements Container {
       long start = System.nanoTime();
       try {
         if (!exactTails) {
-          // The whole log; its last message may be incomplete while the task runs
+          // Every message from the older stream's last delivered one on: the engine filters by
+          // its exact time, so one nanosecond before the (whole-second) stamp takes that whole
+          // second; its last message may be incomplete while the task runs
           // (EngineFlavour.exactLogTails).
+          long oldest = cursor.oldestLast();
+          long since = oldest == Long.MIN_VALUE ? TimestampedLogRead.ANY_TIME : oldest - 1;
           reads++;
-          pass = readTail(cursor, LogCursor.ALL, ended ? null : lastRead, targets, received, what);
+          pass =
+              readTail(
+                  cursor, LogCursor.ALL, since, ended ? null : lastRead, targets, received, what);
         } else if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
           reads++;
-          pass = readTail(cursor, tail, null, targets, received, what);
+          pass = readTail(cursor, tail, TimestampedLogRead.ANY_TIME, null, targets, received, what);
         }
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
@@ -296,14 +302,15 @@ final class DockerContainer implements Container {
   }
 
   /**
-   * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
-   * the first one it cannot place. With {@code holdLast} (the previous such read, in a one-element
-   * array), the read's last message is delivered only if it is known to be whole ({@link
-   * HeldLast#release}); otherwise the next read shows it again.
+   * One read of the log's newest {@code tail} messages stamped after {@code since}: delivers the
+   * new ones, abandons the read at the first one it cannot place. With {@code holdLast} (the
+   * previous such read, in a one-element array), the read's last message is delivered only if it is
+   * known to be whole ({@link HeldLast#release}); otherwise the next read shows it again.
    */
   private LogCursor.Pass readTail(
       LogCursor cursor,
       int tail,
+      long since,
       HeldLast[] holdLast,
       OutputStream[] targets,
       long[] received,
@@ -327,11 +334,16 @@ final class DockerContainer implements Container {
           }
         };
     LOG.trace("{}: reading the newest {} messages", what, tail);
-    HeldLast held = holdLast == null ? null : new HeldLast(deliver);
+    HeldLast held = holdLast == null ? null : new HeldLast(deliver, since);
     TimestampedLogRead.Handler handler = held == null ? deliver : held;
     TimestampedLogRead read =
         TimestampedLogRead.start(
-            namespace.connection().apiTransport(), containerId, tail, handler, "container " + name);
+            namespace.connection().apiTransport(),
+            containerId,
+            tail,
+            since,
+            handler,
+            "container " + name);
     try {
       read.awaitCompletion(what);
     } catch (RuntimeException e) {
@@ -379,6 +391,7 @@ final class DockerContainer implements Container {
             namespace.connection().apiTransport(),
             containerId,
             1,
+            TimestampedLogRead.ANY_TIME,
             (stream, timestamp, bytes, from, to) -> {
               newest[0] = stream;
               newest[1] = timestamp;
@@ -1056,20 +1069,22 @@ final class DockerContainer implements Container {
 
   /**
    * Hands each message of a read on once the next one came, and the read's last one only if it is
-   * known to be whole ({@link #release}): the same message ended the previous read of the same
-   * length, so the log did not grow since and the record was complete.
+   * known to be whole ({@link #release}): the same message ended the previous read from the same
+   * time and of the same length, so the log did not grow since and the record was complete.
    */
   private static final class HeldLast implements TimestampedLogRead.Handler {
 
     private final TimestampedLogRead.Handler next;
+    private final long since;
     private byte[] held = new byte[0];
     private int heldLength;
     private int heldStream = -1;
     private long heldTimestamp;
     private long count;
 
-    HeldLast(TimestampedLogRead.Handler next) {
+    HeldLast(TimestampedLogRead.Handler next, long since) {
       this.next = next;
+      this.since = since;
     }
 
     @Override
@@ -1087,11 +1102,13 @@ final class DockerContainer implements Container {
     }
 
     /**
-     * Hands the read's last message on if {@code previous} read ended with it at the same length.
+     * Hands the read's last message on if {@code previous} read, from the same time, ended with it
+     * at the same length.
      */
     void release(HeldLast previous) {
       if (heldStream >= 0
           && previous != null
+          && previous.since == since
           && previous.count == count
           && previous.heldStream == heldStream
           && previous.heldTimestamp == heldTimestamp

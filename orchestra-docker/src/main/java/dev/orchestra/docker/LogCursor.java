@@ -70,6 +70,23 @@ final class LogCursor {
   }
 
   /**
+   * The older of the two streams' last delivered timestamps, or {@link Long#MIN_VALUE} before
+   * anything was delivered: a read of every message stamped at or after it holds everything not
+   * delivered yet and, on each stream, the whole run at the cursor, so a {@link #pass(boolean)} of
+   * it may count as whole. (Messages after a delivered one in the log are stamped no earlier: the
+   * copier stamps them in order.)
+   */
+  long oldestLast() {
+    long oldest = Long.MAX_VALUE;
+    for (long l : last) {
+      if (l != NONE) {
+        oldest = Math.min(oldest, l);
+      }
+    }
+    return oldest == Long.MAX_VALUE ? Long.MIN_VALUE : oldest;
+  }
+
+  /**
    * Whether some stream's last delivered message lies deep in a run that is too long to re-read.
    */
   boolean inLongRun() {
