@@ -172,8 +172,9 @@ enum EngineFlavour {
    * seconds; it reads the log file while its writer (conmon) writes it, so that the last message of
    * a read may be a record cut short, or two records run together; and a read of the newest N
    * messages takes them, then reads on from the end of the file as it is a moment later, missing
-   * what was written in between. There a follow reads the whole log each time, and leaves the last
-   * message of a read for the next read while the task runs.
+   * what was written in between. There a follow reads every message from the second of the last one
+   * delivered on (its {@code since}, which Podman compares to the nanosecond, is read in one step),
+   * and leaves the last message of a read for the next read while the task runs.
    */
   boolean exactLogTails() {
     return true;
