@@ -233,12 +233,12 @@ final class DockerContainer implements Container {
       long start = System.nanoTime();
       try {
         if (!exactTails) {
-          // Every message from the older stream's last delivered one on: the engine filters by
-          // its exact time, so one nanosecond before the (whole-second) stamp takes that whole
-          // second; its last message may be incomplete while the task runs
-          // (EngineFlavour.exactLogTails).
-          long oldest = cursor.oldestLast();
-          long since = oldest == Long.MIN_VALUE ? TimestampedLogRead.ANY_TIME : oldest - 1;
+          // Every message from the last delivered one's second on (LogCursor.newestLast): the
+          // engine filters by its exact time, so one nanosecond before the whole-second stamp
+          // takes that whole second. The read's last message may be incomplete while the task
+          // runs (EngineFlavour.exactLogTails).
+          long newest = cursor.newestLast();
+          long since = newest == Long.MIN_VALUE ? TimestampedLogRead.ANY_TIME : newest - 1;
           reads++;
           pass =
               readTail(

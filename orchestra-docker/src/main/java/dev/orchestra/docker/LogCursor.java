@@ -70,20 +70,16 @@ final class LogCursor {
   }
 
   /**
-   * The older of the two streams' last delivered timestamps, or {@link Long#MIN_VALUE} before
-   * anything was delivered: a read of every message stamped at or after it holds everything not
-   * delivered yet and, on each stream, the whole run at the cursor, so a {@link #pass(boolean)} of
-   * it may count as whole. (Messages after a delivered one in the log are stamped no earlier: the
-   * copier stamps them in order.)
+   * The newer of the two streams' last delivered timestamps, or {@link Long#MIN_VALUE} before
+   * anything was delivered. Where the engine stamps both streams from one clock in the log's order
+   * (Podman's conmon; not Docker, whose copiers stamp each stream on its own), every message after
+   * the delivered ones is stamped no earlier than it. A read of every message stamped at or after
+   * it then holds everything not delivered yet and, on the stream it belongs to, the whole run at
+   * the cursor (the other stream's new messages are stamped after that stream's cursor), so a
+   * {@link #pass(boolean)} of it may count as whole.
    */
-  long oldestLast() {
-    long oldest = Long.MAX_VALUE;
-    for (long l : last) {
-      if (l != NONE) {
-        oldest = Math.min(oldest, l);
-      }
-    }
-    return oldest == Long.MAX_VALUE ? Long.MIN_VALUE : oldest;
+  long newestLast() {
+    return Math.max(last[STDOUT], last[STDERR]);
   }
 
   /**
