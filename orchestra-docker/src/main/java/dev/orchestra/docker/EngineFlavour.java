@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -57,6 +56,14 @@ enum EngineFlavour {
   private static final Pattern PODMAN_CONFLICT_CAUSE =
       Pattern.compile(
           "\"cause\"\\s*:\\s*\"(that name is already in use|container state improper)\"");
+
+  /**
+   * Podman's answer to a request for a container or volume that is gone, where Docker answers 404:
+   * an inspect of a container while the engine removes it answers 500 "container ... does not exist
+   * in database: no such container".
+   */
+  private static final Pattern PODMAN_NOT_FOUND_CAUSE =
+      Pattern.compile("\"cause\"\\s*:\\s*\"no such (container|volume)\"");
 
   private final LogConfig logConfig;
   private final List<String> eventFilter;
@@ -152,14 +159,18 @@ enum EngineFlavour {
    * The HTTP status Docker gives where this engine answered {@code status} with {@code body}:
    * Podman answers 500 where Docker answers 409 for a name already in use and for a request that
    * the container's state forbids (the kill of a container that no longer runs, the removal of a
-   * running one without force). Recognised by the error's innermost cause, which Podman's answer
-   * carries as a field of its own; every other answer keeps its status.
+   * running one without force), and 500 where Docker answers 404 for a container or volume that is
+   * gone (an inspect while the engine removes the container). Recognised by the error's innermost
+   * cause, which Podman's answer carries as a field of its own; every other answer keeps its
+   * status.
    */
   int dockerStatus(int status, String body) {
     if (this == PODMAN && status == 500 && body != null) {
-      Matcher m = PODMAN_CONFLICT_CAUSE.matcher(body);
-      if (m.find()) {
+      if (PODMAN_CONFLICT_CAUSE.matcher(body).find()) {
         return 409;
+      }
+      if (PODMAN_NOT_FOUND_CAUSE.matcher(body).find()) {
+        return 404;
       }
     }
     return status;

@@ -38,6 +38,11 @@ class EngineFlavourTest {
       "{\"cause\":\"container state improper\",\"message\":\"can only kill running containers."
           + " c287 is in state exited: container state improper\",\"response\":500}";
 
+  /** Podman's answer to the inspect of a container it is removing. */
+  private static final String GONE_DURING_REMOVAL =
+      "{\"cause\":\"no such container\",\"message\":\"container 8acb does not exist in"
+          + " database: no such container\",\"response\":500}";
+
   private static Version version(String json) throws Exception {
     return new ObjectMapper()
         .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
@@ -65,6 +70,20 @@ class EngineFlavourTest {
     assertThat(EngineFlavour.DOCKER.mayTranslate(500)).isFalse();
     assertThat(EngineFlavour.PODMAN.mayTranslate(500)).isTrue();
     assertThat(EngineFlavour.PODMAN.mayTranslate(409)).isFalse();
+  }
+
+  @Test
+  void podmansContainerGoneDuringRemovalReadsAsDockers404ByItsCause() {
+    assertThat(EngineFlavour.PODMAN.dockerStatus(500, GONE_DURING_REMOVAL)).isEqualTo(404);
+    assertThat(
+            EngineFlavour.PODMAN.dockerStatus(
+                500, "{\"cause\":\"no such volume\",\"message\":\"x\",\"response\":500}"))
+        .isEqualTo(404);
+    assertThat(
+            EngineFlavour.PODMAN.dockerStatus(
+                500, "{\"cause\":\"io error\",\"message\":\"no such container\"}"))
+        .isEqualTo(500);
+    assertThat(EngineFlavour.DOCKER.dockerStatus(500, GONE_DURING_REMOVAL)).isEqualTo(500);
   }
 
   @Test
