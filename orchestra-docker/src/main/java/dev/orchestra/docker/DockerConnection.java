@@ -276,7 +276,7 @@ final class DockerConnection implements AutoCloseable {
    * @throws RuntimeException as docker-java throws, if the engine refuses or cannot be reached
    */
   StdinDelivery attachStdin(String containerId, InputStream input, String task) {
-    if ("tcp".equals(host.getScheme())) {
+    if ("tcp".equals(host.getScheme()) || !flavour().closedAttachKeepsInput()) {
       return SocketStdinFeeder.attach(this, containerId, input, task);
     }
     return StdinFeeder.attach(streams(), containerId, input, task);
