@@ -442,7 +442,7 @@ public final class Tar {
   }
 
   /** The stream of {@link #checked(InputStream)}: re-encodes entry by entry, as it is read. */
-  private static final class CheckedArchive extends InputStream {
+  private static final class CheckedArchive extends BulkInputStream {
 
     private final TarReader reader;
     private final Set<String> links = new HashSet<>();
@@ -456,12 +456,6 @@ public final class Tar {
 
     CheckedArchive(TarReader reader) {
       this.reader = reader;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

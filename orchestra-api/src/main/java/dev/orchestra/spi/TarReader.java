@@ -180,13 +180,7 @@ public final class TarReader {
    * @return the content
    */
   public InputStream content() {
-    return new InputStream() {
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
+    return new BulkInputStream() {
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
         if (remaining == 0) {
