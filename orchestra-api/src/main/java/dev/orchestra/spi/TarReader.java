@@ -52,7 +52,9 @@ public final class TarReader {
   /**
    * Reads an archive whose entries all live in one top directory, as the contents of that
    * directory: the entry of the directory itself is skipped and its name is removed from the others
-   * (the Docker engine's archive API wraps a directory that way).
+   * (the Docker engine's archive API wraps a directory that way). The form Podman's
+   * Docker-compatible API writes is read too: the directory as {@code /}, its contents as {@code
+   * /name}.
    *
    * @param in the tar stream; not closed by the reader
    * @param directory the top directory's name, without slashes
@@ -95,6 +97,9 @@ public final class TarReader {
   }
 
   private String stripTop(String name) {
+    if (name.startsWith("/")) {
+      return name.substring(1); // Podman's form: "/" for the directory, "/name" inside it
+    }
     String n = name.startsWith("./") ? name.substring(2) : name;
     if (n.equals(topDirectory) || n.equals(topDirectory + "/")) {
       return "";

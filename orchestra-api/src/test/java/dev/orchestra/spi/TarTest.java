@@ -281,6 +281,15 @@ class TarTest {
   }
 
   @Test
+  void readsTheContentsOfATopDirectoryInPodmansForm() throws Exception {
+    var reader = TarReader.withinDirectory(archive(dir("/"), dir("/a"), file("/a/f", "x")), "v");
+
+    assertThat(reader.next().map(TarEntry::name)).contains("a/");
+    assertThat(reader.next().map(TarEntry::name)).contains("a/f");
+    assertThat(reader.next()).isEmpty();
+  }
+
+  @Test
   void answersInterruption() throws Exception {
     Path src = sampleTree();
     byte[] tar = tarOf(src);

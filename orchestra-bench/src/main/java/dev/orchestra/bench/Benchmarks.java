@@ -51,6 +51,7 @@ public final class Benchmarks {
     s.put("docker-parallel", settings -> new DockerRows(settings).parallel());
     s.put("docker-logs", settings -> new DockerRows(settings).logs());
     s.put("docker-ssh", settings -> List.of(new SshRow(settings).latency()));
+    s.put("podman", settings -> List.of(new PodmanRow(settings).latency()));
     s.put("local-spawn", settings -> new LocalRows(settings).spawn());
     s.put("status", settings -> List.of(new DockerRows(settings).status()));
     s.put(
@@ -130,17 +131,9 @@ public final class Benchmarks {
   }
 
   private static Row failed(String key, Throwable e) {
-    return new Row(
+    return Row.untimed(
         key,
-        "-",
-        "-",
-        Samples.none(),
-        Samples.none(),
-        "-",
-        "-",
         "FAILED",
-        false,
-        false,
         "The rows `"
             + key
             + "` failed before they were measured: "

@@ -40,6 +40,27 @@ final class DockerRows {
     return "bench" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
   }
 
+  /**
+   * A trial of one {@code true} task through the driver, timed from the call to its observed exit
+   * (code 0 checked); its cleanup is not timed.
+   *
+   * @param idPrefix the task ids' prefix, the round's number follows
+   * @param what the contender, for the message of a wrong exit
+   */
+  static Rotation.Trial oneTask(Driver driver, String image, String idPrefix, String what) {
+    return round -> {
+      long t0 = System.nanoTime();
+      Container c =
+          driver.runContainer(
+              Task.builder().id(idPrefix + round).image(image).command("true").build());
+      ContainerStatus s = c.await(PATIENCE);
+      long t1 = System.nanoTime();
+      requireExit(0, s, what);
+      c.cleanup();
+      return t1 - t0;
+    };
+  }
+
   private Task trueTask(String id) {
     return Task.builder().id(id).image(settings.image()).command("true").build();
   }
@@ -52,16 +73,7 @@ final class DockerRows {
     String ns = freshNamespace();
     try (Driver driver = Orchestra.open("docker", ns);
         EngineClient floor = new EngineClient(socket)) {
-      Rotation.Trial library =
-          round -> {
-            long t0 = System.nanoTime();
-            Container c = driver.runContainer(trueTask("latency-" + round));
-            ContainerStatus s = c.await(PATIENCE);
-            long t1 = System.nanoTime();
-            requireExit(0, s, "library latency");
-            c.cleanup();
-            return t1 - t0;
-          };
+      Rotation.Trial library = oneTask(driver, settings.image(), "latency-", "library latency");
       Rotation.Trial dockerRun =
           round -> {
             long t0 = System.nanoTime();

@@ -59,6 +59,22 @@ record Row(
     return new Row(name, library, baseline, lib, base, order, target, verdict, met, noisy, detail);
   }
 
+  /**
+   * A row that a run left out because what it needs is not there (an engine, a service); it stays
+   * in the report, saying so, instead of vanishing.
+   *
+   * @param detail what the row needs, and how to give it
+   */
+  static Row notMeasured(String name, String detail) {
+    return untimed(name, "not measured", detail);
+  }
+
+  /** A row with no samples, only a verdict (the target not met) and its detail. */
+  static Row untimed(String name, String verdict, String detail) {
+    return new Row(
+        name, "-", "-", Samples.none(), Samples.none(), "-", "-", verdict, false, false, detail);
+  }
+
   /** ", 1 failed trial (library)" and the like; empty when every trial succeeded. */
   static String failures(Samples lib, Samples base) {
     int l = lib.failed();

@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
  *   <li>{@code bench.inFlight} [1000]: tasks at once in the in-flight rows
  *   <li>{@code bench.image} [busybox]: the image of every Docker task
  *   <li>{@code bench.rows} [all]: a comma-separated subset of the keys of {@link
- *       Benchmarks#SOURCES} and {@code breakdown}
+ *       Benchmarks#SOURCES} and {@code breakdown} ({@code docker-ssh} needs an engine over SSH, see
+ *       {@link SshRow}; {@code podman} Podman's service, see {@link PodmanRow})
  *   <li>{@code bench.output} [docs/benchmarks.md]: where the report goes
  * </ul>
  */

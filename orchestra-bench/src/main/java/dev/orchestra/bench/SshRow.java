@@ -1,11 +1,7 @@
 package dev.orchestra.bench;
 
-import dev.orchestra.Container;
-import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
-import dev.orchestra.Task;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +19,6 @@ final class SshRow {
 
   private static final String NAME = "docker over ssh: one task";
 
-  private static final Duration PATIENCE = Duration.ofMinutes(5);
-
   private final Settings settings;
 
   SshRow(Settings settings) {
@@ -35,17 +29,8 @@ final class SshRow {
   Row latency() throws Exception {
     String host = System.getProperty(SSH_HOST, "").strip();
     if (host.isEmpty()) {
-      return new Row(
+      return Row.notMeasured(
           NAME,
-          "-",
-          "-",
-          Samples.none(),
-          Samples.none(),
-          "-",
-          "-",
-          "not measured",
-          false,
-          false,
           "Not measured in this run: it needs an engine reached over SSH, given as -D"
               + SSH_HOST
               + "=ssh://user@host:port.");
@@ -53,21 +38,7 @@ final class SshRow {
     try (Driver driver =
         Orchestra.open("docker", DockerRows.freshNamespace(), Map.of("host", host))) {
       Rotation.Trial library =
-          round -> {
-            long t0 = System.nanoTime();
-            Container c =
-                driver.runContainer(
-                    Task.builder()
-                        .id("ssh-" + round)
-                        .image(settings.image())
-                        .command("true")
-                        .build());
-            ContainerStatus s = c.await(PATIENCE);
-            long t1 = System.nanoTime();
-            DockerRows.requireExit(0, s, "library over ssh");
-            c.cleanup();
-            return t1 - t0;
-          };
+          DockerRows.oneTask(driver, settings.image(), "ssh-", "library over ssh");
       Rotation.Trial dockerRun =
           round -> {
             long t0 = System.nanoTime();

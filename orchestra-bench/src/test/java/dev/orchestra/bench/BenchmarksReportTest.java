@@ -90,7 +90,7 @@ class BenchmarksReportTest {
         .contains("| `bench.memoryHeap` | 32m |\n| `bench.inFlight` | 7 |")
         .contains(
             "| `bench.rows` | breakdown,docker-latency,docker-logs,docker-parallel,docker-ssh,"
-                + "in-flight,local-spawn,memory,status |")
+                + "in-flight,local-spawn,memory,podman,status |")
         .doesNotContain("bench.output")
         .doesNotContain("\n\n\n");
   }

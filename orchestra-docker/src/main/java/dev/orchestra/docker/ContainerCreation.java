@@ -6,7 +6,6 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.VolumeOptions;
 import dev.orchestra.ContainerLimits;
@@ -38,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * unstarted container of the call can appear later.
  *
  * <p>How the container is set up (the task directory, the cleared entrypoint, the init process, the
- * {@code local} log driver) and why is described in {@code docs/drivers/docker.md}; stdin is
- * attached before the start ({@link DockerConnection#attachStdin}).
+ * log driver the engine offers, {@link EngineFlavour#logConfig()}) and why is described in {@code
+ * docs/drivers/docker.md}; stdin is attached before the start ({@link
+ * DockerConnection#attachStdin}).
  */
 final class ContainerCreation {
 
@@ -47,18 +47,6 @@ final class ContainerCreation {
 
   /** Where task directories live inside containers. */
   private static final String TASK_ROOT = "/tmp/orchestra";
-
-  /**
-   * The engine's {@code local} log driver keeps the newest {@code max-file} files of {@code
-   * max-size} bytes (10^8: Docker's "m" is decimal), the one being written included: 1.0 to 1.1 GB
-   * of the engine's framing, which costs each line about 27 bytes more than its own (see {@code
-   * docs/drivers/docker.md}). Uncompressed, because the engine (20.10) decompresses every rotated
-   * file for each read of a log, and a follow reads the log's tail again and again.
-   */
-  private static final LogConfig LOG_CONFIG =
-      new LogConfig(
-          LogConfig.LoggingType.LOCAL,
-          Map.of("max-size", "100m", "max-file", "11", "compress", "false"));
 
   private static final int LOCK_STRIPES = 64;
 
@@ -170,7 +158,7 @@ final class ContainerCreation {
             .withMounts(mounts)
             .withPrivileged(task.privileged())
             .withInit(true)
-            .withLogConfig(LOG_CONFIG);
+            .withLogConfig(namespace.connection().flavour().logConfig());
     if (limits.cpuShares() > 0) {
       hostConfig.withCpuShares((int) limits.cpuShares());
     }

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,9 @@ final class DockerConnection implements AutoCloseable {
   private final DefaultDockerClientConfig config;
   private final DockerClient api;
 
+  /** The engine that answers: set once it is known, read by both clients' transports. */
+  private final AtomicReference<EngineFlavour> flavour;
+
   /** Replaced by {@link #replaceStreams()}; guarded by {@code this}. */
   private DockerClient streams;
 
@@ -73,8 +77,10 @@ final class DockerConnection implements AutoCloseable {
       String source,
       RequestDeadlines deadlines,
       DockerClient api,
-      DockerClient streams) {
+      DockerClient streams,
+      AtomicReference<EngineFlavour> flavour) {
     this.config = config;
+    this.flavour = flavour;
     this.host = host;
     this.endpoint = config.getDockerHost();
     this.tunnel = tunnel;
@@ -95,12 +101,13 @@ final class DockerConnection implements AutoCloseable {
   }
 
   /**
-   * Connects to the engine with no SSH parameters, and checks that it answers.
+   * Connects to the engine with no SSH parameters, detects which engine it is, and checks that it
+   * answers.
    *
-   * @see #open(Optional, Duration, SshTarget.Params)
+   * @see #open(Optional, Duration, SshTarget.Params, Optional)
    */
   static DockerConnection open(Optional<String> hostParam, Duration requestTimeout) {
-    return open(hostParam, requestTimeout, SshTarget.Params.NONE);
+    return open(hostParam, requestTimeout, SshTarget.Params.NONE, Optional.empty());
   }
 
   /**
@@ -112,13 +119,18 @@ final class DockerConnection implements AutoCloseable {
    *     channel
    * @param sshParams the parameters of an {@code ssh://} address; ignored (with a warning) for
    *     another
+   * @param engine the engine the caller named ({@code engine} parameter), or empty to detect it
+   *     from the engine's {@code GET /version}
    * @return the connection
    * @throws IllegalArgumentException if the host is not a Docker address
    * @throws OrchestraException if the engine does not answer, or the SSH server cannot be reached
    *     or refuses (its host key, the login); the message says where it looked
    */
   static DockerConnection open(
-      Optional<String> hostParam, Duration requestTimeout, SshTarget.Params sshParams) {
+      Optional<String> hostParam,
+      Duration requestTimeout,
+      SshTarget.Params sshParams,
+      Optional<EngineFlavour> engine) {
     Optional<String> address =
         hostParam.or(() -> Optional.ofNullable(System.getenv("DOCKER_HOST")));
     SshTunnel tunnel = null;
@@ -133,7 +145,7 @@ final class DockerConnection implements AutoCloseable {
           sshParams);
     }
     try {
-      return open(hostParam, requestTimeout, tunnel);
+      return open(hostParam, requestTimeout, tunnel, engine);
     } catch (RuntimeException e) {
       if (tunnel != null) {
         tunnel.close();
@@ -143,7 +155,10 @@ final class DockerConnection implements AutoCloseable {
   }
 
   private static DockerConnection open(
-      Optional<String> hostParam, Duration requestTimeout, SshTunnel tunnel) {
+      Optional<String> hostParam,
+      Duration requestTimeout,
+      SshTunnel tunnel,
+      Optional<EngineFlavour> engine) {
     DefaultDockerClientConfig config =
         config(tunnel == null ? hostParam : Optional.of(tunnel.localHost().toString()));
     URI host = tunnel == null ? config.getDockerHost() : URI.create(tunnel.target().toString());
@@ -156,18 +171,23 @@ final class DockerConnection implements AutoCloseable {
     RequestDeadlines deadlines = new RequestDeadlines(host, requestTimeout);
     DockerClient api;
     DockerClient streams;
+    AtomicReference<EngineFlavour> flavour =
+        new AtomicReference<>(engine.orElse(EngineFlavour.DOCKER));
     try {
-      api = client(config, host, tunnel, deadlines, true);
-      streams = client(config, host, tunnel, deadlines, false);
+      api = client(config, host, tunnel, deadlines, true, flavour);
+      streams = client(config, host, tunnel, deadlines, false, flavour);
     } catch (IllegalArgumentException e) {
       deadlines.close();
       throw invalidHost(hostParam, e);
     }
     DockerConnection connection =
-        new DockerConnection(config, host, tunnel, source, deadlines, api, streams);
+        new DockerConnection(config, host, tunnel, source, deadlines, api, streams, flavour);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
       api.pingCmd().exec();
+      if (engine.isEmpty()) {
+        flavour.set(EngineFlavour.of(api.versionCmd().exec()));
+      }
     } catch (RuntimeException e) {
       connection.close();
       Throwable interruption = EngineErrors.interruption(e);
@@ -184,7 +204,11 @@ final class DockerConnection implements AutoCloseable {
               + "; start the engine, or point DOCKER_HOST or the 'host' parameter at one",
           e);
     }
-    LOG.debug("the Docker engine at {} answers", host);
+    LOG.debug(
+        "the engine at {} answers; it is {} ({})",
+        host,
+        flavour.get().parameterValue(),
+        engine.isPresent() ? "as the 'engine' parameter says" : "detected");
     return connection;
   }
 
@@ -231,7 +255,8 @@ final class DockerConnection implements AutoCloseable {
       URI host,
       SshTunnel tunnel,
       RequestDeadlines deadlines,
-      boolean quickCalls) {
+      boolean quickCalls,
+      AtomicReference<EngineFlavour> flavour) {
     ApacheDockerHttpClient.Builder http =
         new ApacheDockerHttpClient.Builder()
             .dockerHost(config.getDockerHost())
@@ -249,7 +274,8 @@ final class DockerConnection implements AutoCloseable {
             tunnel == null ? () -> {} : tunnel.link(),
             MAX_CONNECTIONS,
             deadlines,
-            quickCalls));
+            quickCalls,
+            flavour));
   }
 
   /** The client for calls that answer at once; each is bounded by the request timeout. */
@@ -286,10 +312,15 @@ final class DockerConnection implements AutoCloseable {
         return;
       }
       old = streams;
-      streams = client(config, host, tunnel, deadlines, false);
+      streams = client(config, host, tunnel, deadlines, false, flavour);
     }
     LOG.warn("closing every stream to the Docker engine at {}: it stopped answering", host);
     closeClient(old);
+  }
+
+  /** The engine that answers, detected or named by the {@code engine} parameter. */
+  EngineFlavour flavour() {
+    return flavour.get();
   }
 
   /** The bound of each request that is not a stream. */
@@ -314,7 +345,7 @@ final class DockerConnection implements AutoCloseable {
    * @throws RuntimeException as docker-java throws, if the engine refuses or cannot be reached
    */
   StdinDelivery attachStdin(String containerId, InputStream input, String task) {
-    if ("tcp".equals(endpoint.getScheme())) {
+    if ("tcp".equals(endpoint.getScheme()) || !flavour().closedAttachKeepsInput()) {
       return SocketStdinFeeder.attach(this, containerId, input, task);
     }
     return StdinFeeder.attach(streams(), containerId, input, task);

@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +95,9 @@ final class DockerContainer implements Container {
   /** Set while this driver removes the container: its die and destroy events are expected. */
   private volatile boolean removing;
 
+  /** Whether the engine has written all of the ended task's log ({@link #awaitWholeLog}). */
+  private volatile boolean wholeLog;
+
   /**
    * Whether the event stream watched this container from before its start: its exit cannot have
    * come unseen, so the first {@link #onExit()} needs no status read.
@@ -163,6 +167,9 @@ final class DockerContainer implements Container {
     String action = "reading the logs of";
     requireDriverOpen(action);
     String what = action + " container " + name + " of " + describe();
+    if (done != null) {
+      awaitWholeLog(what);
+    }
     LOG.debug("{} container {} of {}", action, name, describe());
     OutputStream[] targets = {stdout, stderr};
     IOException[] writeFailure = new IOException[1];
@@ -218,6 +225,9 @@ final class DockerContainer implements Container {
     String what = "following the logs of container " + name + " of " + describe();
     requireDriverOpen("following the logs of");
     LogCursor cursor = new LogCursor();
+    boolean exactTails = namespace.connection().flavour().exactLogTails();
+    // Where reads are not exact: the previous read, whose last message was held back.
+    HeldLast[] lastRead = {null};
     OutputStream[] targets = {stdout, stderr};
     int tail = LogCursor.ALL;
     Duration pause = FIRST_POLL;
@@ -231,12 +241,26 @@ final class DockerContainer implements Container {
     LOG.debug("{}: reading its log until it ends", what);
     while (true) {
       boolean ended = done != null;
+      if (ended) {
+        awaitWholeLog(what);
+      }
       LogCursor.Pass pass = null;
       long start = System.nanoTime();
       try {
-        if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+        if (!exactTails) {
+          // Every message from the last delivered one's second on (LogCursor.newestLast): the
+          // engine filters by its exact time, so one nanosecond before the whole-second stamp
+          // takes that whole second. The read's last message may be incomplete while the task
+          // runs (EngineFlavour.exactLogTails).
+          long newest = cursor.newestLast();
+          long since = newest == Long.MIN_VALUE ? TimestampedLogRead.ANY_TIME : newest - 1;
           reads++;
-          pass = readTail(cursor, tail, targets, received, what);
+          pass =
+              readTail(
+                  cursor, LogCursor.ALL, since, ended ? null : lastRead, targets, received, what);
+        } else if (ended || !cursor.inLongRun() || !onlyLongLineGrows(cursor, what)) {
+          reads++;
+          pass = readTail(cursor, tail, TimestampedLogRead.ANY_TIME, null, targets, received, what);
         }
       } catch (OrchestraException e) {
         if (e instanceof OrchestraInterruptedException
@@ -293,34 +317,47 @@ final class DockerContainer implements Container {
   }
 
   /**
-   * One read of the log's newest {@code tail} messages: delivers the new ones, abandons the read at
-   * the first one it cannot place.
+   * One read of the log's newest {@code tail} messages stamped after {@code since}: delivers the
+   * new ones, abandons the read at the first one it cannot place. With {@code holdLast} (the
+   * previous such read, in a one-element array), the read's last message is delivered only if it is
+   * known to be whole ({@link HeldLast#release}); otherwise the next read shows it again.
    */
   private LogCursor.Pass readTail(
-      LogCursor cursor, int tail, OutputStream[] targets, long[] received, String what) {
+      LogCursor cursor,
+      int tail,
+      long since,
+      HeldLast[] holdLast,
+      OutputStream[] targets,
+      long[] received,
+      String what) {
     requireDriverOpen("following the logs of");
     LogCursor.Pass pass = cursor.pass(tail == LogCursor.ALL);
     IOException[] writeFailure = new IOException[1];
+    TimestampedLogRead.Handler deliver =
+        (stream, timestamp, bytes, from, to) -> {
+          LogCursor.Verdict verdict = pass.classify(stream, timestamp);
+          if (verdict != LogCursor.Verdict.NEW) {
+            return verdict == LogCursor.Verdict.OLD;
+          }
+          try {
+            targets[stream].write(bytes, from, to - from);
+            targets[stream].flush();
+            return true;
+          } catch (IOException e) {
+            writeFailure[0] = e;
+            return false;
+          }
+        };
     LOG.trace("{}: reading the newest {} messages", what, tail);
+    HeldLast held = holdLast == null ? null : new HeldLast(deliver, since);
+    TimestampedLogRead.Handler handler = held == null ? deliver : held;
     TimestampedLogRead read =
         TimestampedLogRead.start(
             namespace.connection().apiTransport(),
             containerId,
             tail,
-            (stream, timestamp, bytes, from, to) -> {
-              LogCursor.Verdict verdict = pass.classify(stream, timestamp);
-              if (verdict != LogCursor.Verdict.NEW) {
-                return verdict == LogCursor.Verdict.OLD;
-              }
-              try {
-                targets[stream].write(bytes, from, to - from);
-                targets[stream].flush();
-                return true;
-              } catch (IOException e) {
-                writeFailure[0] = e;
-                return false;
-              }
-            },
+            since,
+            handler,
             "container " + name);
     try {
       read.awaitCompletion(what);
@@ -328,6 +365,10 @@ final class DockerContainer implements Container {
       throw readFailure("following the logs of", what, e);
     } finally {
       received[0] += read.messages();
+    }
+    if (held != null) {
+      held.release(holdLast[0]);
+      holdLast[0] = held;
     }
     if (writeFailure[0] != null) {
       throw new OrchestraException(
@@ -365,6 +406,7 @@ final class DockerContainer implements Container {
             namespace.connection().apiTransport(),
             containerId,
             1,
+            TimestampedLogRead.ANY_TIME,
             (stream, timestamp, bytes, from, to) -> {
               newest[0] = stream;
               newest[1] = timestamp;
@@ -377,6 +419,33 @@ final class DockerContainer implements Container {
       throw readFailure("following the logs of", what, e);
     }
     return newest[0] >= 0 && cursor.continuesLongRun((int) newest[0], newest[1]);
+  }
+
+  /**
+   * Once the task has ended, waits until the engine has written all of its log, where the engine
+   * reports the end first ({@link EngineFlavour#logLagsExit()}): Podman's answer to {@code POST
+   * /containers/{id}/wait} comes once conmon, which copies the task's output into the log, has
+   * exited. Bounded by the request timeout; at most once per container and instance.
+   */
+  private void awaitWholeLog(String what) {
+    if (wholeLog || !namespace.connection().flavour().logLagsExit()) {
+      return;
+    }
+    Duration patience = namespace.connection().requestTimeout();
+    try {
+      LOG.debug("{}: waiting until the engine has written the whole log", what);
+      namespace
+          .connection()
+          .streams()
+          .waitContainerCmd(containerId)
+          .start()
+          .awaitStatusCode(patience.toMillis(), TimeUnit.MILLISECONDS);
+      wholeLog = true;
+    } catch (NotFoundException e) {
+      throw notFound("reading the logs of", e);
+    } catch (RuntimeException e) {
+      throw readFailure("reading the logs of", what, e);
+    }
   }
 
   /** Waits up to {@code pause} for the end of the task. */
@@ -1001,5 +1070,56 @@ final class DockerContainer implements Container {
 
   private String describe() {
     return namespace.describe(taskId);
+  }
+
+  /**
+   * Hands each message of a read on once the next one came, and the read's last one only if it is
+   * known to be whole ({@link #release}): the same message ended the previous read from the same
+   * time and of the same length, so the log did not grow since and the record was complete.
+   */
+  private static final class HeldLast implements TimestampedLogRead.Handler {
+
+    private final TimestampedLogRead.Handler next;
+    private final long since;
+    private byte[] held = new byte[0];
+    private int heldLength;
+    private int heldStream = -1;
+    private long heldTimestamp;
+    private long count;
+
+    HeldLast(TimestampedLogRead.Handler next, long since) {
+      this.next = next;
+      this.since = since;
+    }
+
+    @Override
+    public boolean message(int stream, long timestamp, byte[] bytes, int from, int to) {
+      boolean goOn = heldStream < 0 || next.message(heldStream, heldTimestamp, held, 0, heldLength);
+      if (held.length < to - from) {
+        held = new byte[to - from];
+      }
+      System.arraycopy(bytes, from, held, 0, to - from);
+      heldLength = to - from;
+      heldStream = stream;
+      heldTimestamp = timestamp;
+      count++;
+      return goOn;
+    }
+
+    /**
+     * Hands the read's last message on if {@code previous} read, from the same time, ended with it
+     * at the same length.
+     */
+    void release(HeldLast previous) {
+      if (heldStream >= 0
+          && previous != null
+          && previous.since == since
+          && previous.count == count
+          && previous.heldStream == heldStream
+          && previous.heldTimestamp == heldTimestamp
+          && Arrays.equals(previous.held, 0, previous.heldLength, held, 0, heldLength)) {
+        next.message(heldStream, heldTimestamp, held, 0, heldLength);
+      }
+    }
   }
 }

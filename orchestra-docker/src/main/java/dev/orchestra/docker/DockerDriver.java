@@ -81,8 +81,9 @@ final class DockerDriver implements Driver {
     this.creation = new ContainerCreation(this.namespace, images, volumes, deferred);
     this.removal = new NamespaceRemoval(this.namespace, volumes, deferred);
     LOG.info(
-        "opened namespace '{}' on the Docker engine at {} (pull policy {})",
+        "opened namespace '{}' on the {} engine at {} (pull policy {})",
         namespace,
+        connection.flavour() == EngineFlavour.PODMAN ? "Podman" : "Docker",
         connection.describe(),
         pullPolicy);
   }

@@ -6,6 +6,7 @@ import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -17,8 +18,8 @@ import java.util.Set;
  * try (Driver docker = Orchestra.open("docker://build-42?host=tcp://10.0.0.5:2376&pull=never")) { ... }
  * }</pre>
  *
- * <p>Its parameters are {@value #HOST}, {@value #PULL}, {@value #REQUEST_TIMEOUT} and {@value
- * #VOLUME_HELPER_IMAGE}, and for an {@code ssh://} host {@value #KNOWN_HOSTS}, {@value
+ * <p>Its parameters are {@value #HOST}, {@value #ENGINE}, {@value #PULL}, {@value #REQUEST_TIMEOUT}
+ * and {@value #VOLUME_HELPER_IMAGE}, and for an {@code ssh://} host {@value #KNOWN_HOSTS}, {@value
  * #STRICT_HOST_KEY_CHECKING}, {@value #IDENTITY_FILE}, {@value #IDENTITY_PASSPHRASE} and {@value
  * #SSH_CONFIG}; opening the driver checks that the engine answers, and fails with an {@link
  * dev.orchestra.OrchestraException} saying where it looked when it does not. What the driver does
@@ -41,6 +42,12 @@ public final class DockerDriverProvider implements DriverProvider {
 
   /** The parameter that bounds each request that is not a stream. */
   public static final String REQUEST_TIMEOUT = "requestTimeout";
+
+  /**
+   * The parameter that names the engine behind {@value #HOST}: {@code docker}, {@code podman}, or
+   * {@code auto} (the default: detected from the engine's {@code GET /version}).
+   */
+  public static final String ENGINE = "engine";
 
   /**
    * The parameter that names the image of the helper container that copies volume data (default
@@ -83,6 +90,7 @@ public final class DockerDriverProvider implements DriverProvider {
             params,
             Set.of(
                 HOST,
+                ENGINE,
                 PULL,
                 REQUEST_TIMEOUT,
                 KNOWN_HOSTS,
@@ -93,6 +101,7 @@ public final class DockerDriverProvider implements DriverProvider {
                 VOLUME_HELPER_IMAGE));
     PullPolicy pull = checked.get(PULL).map(PullPolicy::parse).orElse(PullPolicy.MISSING);
     Duration requestTimeout = requestTimeout(checked);
+    Optional<EngineFlavour> engine = checked.get(ENGINE).flatMap(EngineFlavour::parse);
     SshTarget.Params ssh =
         new SshTarget.Params(
             checked.get(KNOWN_HOSTS),
@@ -108,7 +117,7 @@ public final class DockerDriverProvider implements DriverProvider {
     }
     return new DockerDriver(
         namespace,
-        DockerConnection.open(checked.get(HOST), requestTimeout, ssh),
+        DockerConnection.open(checked.get(HOST), requestTimeout, ssh, engine),
         pull,
         helperImage);
   }

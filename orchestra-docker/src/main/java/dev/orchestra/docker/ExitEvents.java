@@ -1,5 +1,6 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.command.EventsCmd;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
 import dev.orchestra.OrchestraException;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The exit events of one driver's namespace: ONE stream of the engine's events ({@code GET
- * /events}, filtered to containers of the namespace and to the actions {@code die}, {@code oom} and
- * {@code destroy}) serves every container whose end someone waits for, so that thousands of waiting
- * tasks cost neither a thread nor an engine call each per poll.
+ * /events}, filtered to containers of the namespace and, where the engine's filter knows them
+ * ({@link EngineFlavour#eventFilter()}), to the actions {@code die}, {@code oom} and {@code
+ * destroy}) serves every container whose end someone waits for, so that thousands of waiting tasks
+ * cost neither a thread nor an engine call each per poll.
  *
  * <p>A container is watched from {@link #watch(DockerContainer)} until it is done; its {@code die}
  * gives its final status ({@link DockerContainer#died}: from the event's exit code, or by reading
@@ -162,14 +164,18 @@ final class ExitEvents implements AutoCloseable {
         "subscribing to the die, oom and destroy events of namespace '{}'{}",
         namespace.name(),
         replacing ? " again" : "");
-    namespace
-        .connection()
-        .streams()
-        .eventsCmd()
-        .withEventTypeFilter(EventType.CONTAINER)
-        .withEventFilter("die", "oom", "destroy")
-        .withLabelFilter(Map.of(Labels.NAMESPACE, namespace.name()))
-        .exec(namespace.streamWatch().track(s, subscribing()));
+    EventsCmd events =
+        namespace
+            .connection()
+            .streams()
+            .eventsCmd()
+            .withEventTypeFilter(EventType.CONTAINER)
+            .withLabelFilter(Map.of(Labels.NAMESPACE, namespace.name()));
+    List<String> actions = namespace.connection().flavour().eventFilter();
+    if (!actions.isEmpty()) {
+      events.withEventFilter(actions.toArray(String[]::new));
+    }
+    events.exec(namespace.streamWatch().track(s, subscribing()));
     return s;
   }
 
@@ -249,7 +255,9 @@ final class ExitEvents implements AutoCloseable {
 
     @Override
     public void onNext(Event event) {
-      String action = event.getAction() != null ? event.getAction() : event.getStatus();
+      String action =
+          EngineFlavour.exitAction(
+              event.getAction() != null ? event.getAction() : event.getStatus());
       String id = event.getId();
       if (id == null && event.getActor() != null) {
         id = event.getActor().getId();
@@ -261,7 +269,7 @@ final class ExitEvents implements AutoCloseable {
           id,
           namespace.name(),
           container == null ? " (not watched)" : "");
-      if (container == null) {
+      if (container == null || action == null) {
         return;
       }
       if ("die".equals(action)) {

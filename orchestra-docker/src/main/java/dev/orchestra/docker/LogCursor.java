@@ -70,6 +70,19 @@ final class LogCursor {
   }
 
   /**
+   * The newer of the two streams' last delivered timestamps, or {@link Long#MIN_VALUE} before
+   * anything was delivered. Where the engine stamps both streams from one clock in the log's order
+   * (Podman's conmon; not Docker, whose copiers stamp each stream on its own), every message after
+   * the delivered ones is stamped no earlier than it. A read of every message stamped at or after
+   * it then holds everything not delivered yet and, on the stream it belongs to, the whole run at
+   * the cursor (the other stream's new messages are stamped after that stream's cursor), so a
+   * {@link #pass(boolean)} of it may count as whole.
+   */
+  long newestLast() {
+    return Math.max(last[STDOUT], last[STDERR]);
+  }
+
+  /**
    * Whether some stream's last delivered message lies deep in a run that is too long to re-read.
    */
   boolean inLongRun() {

@@ -2,6 +2,7 @@ package dev.orchestra.docker;
 
 import com.github.dockerjava.transport.DockerHttpClient;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,8 +10,10 @@ import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.slf4j.Logger;
@@ -47,6 +50,9 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   private final RequestDeadlines deadlines;
   private final boolean boundedBodies;
 
+  /** The engine behind it, once detected: how its refusals read as Docker's. */
+  private final AtomicReference<EngineFlavour> flavour;
+
   /**
    * @param delegate the transport
    * @param host the engine's address, for messages
@@ -57,6 +63,7 @@ final class ReconnectingHttpClient implements DockerHttpClient {
    * @param deadlines the bound of each request until its answer begins
    * @param boundedBodies whether each read of an answer is bounded too: for quick calls, not for
    *     streams, which stay quiet as long as a task is
+   * @param flavour the engine behind it, {@link EngineFlavour#DOCKER} until detected
    */
   ReconnectingHttpClient(
       DockerHttpClient delegate,
@@ -64,8 +71,10 @@ final class ReconnectingHttpClient implements DockerHttpClient {
       Link link,
       int maxConnections,
       RequestDeadlines deadlines,
-      boolean boundedBodies) {
+      boolean boundedBodies,
+      AtomicReference<EngineFlavour> flavour) {
     this.delegate = delegate;
+    this.flavour = flavour;
     this.host = host;
     this.link = link;
     this.maxConnections = maxConnections;
@@ -85,7 +94,9 @@ final class ReconnectingHttpClient implements DockerHttpClient {
       }
       try {
         Response response = deadlines.run(() -> delegate.execute(request));
-        return boundedBodies ? new BoundedResponse(response) : response;
+        Response answer = boundedBodies ? new BoundedResponse(response) : response;
+        EngineFlavour engine = flavour.get();
+        return engine.mayTranslate(answer.getStatusCode()) ? translated(answer, engine) : answer;
       } catch (EngineTimeoutException e) {
         throw new EngineUnreachableException(e);
       } catch (RuntimeException e) {
@@ -140,6 +151,48 @@ final class ReconnectingHttpClient implements DockerHttpClient {
      * @throws IOException the link's failure
      */
     default void check() throws IOException {}
+  }
+
+  /**
+   * A refusal with the status Docker gives for it ({@link EngineFlavour#dockerStatus}); its body
+   * (an error message, small) read here, bounded by the request timeout.
+   */
+  private Response translated(Response answer, EngineFlavour engine) {
+    byte[] body;
+    try (Response closing = answer) {
+      InputStream in = closing.getBody();
+      body = deadlines.run(() -> in.readNBytes(BODY_BUFFER));
+    } catch (IOException e) {
+      throw new EngineUnreachableException(host, e);
+    }
+    int status =
+        engine.dockerStatus(answer.getStatusCode(), new String(body, StandardCharsets.UTF_8));
+    return new Response() {
+      @Override
+      public int getStatusCode() {
+        return status;
+      }
+
+      @Override
+      public Map<String, List<String>> getHeaders() {
+        return answer.getHeaders();
+      }
+
+      @Override
+      public String getHeader(String name) {
+        return answer.getHeader(name);
+      }
+
+      @Override
+      public InputStream getBody() {
+        return new ByteArrayInputStream(body);
+      }
+
+      @Override
+      public void close() {
+        // The answer was read whole and closed.
+      }
+    };
   }
 
   /**

@@ -8,8 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers a task's standard input to an engine reached over {@code tcp://}, through an attach on a
- * socket of its own.
+ * Delivers a task's standard input to an engine reached over {@code tcp://}, or to one that loses
+ * the end of an attach's input when the attach is closed ({@link
+ * EngineFlavour#closedAttachKeepsInput()}: Podman), through an attach on a socket of its own.
  *
  * <p>The HttpClient 5 transport can only end an attach by aborting the connection, and over TCP an
  * abortive close (a reset) discards input still in flight, so a task would miss the end of its
@@ -37,7 +38,7 @@ final class SocketStdinFeeder implements StdinDelivery {
    * Attaches to a created container's standard input and starts pumping {@code input} into it on a
    * thread of its own. Returns once the engine accepted the attach.
    *
-   * @param connection the engine, at a {@code tcp://host:port}
+   * @param connection the engine
    * @param containerId the created container
    * @param input the caller's input; closed when delivered or abandoned
    * @param task the task, for messages
@@ -56,7 +57,10 @@ final class SocketStdinFeeder implements StdinDelivery {
           containerId,
           task,
           connection.describe());
-      socket.upgrade("POST", "/containers/" + containerId + "/attach?stream=1&stdin=1", null);
+      socket.upgrade(
+          "POST",
+          "/containers/" + containerId + "/attach?stream=1&stdin=1&stdout=0&stderr=0",
+          null);
     } catch (IOException e) {
       closeQuietly(socket);
       throw new java.io.UncheckedIOException(

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -27,6 +28,9 @@ final class TimestampedLogRead extends StreamCallback<Void> {
 
   /** Where a message's text starts: after {@code 2006-01-02T15:04:05.000000000Z} and a space. */
   private static final int FIXED_PREFIX = 31;
+
+  /** The {@code since} of a read of every message, whenever stamped. */
+  static final long ANY_TIME = Long.MIN_VALUE;
 
   /** How far into a message its timestamp may reach. */
   private static final int MAX_PREFIX = 64;
@@ -69,43 +73,58 @@ final class TimestampedLogRead extends StreamCallback<Void> {
    * @param http the transport of the engine's quick calls, which bounds each read of the answer
    * @param containerId the container
    * @param tail how many of the newest messages, or {@link LogCursor#ALL}
+   * @param since only the messages stamped after this time, in nanoseconds since the epoch, sent to
+   *     the engine to the nanosecond (RFC 3339); {@link #ANY_TIME} for every message
    * @param handler takes the messages, on the read's thread
    * @param what the read, for messages and the thread's name
    */
   static TimestampedLogRead start(
-      DockerHttpClient http, String containerId, int tail, Handler handler, String what) {
-    return start(http, containerId, tail, true, handler, what);
+      DockerHttpClient http,
+      String containerId,
+      int tail,
+      long since,
+      Handler handler,
+      String what) {
+    return start(http, containerId, tail, since, true, handler, what);
   }
 
   /**
    * Starts a read of every message without timestamps (the handler gets 0 for each); wait for its
    * end with {@link #awaitCompletion(String)}.
    *
-   * @see #start(DockerHttpClient, String, int, Handler, String)
+   * @see #start(DockerHttpClient, String, int, long, Handler, String)
    */
   static TimestampedLogRead startPlain(
       DockerHttpClient http, String containerId, Handler handler, String what) {
-    return start(http, containerId, LogCursor.ALL, false, handler, what);
+    return start(http, containerId, LogCursor.ALL, ANY_TIME, false, handler, what);
   }
 
   private static TimestampedLogRead start(
       DockerHttpClient http,
       String containerId,
       int tail,
+      long since,
       boolean timestamps,
       Handler handler,
       String what) {
     TimestampedLogRead read = new TimestampedLogRead(handler, what, timestamps);
+    String path =
+        "/containers/"
+            + containerId
+            + "/logs?stdout=1&stderr=1"
+            + (timestamps ? "&timestamps=1" : "")
+            + "&tail="
+            + (tail < 0 ? "all" : Integer.toString(tail));
+    if (since != ANY_TIME) {
+      path +=
+          "&since="
+              + Instant.ofEpochSecond(
+                  Math.floorDiv(since, 1_000_000_000L), Math.floorMod(since, 1_000_000_000L));
+    }
     DockerHttpClient.Request request =
         DockerHttpClient.Request.builder()
             .method(DockerHttpClient.Request.Method.GET)
-            .path(
-                "/containers/"
-                    + containerId
-                    + "/logs?stdout=1&stderr=1"
-                    + (timestamps ? "&timestamps=1" : "")
-                    + "&tail="
-                    + (tail < 0 ? "all" : Integer.toString(tail)))
+            .path(path)
             .build();
     Thread thread = new Thread(() -> read.run(http, request), "orchestra-docker-logs " + what);
     thread.setDaemon(true);

@@ -39,8 +39,8 @@ class DockerDriverProviderTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'hots'")
         .hasMessageContaining(
-            "known: host, identityFile, identityPassphrase, knownHosts, pull, requestTimeout,"
-                + " sshConfig, strictHostKeyChecking, volumeHelperImage");
+            "known: engine, host, identityFile, identityPassphrase, knownHosts, pull,"
+                + " requestTimeout, sshConfig, strictHostKeyChecking, volumeHelperImage");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.DockerClient;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
@@ -18,12 +19,12 @@ class DockerDriverTckTest extends DriverTck {
   /** The engine's {@code HostConfig.CpuShares} of the container ({@code docker inspect}). */
   @Override
   protected OptionalLong appliedCpuShares(Container container) {
+    return cpuShares(DockerTesting.engine(), container);
+  }
+
+  static OptionalLong cpuShares(DockerClient engine, Container container) {
     Integer shares =
-        DockerTesting.engine()
-            .inspectContainerCmd(container.id())
-            .exec()
-            .getHostConfig()
-            .getCpuShares();
+        engine.inspectContainerCmd(container.id()).exec().getHostConfig().getCpuShares();
     return OptionalLong.of(shares == null ? 0 : shares);
   }
 }

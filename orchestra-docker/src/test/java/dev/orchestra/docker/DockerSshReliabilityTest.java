@@ -2,15 +2,16 @@ package dev.orchestra.docker;
 
 import dev.orchestra.Driver;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 
 /**
  * The Docker driver's reliability run through {@code host=ssh://}: a private {@code sshd} ({@link
- * TestSshd}) on a loopback port in front of the real engine. For the unresponsive platform tests
- * the kit's proxy stands between the driver and the {@code sshd}, so that it is the SSH link that
- * stops answering.
+ * TestSshd}) on a loopback port in front of the real engine, which the kit still looks at directly
+ * ({@link DockerReliabilityTest}). For the unresponsive platform tests the kit's proxy stands
+ * between the driver and the {@code sshd}, so that it is the SSH link that stops answering.
  */
 @RequiresDocker
 class DockerSshReliabilityTest extends DockerReliabilityTest {
@@ -20,9 +21,12 @@ class DockerSshReliabilityTest extends DockerReliabilityTest {
     TestSshd.closeShared();
   }
 
+  /** Every driver of the kit goes through the {@code sshd}, unless the parameters say otherwise. */
   @Override
-  protected Driver newDriver(String namespace) {
-    return DockerTesting.open(namespace, TestSshd.shared().params());
+  Driver open(String namespace, Map<String, String> params) {
+    Map<String, String> all = new HashMap<>(TestSshd.shared().params());
+    all.putAll(params);
+    return DockerTesting.open(namespace, all);
   }
 
   @Override
@@ -33,9 +37,13 @@ class DockerSshReliabilityTest extends DockerReliabilityTest {
   @Override
   protected Optional<Driver> newDriverThrough(String namespace, InetSocketAddress proxy) {
     TestSshd.shared().trustPort(proxy.getPort());
-    Map<String, String> params = new java.util.HashMap<>(TestSshd.shared().params());
-    params.put(DockerDriverProvider.HOST, TestSshd.shared().hostAt(proxy.getPort()));
-    params.put(DockerDriverProvider.REQUEST_TIMEOUT, REQUEST_TIMEOUT);
-    return Optional.of(DockerTesting.open(namespace, params));
+    return Optional.of(
+        open(
+            namespace,
+            Map.of(
+                DockerDriverProvider.HOST,
+                TestSshd.shared().hostAt(proxy.getPort()),
+                DockerDriverProvider.REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT)));
   }
 }

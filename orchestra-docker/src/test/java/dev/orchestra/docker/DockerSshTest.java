@@ -171,7 +171,10 @@ class DockerSshTest {
     Path socket;
     try (DockerConnection connection =
         DockerConnection.open(
-            Optional.of(sshd.host()), DockerConnection.DEFAULT_REQUEST_TIMEOUT, ssh)) {
+            Optional.of(sshd.host()),
+            DockerConnection.DEFAULT_REQUEST_TIMEOUT,
+            ssh,
+            Optional.empty())) {
       socket = Path.of(connection.endpoint().getPath());
       assertThat(Files.getPosixFilePermissions(socket.getParent()))
           .isEqualTo(PosixFilePermissions.fromString("rwx------"));

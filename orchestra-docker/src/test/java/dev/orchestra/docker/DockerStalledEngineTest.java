@@ -84,9 +84,12 @@ class DockerStalledEngineTest {
             .isEqualTo(FaultProxy.Mode.UNANSWERED);
 
         proxy.mode(FaultProxy.Mode.PASS);
-        // Removed in the background once the engine answers, before any close().
+        // Removed in the background once the engine answers, before any close(). A bound, not a
+        // target: the removal retries back off to one every 30 s while the engine stalls, and the
+        // volume goes only after its container, so on an engine that parallel tests keep busy (a
+        // load of 17 to 20) 90 s were once not enough.
         await("the container and the volume of the failed start to be removed")
-            .atMost(Duration.ofSeconds(90))
+            .atMost(Duration.ofMinutes(3))
             .pollInterval(Duration.ofMillis(200))
             .until(
                 () ->

@@ -9,6 +9,7 @@ import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,9 @@ final class DockerTesting {
 
   static final String IMAGE = "busybox";
   static final Duration TASK_TIMEOUT = Duration.ofSeconds(60);
+
+  /** Where the Docker engine listens unless {@code DOCKER_HOST} says otherwise. */
+  static final Path DEFAULT_SOCKET = Path.of("/var/run/docker.sock");
 
   private static DockerConnection engine;
 
@@ -63,8 +67,13 @@ final class DockerTesting {
 
   /** The names of every container (running or not) labelled with the namespace. */
   static List<String> containersOf(String namespace) {
+    return containersOf(engine(), namespace);
+  }
+
+  /** The names of every container (running or not) on that engine labelled with the namespace. */
+  static List<String> containersOf(DockerClient engine, String namespace) {
     List<String> names = new ArrayList<>();
-    engine()
+    engine
         .listContainersCmd()
         .withShowAll(true)
         .withLabelFilter(Map.of(Labels.NAMESPACE, namespace))
@@ -75,9 +84,14 @@ final class DockerTesting {
 
   /** The names of every volume labelled with the namespace. */
   static List<String> volumesOf(String namespace) {
+    return volumesOf(engine(), namespace);
+  }
+
+  /** The names of every volume on that engine labelled with the namespace. */
+  static List<String> volumesOf(DockerClient engine, String namespace) {
     List<String> names = new ArrayList<>();
     var listed =
-        engine()
+        engine
             .listVolumesCmd()
             .withFilter("label", List.of(Labels.namespaceFilter(namespace)))
             .exec();

@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Run by the build after the tests: exits with status 1 when a container or volume of a namespace
- * the tests used is left on the engine, listing them. Resources of other Orchestra namespaces (from
- * another build sharing the engine) are listed as a warning. Passes with a warning when no engine
- * answers and Docker is not required.
+ * the tests used is left on the Docker engine or on Podman ({@link PodmanTesting}), listing them.
+ * Resources of other Orchestra namespaces (from another build sharing the engine) are listed as a
+ * warning. Passes with a warning when no engine answers and Docker is not required.
  */
 public final class LeftoverCheck {
 
@@ -44,8 +44,45 @@ public final class LeftoverCheck {
     return left;
   }
 
+  /** Lists the containers and volumes of Orchestra namespaces on one engine: ours, or others'. */
+  private static void list(
+      DockerClient docker,
+      String engine,
+      Set<String> ours,
+      List<String> left,
+      List<String> others) {
+    for (var c :
+        docker
+            .listContainersCmd()
+            .withShowAll(true)
+            .withLabelFilter(List.of(Labels.NAMESPACE))
+            .exec()) {
+      String namespace = c.getLabels().get(Labels.NAMESPACE);
+      String what =
+          "container "
+              + String.join(",", c.getNames())
+              + " ("
+              + c.getState()
+              + ") of namespace '"
+              + namespace
+              + "' on "
+              + engine;
+      (ours == null || ours.contains(namespace) ? left : others).add(what);
+    }
+    var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
+    if (volumes.getVolumes() != null) {
+      for (InspectVolumeResponse v : volumes.getVolumes()) {
+        Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
+        String namespace = labels.get(Labels.NAMESPACE);
+        String what = "volume " + v.getName() + " of namespace '" + namespace + "' on " + engine;
+        (ours == null || ours.contains(namespace) ? left : others).add(what);
+      }
+    }
+  }
+
   /**
-   * Checks the engine.
+   * Checks the Docker engine, and Podman's service when it answers (it must when Docker tests are
+   * required).
    *
    * @param args ignored
    * @throws IOException if the namespace log cannot be read
@@ -64,33 +101,18 @@ public final class LeftoverCheck {
     List<String> left = new ArrayList<>();
     List<String> others = new ArrayList<>();
     try (DockerConnection connection = DockerConnection.open(Optional.empty())) {
-      DockerClient docker = connection.api();
-      for (var c :
-          docker
-              .listContainersCmd()
-              .withShowAll(true)
-              .withLabelFilter(List.of(Labels.NAMESPACE))
-              .exec()) {
-        String namespace = c.getLabels().get(Labels.NAMESPACE);
-        String what =
-            "container "
-                + String.join(",", c.getNames())
-                + " ("
-                + c.getState()
-                + ") of namespace '"
-                + namespace
-                + "'";
-        (ours == null || ours.contains(namespace) ? left : others).add(what);
+      list(connection.api(), "the Docker engine", ours, left, others);
+    }
+    String podman = PodmanTesting.unavailableReason();
+    if (podman == null) {
+      try (DockerConnection connection = DockerConnection.open(Optional.of(PodmanTesting.host()))) {
+        list(connection.api(), "Podman", ours, left, others);
       }
-      var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
-      if (volumes.getVolumes() != null) {
-        for (InspectVolumeResponse v : volumes.getVolumes()) {
-          Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
-          String namespace = labels.get(Labels.NAMESPACE);
-          String what = "volume " + v.getName() + " of namespace '" + namespace + "'";
-          (ours == null || ours.contains(namespace) ? left : others).add(what);
-        }
-      }
+    } else if (DockerEngineCondition.isRequired()) {
+      LOG.error("cannot check for leftover Podman resources: {}", podman);
+      System.exit(2);
+    } else {
+      LOG.warn("not checking for leftover Podman resources: {}", podman);
     }
     if (ours != null) {
       left.addAll(clientDirectories(ours));

@@ -168,6 +168,65 @@ class LogCursorTest {
   }
 
   /**
+   * As Podman is read: one clock for both streams, in whole seconds, so that thousands of messages
+   * share a stamp, and each read holds every message stamped at or after {@link
+   * LogCursor#newestLast()} (its {@code since}). With some seeds stderr writes in the first steps
+   * only: the reads must not start from its last message then.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+  void readsFromTheLastDeliveredStampDeliverEachStreamExactlyOnceAndFewMessagesAgain(long seed) {
+    Random random = new Random(seed);
+    List<Message> log = new ArrayList<>();
+    ByteArrayOutputStream[] written = {new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+    ByteArrayOutputStream[] followed = {new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+    long second = 1_700_000_000L * 1_000_000_000L;
+    LogCursor cursor = new LogCursor();
+    long transferred = 0;
+    int steps = 100 + random.nextInt(100);
+    int stderrSteps = seed % 2 == 0 ? 3 : steps;
+    for (int step = 0; step <= steps; step++) {
+      int count = step == steps || random.nextInt(3) == 0 ? 0 : random.nextInt(300);
+      for (int i = 0; i < count; i++) {
+        if (random.nextInt(150) == 0) {
+          second += 1_000_000_000L * (1 + random.nextInt(3));
+        }
+        int stream =
+            step < stderrSteps && random.nextInt(random.nextInt(20) + 1) == 0
+                ? LogCursor.STDERR
+                : LogCursor.STDOUT;
+        byte[] bytes =
+            (stream + ":" + log.size() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        log.add(new Message(stream, second, bytes));
+        written[stream].writeBytes(bytes);
+      }
+      long since = cursor.newestLast();
+      LogCursor.Pass pass = cursor.pass(true);
+      for (Message m : log) {
+        if (m.timestamp() < since) {
+          continue;
+        }
+        transferred++;
+        Verdict v = pass.classify(m.stream(), m.timestamp());
+        assertThat(v)
+            .as("verdict on message %s", new String(m.bytes()))
+            .isNotEqualTo(Verdict.UNSURE);
+        if (v == Verdict.NEW) {
+          followed[m.stream()].writeBytes(m.bytes());
+        }
+      }
+      assertThat(pass.gap()).as("gap").isFalse();
+    }
+
+    for (int s = 0; s < 2; s++) {
+      assertThat(followed[s].toByteArray()).as("stream %d", s).isEqualTo(written[s].toByteArray());
+    }
+    assertThat(transferred)
+        .as("messages read for a log of %d messages", log.size())
+        .isLessThan(2L * log.size() + 1_000L * steps);
+  }
+
+  /**
    * Appends what a task writes between two reads: lines on either stream, sometimes a long line cut
    * into pieces that share one timestamp, the streams' timestamps interleaved out of order.
    */

@@ -31,6 +31,18 @@ final class TcpEngine implements AutoCloseable {
     return new TcpEngine(proxy.host(), proxy);
   }
 
+  /**
+   * The engine of {@code socket}, or of {@code DOCKER_HOST} when it is a TCP address and {@code
+   * socket} is Docker's default.
+   */
+  static TcpEngine open(Path socket) throws IOException {
+    if (!socket.equals(DockerTesting.DEFAULT_SOCKET)) {
+      TcpToUnixProxy proxy = new TcpToUnixProxy(socket);
+      return new TcpEngine(proxy.host(), proxy);
+    }
+    return open();
+  }
+
   /** The {@code tcp://} address to give the driver as its {@code host} parameter. */
   String host() {
     return host;

@@ -6,6 +6,7 @@ import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
 import dev.orchestra.ExitReason;
 import dev.orchestra.Task;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
@@ -131,6 +132,20 @@ public abstract class DriverTck extends KitBase {
    */
   protected OptionalLong appliedCpuShares(Container container) {
     return OptionalLong.empty();
+  }
+
+  /**
+   * Declares that the platform kills a task over its memory limit without reporting it as an OOM
+   * kill, for the {@link Capability#MEMORY_LIMIT} test: there a task over its limit that never
+   * reads {@link dev.orchestra.ExitReason#OOM_KILLED} (but fails, and reads {@code SIGNALED}) is
+   * reported as skipped, "not verified" with this reason, never as passed. Give the evidence in the
+   * reason; a driver that could report the kill and does not must not use this.
+   *
+   * @return why the platform cannot report OOM kills; empty, the default, when it can (then a task
+   *     that never reads {@code OOM_KILLED} fails the test)
+   */
+  protected Optional<String> unreportedOomKills() {
+    return Optional.empty();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+package dev.orchestra.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Version;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** What the driver does differently on Podman, decided without an engine. */
+class EngineFlavourTest {
+
+  /** Podman 4.3.1's answer to {@code GET /version}, as its service gave it (shortened). */
+  private static final String PODMAN_VERSION =
+      "{\"Platform\":{\"Name\":\"linux/amd64/debian-12\"},\"Components\":[{\"Name\":\"Podman"
+          + " Engine\",\"Version\":\"4.3.1\",\"Details\":{\"APIVersion\":\"4.3.1\"}},{\"Name\":"
+          + "\"Conmon\",\"Version\":\"conmon version 2.1.6\"}],\"Version\":\"4.3.1\","
+          + "\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.24\",\"Os\":\"linux\"}";
+
+  /** Docker 20.10's answer to {@code GET /version} (shortened). */
+  private static final String DOCKER_VERSION =
+      "{\"Platform\":{\"Name\":\"\"},\"Components\":[{\"Name\":\"Engine\",\"Version\":"
+          + "\"20.10.24+dfsg1\"},{\"Name\":\"containerd\",\"Version\":\"1.6.20\"}],\"Version\":"
+          + "\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"Os\":\"linux\"}";
+
+  /** Podman's answer to a create whose name is taken. */
+  private static final String NAME_IN_USE =
+      "{\"cause\":\"that name is already in use\",\"message\":\"container create: creating"
+          + " container storage: the container name \\\"x\\\" is already in use by c287. You have"
+          + " to remove that container to be able to reuse that name: that name is already in"
+          + " use\",\"response\":500}";
+
+  /** Podman's answer to the kill of an exited container. */
+  private static final String KILL_EXITED =
+      "{\"cause\":\"container state improper\",\"message\":\"can only kill running containers."
+          + " c287 is in state exited: container state improper\",\"response\":500}";
+
+  /** Podman's answer to the inspect of a container it is removing. */
+  private static final String GONE_DURING_REMOVAL =
+      "{\"cause\":\"no such container\",\"message\":\"container 8acb does not exist in"
+          + " database: no such container\",\"response\":500}";
+
+  private static Version version(String json) throws Exception {
+    return new ObjectMapper()
+        .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+        .readValue(json, Version.class);
+  }
+
+  @Test
+  void detectsPodmanByItsComponentAndDockerOtherwise() throws Exception {
+    assertThat(EngineFlavour.of(version(PODMAN_VERSION))).isEqualTo(EngineFlavour.PODMAN);
+    assertThat(EngineFlavour.of(version(DOCKER_VERSION))).isEqualTo(EngineFlavour.DOCKER);
+    assertThat(EngineFlavour.of(new Version())).isEqualTo(EngineFlavour.DOCKER);
+  }
+
+  @Test
+  void podmansConflictsReadAsDockers409ByTheirCauseOnly() {
+    assertThat(EngineFlavour.PODMAN.dockerStatus(500, NAME_IN_USE)).isEqualTo(409);
+    assertThat(EngineFlavour.PODMAN.dockerStatus(500, KILL_EXITED)).isEqualTo(409);
+    // The same words in the message, with another cause, are not a conflict.
+    assertThat(
+            EngineFlavour.PODMAN.dockerStatus(
+                500, "{\"cause\":\"io error\",\"message\":\"container state improper\"}"))
+        .isEqualTo(500);
+    assertThat(EngineFlavour.PODMAN.dockerStatus(404, NAME_IN_USE)).isEqualTo(404);
+    assertThat(EngineFlavour.DOCKER.dockerStatus(500, NAME_IN_USE)).isEqualTo(500);
+    assertThat(EngineFlavour.DOCKER.mayTranslate(500)).isFalse();
+    assertThat(EngineFlavour.PODMAN.mayTranslate(500)).isTrue();
+    assertThat(EngineFlavour.PODMAN.mayTranslate(409)).isFalse();
+  }
+
+  @Test
+  void podmansContainerGoneDuringRemovalReadsAsDockers404ByItsCause() {
+    assertThat(EngineFlavour.PODMAN.dockerStatus(500, GONE_DURING_REMOVAL)).isEqualTo(404);
+    assertThat(
+            EngineFlavour.PODMAN.dockerStatus(
+                500, "{\"cause\":\"no such volume\",\"message\":\"x\",\"response\":500}"))
+        .isEqualTo(404);
+    assertThat(
+            EngineFlavour.PODMAN.dockerStatus(
+                500, "{\"cause\":\"io error\",\"message\":\"no such container\"}"))
+        .isEqualTo(500);
+    assertThat(EngineFlavour.DOCKER.dockerStatus(500, GONE_DURING_REMOVAL)).isEqualTo(500);
+  }
+
+  @Test
+  void podmanGetsEveryEventOfTheNamespaceAndTheDriverPicksItsOwn() {
+    assertThat(EngineFlavour.DOCKER.eventFilter()).containsExactly("die", "oom", "destroy");
+    assertThat(EngineFlavour.PODMAN.eventFilter()).isEmpty();
+    assertThat(EngineFlavour.exitAction("die")).isEqualTo("die");
+    assertThat(EngineFlavour.exitAction("oom")).isEqualTo("oom");
+    assertThat(EngineFlavour.exitAction("destroy")).isEqualTo("destroy");
+    assertThat(EngineFlavour.exitAction("remove")).isEqualTo("destroy");
+    assertThat(EngineFlavour.exitAction("cleanup")).isNull();
+    assertThat(EngineFlavour.exitAction(null)).isNull();
+  }
+
+  @Test
+  void podmanLogsToItsJsonFileWithoutOptionsAndItsTailsAreNotExact() {
+    assertThat(EngineFlavour.DOCKER.logConfig().getType()).isEqualTo(LogConfig.LoggingType.LOCAL);
+    assertThat(EngineFlavour.PODMAN.logConfig().getType())
+        .isEqualTo(LogConfig.LoggingType.JSON_FILE);
+    assertThat(EngineFlavour.PODMAN.logConfig().getConfig()).isEmpty();
+    assertThat(EngineFlavour.DOCKER.exactLogTails()).isTrue();
+    assertThat(EngineFlavour.PODMAN.exactLogTails()).isFalse();
+  }
+
+  @Test
+  void theEngineParameterNamesOneOrAsksForDetection() {
+    assertThat(EngineFlavour.parse("auto")).isEmpty();
+    assertThat(EngineFlavour.parse(" Podman ")).isEqualTo(Optional.of(EngineFlavour.PODMAN));
+    assertThat(EngineFlavour.parse("docker")).isEqualTo(Optional.of(EngineFlavour.DOCKER));
+    assertThatThrownBy(() -> EngineFlavour.parse("containerd"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'engine'")
+        .hasMessageContaining("containerd");
+  }
+}
