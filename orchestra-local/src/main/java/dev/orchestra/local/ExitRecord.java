@@ -72,12 +72,13 @@ record ExitRecord(String taskId, long pid, int exitCode, ExitReason reason) {
     values.setProperty("exitCode", Integer.toString(exitCode));
     values.setProperty("reason", reason.name());
     Path temporary = taskRoot.resolve(FILE + ".tmp");
-    Files.deleteIfExists(temporary);
+    // Truncates what an interrupted earlier write left; never follows a link put in its place.
     try (Writer out =
         Files.newBufferedWriter(
             temporary,
             StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE,
             LinkOption.NOFOLLOW_LINKS)) {
       values.store(out, "how a task of the orchestra local driver ended");

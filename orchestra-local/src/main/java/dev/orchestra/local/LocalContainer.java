@@ -9,6 +9,7 @@ import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -245,12 +246,18 @@ final class LocalContainer implements Container {
 
   private Launch prepare(Layout layout) {
     try {
-      if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      // One call where nothing is left over, the common case: each file-system call costs a task
+      // start more than the work around it.
+      try {
+        Files.createDirectory(root);
+      } catch (FileAlreadyExistsException e) {
         LOG.warn(
             "removing the leftover directory {} of {} before running it afresh", root, description);
         FileTrees.delete(root);
+        Files.createDirectory(root);
+      } catch (NoSuchFileException e) {
+        Files.createDirectories(root);
       }
-      Files.createDirectories(root);
       return layout.prepare();
     } catch (IOException e) {
       throw new OrchestraException(

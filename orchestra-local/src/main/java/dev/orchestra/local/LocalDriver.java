@@ -223,10 +223,13 @@ final class LocalDriver implements Driver {
    */
   private LocalContainer.Launch layOut(Task task, Path taskRoot) throws IOException {
     Path taskDir = taskRoot.resolve(TASK_DIR);
-    Files.createDirectories(taskDir);
+    Files.createDirectory(taskDir); // the task root is new: see LocalContainer
     mountVolumes(task, taskDir);
-    Path workDir = TaskPaths.resolve(taskDir, "workDir", task.workDir().orElse("."));
-    Files.createDirectories(workDir);
+    Path workDir = taskDir;
+    if (task.workDir().isPresent()) {
+      workDir = TaskPaths.resolve(taskDir, "workDir", task.workDir().get());
+      Files.createDirectories(workDir);
+    }
     Map<String, String> env = new LinkedHashMap<>();
     String path = System.getenv("PATH");
     if (path != null) {
