@@ -374,6 +374,15 @@ final class DockerConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@link #socket()} reaches the engine: over {@code unix://} and {@code tcp://} (with TLS
+   * when configured), which includes an {@code ssh://} engine through its tunnel's local socket.
+   */
+  boolean hasRawSockets() {
+    String scheme = endpoint.getScheme();
+    return "unix".equals(scheme) || "tcp".equals(scheme);
+  }
+
   /** Where the clients connect: the engine's address, or the SSH tunnel's local socket. */
   URI endpoint() {
     return endpoint;

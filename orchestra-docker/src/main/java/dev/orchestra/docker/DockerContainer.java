@@ -174,10 +174,10 @@ final class DockerContainer implements Container {
     OutputStream[] targets = {stdout, stderr};
     IOException[] writeFailure = new IOException[1];
     // A read of what was written is a quick call: each read of its answer is bounded by the
-    // request timeout.
+    // request timeout. The handler may get a message in pieces (TimestampedLogRead.startPlain).
     TimestampedLogRead read =
         TimestampedLogRead.startPlain(
-            namespace.connection().apiTransport(),
+            namespace.connection(),
             containerId,
             (stream, timestamp, bytes, from, to) -> {
               try {

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -32,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * which is how a task (or an exec) reads end of file after every byte of its standard input, and
  * how the output of an exec is still read whole afterwards. Speaks {@code unix://} (a Unix domain
  * socket) and {@code tcp://} (with TLS when the connection has it).
+ *
+ * <p>It also reads a plain answer whose body is large ({@link #get}, a container's log): straight
+ * into one buffer ({@link AnswerBody}), without the HTTP client's layers.
  *
  * <p>One thread may read while another writes. Not otherwise thread-safe.
  */
@@ -127,6 +131,97 @@ final class EngineSocket implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Sends a {@code GET} (HTTP/1.1, the connection closed after the answer) and reads the head of
+   * the answer. Each read, of the head and of the body, is bounded by the request timeout.
+   *
+   * @param path the request path and query
+   * @param flavour the engine, which says how its refusals read as Docker's
+   * @param what what is being read, for messages
+   * @return the body
+   * @throws IOException if the connection fails ({@link EngineTimeoutException} if the engine did
+   *     not answer in time; the connection is then unusable)
+   * @throws DockerException (or a subtype for 400, 404 and 409) if the engine refused, with its
+   *     answer
+   */
+  AnswerBody get(String path, EngineFlavour flavour, String what) throws IOException {
+    transport.readTimeout((int) Math.min(Integer.MAX_VALUE, deadlines.timeout().toMillis()));
+    String head =
+        "GET " + path + " HTTP/1.1\r\nHost: " + hostHeader + "\r\nConnection: close\r\n\r\n";
+    OutputStream out = output();
+    out.write(head.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    LOG.debug("GET {} on {}", path, where);
+    byte[] buffer = new byte[AnswerBody.BUFFER];
+    int limit = 0;
+    int end;
+    while ((end = headEnd(buffer, limit)) < 0) {
+      if (limit > MAX_HEADER_BYTES) {
+        throw new IOException("the engine's answer has no end of headers");
+      }
+      int n = boundedRead(buffer, limit, buffer.length - limit);
+      if (n < 0) {
+        throw new IOException("the engine closed the connection before answering");
+      }
+      limit += n;
+    }
+    String[] lines = new String(buffer, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+    int code = status(lines[0]);
+    boolean chunked = false;
+    long length = -1;
+    for (String line : lines) {
+      String lower = line.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+        chunked = true;
+      } else if (lower.startsWith("content-length:")) {
+        length = Long.parseLong(line.substring("content-length:".length()).trim());
+      }
+    }
+    int pos = end + 4;
+    AnswerBody body =
+        chunked
+            ? AnswerBody.chunked(this::boundedRead, buffer, pos, limit, what)
+            : length >= 0
+                ? AnswerBody.sized(this::boundedRead, buffer, pos, limit, length, what)
+                : AnswerBody.until(this::boundedRead, buffer, pos, limit, what);
+    if (code >= 400) {
+      String text = new String(body.readAtMost(4096), StandardCharsets.UTF_8);
+      throw EngineErrors.refusal(flavour.dockerStatus(code, text), text);
+    }
+    if (code != 200) {
+      throw new IOException("the engine answered '" + lines[0] + "' to GET " + path);
+    }
+    return body;
+  }
+
+  /** Where the head in {@code buffer[0 .. limit)} ends (its CRLFCRLF), or -1. */
+  private static int headEnd(byte[] buffer, int limit) {
+    for (int i = 0; i + 3 < limit; i++) {
+      if (buffer[i] == '\r'
+          && buffer[i + 1] == '\n'
+          && buffer[i + 2] == '\r'
+          && buffer[i + 3] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * One read of the answer, bounded by the request timeout: by the socket's own timeout on {@code
+   * tcp://}, by the deadline's interrupt on a channel.
+   */
+  private int boundedRead(byte[] b, int off, int len) throws IOException {
+    if (transport.boundsReads()) {
+      try {
+        return transport.input().read(b, off, len);
+      } catch (SocketTimeoutException e) {
+        throw deadlines.timedOut(e);
+      }
+    }
+    return deadlines.run(() -> transport.input().read(b, off, len));
+  }
+
   /** The engine's bytes after the upgrade. */
   InputStream input() {
     return transport.input();
@@ -171,13 +266,7 @@ final class EngineSocket implements AutoCloseable {
       }
     }
     String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-    String[] status = lines[0].split(" ", 3);
-    int code;
-    try {
-      code = Integer.parseInt(status.length > 1 ? status[1] : "");
-    } catch (NumberFormatException e) {
-      throw new IOException("the engine answered '" + lines[0] + "'", e);
-    }
+    int code = status(lines[0]);
     if (code == 101 || code == 200) {
       return;
     }
@@ -189,6 +278,16 @@ final class EngineSocket implements AutoCloseable {
     }
     byte[] body = in.readNBytes((int) Math.min(length < 0 ? 4096 : length, 4096));
     throw EngineErrors.refusal(code, new String(body, StandardCharsets.UTF_8));
+  }
+
+  /** The status code of an answer's first line. */
+  private static int status(String firstLine) throws IOException {
+    String[] status = firstLine.split(" ", 3);
+    try {
+      return Integer.parseInt(status.length > 1 ? status[1] : "");
+    } catch (NumberFormatException e) {
+      throw new IOException("the engine answered '" + firstLine + "'", e);
+    }
   }
 
   private static Transport unix(URI host) throws IOException {
@@ -239,6 +338,9 @@ final class EngineSocket implements AutoCloseable {
 
     void readTimeout(int millis) throws IOException;
 
+    /** Whether {@link #readTimeout} bounds reads (a socket), or is ignored (a channel). */
+    boolean boundsReads();
+
     void close() throws IOException;
   }
 
@@ -269,6 +371,11 @@ final class EngineSocket implements AutoCloseable {
     @Override
     public void readTimeout(int millis) throws IOException {
       socket.setSoTimeout(millis);
+    }
+
+    @Override
+    public boolean boundsReads() {
+      return true;
     }
 
     @Override
@@ -342,6 +449,11 @@ final class EngineSocket implements AutoCloseable {
     @Override
     public void readTimeout(int millis) {
       // A channel has no read timeout: the deadline's interrupt closes it instead.
+    }
+
+    @Override
+    public boolean boundsReads() {
+      return false;
     }
 
     @Override

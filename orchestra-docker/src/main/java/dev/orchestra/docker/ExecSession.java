@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One started exec ({@code POST /exec/{id}/start}) on a connection of its own ({@link
  * EngineSocket}): its standard input delivered on a thread of its own and then half-closed, so that
- * the process reads end of file after every byte while its output still arrives; its output read
- * frame by frame ({@link FrameReader}) into a {@link Sink}.
+ * the process reads end of file after every byte while its output still arrives; its output
+ * demultiplexed ({@link FrameDemux}) into a {@link Sink}.
  *
  * <p>The engine ends the stream once the process has exited and its output is delivered (it waits
  * up to two seconds for background children that hold the output open).
@@ -76,23 +76,31 @@ final class ExecSession implements AutoCloseable {
    * @throws IOException if the connection fails or the sink cannot take the bytes
    */
   void copyOutput(Sink sink) throws IOException {
-    FrameReader frames = new FrameReader(socket.input(), "the output of " + what);
-    while (frames.next()) {
-      byte[] payload = frames.payload();
-      int length = frames.length();
-      switch (frames.stream()) {
-        case FrameReader.STDOUT -> sink.write(false, payload, 0, length);
-        case FrameReader.STDERR -> sink.write(true, payload, 0, length);
-        case FrameReader.SYSTEM_ERROR -> {
-          LOG.warn(
-              "the engine reports about {}: {}",
-              what,
-              new String(payload, 0, length, StandardCharsets.UTF_8).strip());
-          sink.write(true, payload, 0, length);
-        }
-        default -> LOG.debug("skipping {} bytes of stream {} of {}", length, frames.stream(), what);
-      }
-    }
+    String output = "the output of " + what;
+    InputStream in = socket.input();
+    FrameDemux.copy(
+        AnswerBody.untilEnd(in::read, output),
+        new FrameDemux.Streams() {
+          @Override
+          public boolean write(int stream, byte[] bytes, int offset, int length)
+              throws IOException {
+            switch (stream) {
+              case FrameReader.STDOUT -> sink.write(false, bytes, offset, length);
+              case FrameReader.STDERR -> sink.write(true, bytes, offset, length);
+              default -> LOG.debug("skipping {} bytes of stream {} of {}", length, stream, what);
+            }
+            return true;
+          }
+
+          @Override
+          public boolean engineMessage(String message) throws IOException {
+            LOG.warn("the engine reports about {}: {}", what, message);
+            byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+            sink.write(true, bytes, 0, bytes.length);
+            return true;
+          }
+        },
+        output);
   }
 
   @Override

@@ -9,7 +9,9 @@ import java.util.Arrays;
  * Reads the engine's multiplexed stream of a container without a TTY, whole frames at a time: an
  * 8-byte header {@code [stream, 0, 0, 0, size (4 bytes, big-endian)]}, then {@code size} bytes of
  * payload. The engine writes one frame per write of the process (attach, exec) or per log message
- * (logs), so a log message's boundaries are the frame's.
+ * (logs), so a log message's boundaries are the frame's. For the reads that need whole messages (a
+ * follow's, with timestamps); {@link FrameDemux} passes the payload on in the pieces it arrives in,
+ * for the reads that do not (an exec's output, {@code logs()}).
  *
  * <p>The payload buffer is reused: it holds the current frame until the next {@link #next()}.
  */

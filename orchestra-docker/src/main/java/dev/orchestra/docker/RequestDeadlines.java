@@ -77,6 +77,11 @@ final class RequestDeadlines implements AutoCloseable {
     }
   }
 
+  /** The failure of an exchange that the socket's own timeout ended. */
+  EngineTimeoutException timedOut(Throwable cause) {
+    return new EngineTimeoutException(host, timeout, cause);
+  }
+
   @Override
   public void close() {
     timer.shutdownNow();

@@ -12,19 +12,24 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoField;
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One read of a container's log ({@code GET /containers/{id}/logs}, never {@code follow}), with the
  * engine's timestamps ({@code timestamps=1}, for {@link DockerContainer#follow}) or without them
  * (for {@link DockerContainer#logs}), on a thread of its own, handing each message to a {@link
- * Handler} with its stream (and timestamp). The driver parses the frames itself ({@link
- * FrameReader}, as for an exec's output), into one reused buffer: a log message is one frame, and
- * docker-java's log callback would cut each into pieces of 1 KiB, each a new object.
+ * Handler} with its stream (and timestamp). The driver parses the frames itself, into one reused
+ * buffer: a log message is one frame, and docker-java's log callback would cut each into pieces of
+ * 1 KiB, each a new object. A read without timestamps ({@link #startPlain}) goes on a connection of
+ * the driver's own where it can, demultiplexed as an exec's output is ({@link FrameDemux}).
  *
  * <p>Waiting answers {@link Thread#interrupt()} as every {@link StreamCallback} does; {@link
  * #close()} ends the read at once (the connection is dropped).
  */
 final class TimestampedLogRead extends StreamCallback<Void> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TimestampedLogRead.class);
 
   /** Where a message's text starts: after {@code 2006-01-02T15:04:05.000000000Z} and a space. */
   private static final int FIXED_PREFIX = 31;
@@ -92,11 +97,34 @@ final class TimestampedLogRead extends StreamCallback<Void> {
    * Starts a read of every message without timestamps (the handler gets 0 for each); wait for its
    * end with {@link #awaitCompletion(String)}.
    *
+   * <p>Where the driver reaches the engine on sockets of its own ({@link
+   * DockerConnection#hasRawSockets()}: {@code unix://}, {@code tcp://}, {@code ssh://} through its
+   * tunnel), the answer is read on one of them, straight from the connection into one buffer, and
+   * each message is handed over in the pieces it arrived in ({@link FrameDemux}), so that the
+   * handler may get a message in several calls; elsewhere through the transport of the quick calls,
+   * a message a call.
+   *
+   * @param connection the engine
    * @see #start(DockerHttpClient, String, int, long, Handler, String)
    */
   static TimestampedLogRead startPlain(
-      DockerHttpClient http, String containerId, Handler handler, String what) {
-    return start(http, containerId, LogCursor.ALL, ANY_TIME, false, handler, what);
+      DockerConnection connection, String containerId, Handler handler, String what) {
+    if (!connection.hasRawSockets()) {
+      LOG.debug(
+          "reading the log of {} through the HTTP client: no socket of the driver's own reaches"
+              + " {}",
+          what,
+          connection.describe());
+      return start(
+          connection.apiTransport(), containerId, LogCursor.ALL, ANY_TIME, false, handler, what);
+    }
+    TimestampedLogRead read = new TimestampedLogRead(handler, what, false);
+    String path = path(containerId, LogCursor.ALL, ANY_TIME, false);
+    Thread thread =
+        new Thread(() -> read.runRaw(connection, path), "orchestra-docker-logs " + what);
+    thread.setDaemon(true);
+    thread.start();
+    return read;
   }
 
   private static TimestampedLogRead start(
@@ -108,6 +136,19 @@ final class TimestampedLogRead extends StreamCallback<Void> {
       Handler handler,
       String what) {
     TimestampedLogRead read = new TimestampedLogRead(handler, what, timestamps);
+    String path = path(containerId, tail, since, timestamps);
+    DockerHttpClient.Request request =
+        DockerHttpClient.Request.builder()
+            .method(DockerHttpClient.Request.Method.GET)
+            .path(path)
+            .build();
+    Thread thread = new Thread(() -> read.run(http, request), "orchestra-docker-logs " + what);
+    thread.setDaemon(true);
+    thread.start();
+    return read;
+  }
+
+  private static String path(String containerId, int tail, long since, boolean timestamps) {
     String path =
         "/containers/"
             + containerId
@@ -121,18 +162,10 @@ final class TimestampedLogRead extends StreamCallback<Void> {
               + Instant.ofEpochSecond(
                   Math.floorDiv(since, 1_000_000_000L), Math.floorMod(since, 1_000_000_000L));
     }
-    DockerHttpClient.Request request =
-        DockerHttpClient.Request.builder()
-            .method(DockerHttpClient.Request.Method.GET)
-            .path(path)
-            .build();
-    Thread thread = new Thread(() -> read.run(http, request), "orchestra-docker-logs " + what);
-    thread.setDaemon(true);
-    thread.start();
-    return read;
+    return path;
   }
 
-  /** How many messages the engine sent so far. */
+  /** How many messages the engine sent so far (reads with timestamps). */
   long messages() {
     return messages;
   }
@@ -152,6 +185,39 @@ final class TimestampedLogRead extends StreamCallback<Void> {
           break;
         }
       }
+      onComplete();
+    } catch (IOException | RuntimeException e) {
+      onError(e);
+    }
+  }
+
+  private void runRaw(DockerConnection connection, String path) {
+    try (EngineSocket socket = connection.socket()) {
+      onStart(socket::close);
+      AnswerBody body = socket.get(path, connection.flavour(), "the log of " + what);
+      FrameDemux.copy(
+          body,
+          new FrameDemux.Streams() {
+            @Override
+            public boolean write(int stream, byte[] bytes, int offset, int length) {
+              if (isFinished()) {
+                return false;
+              }
+              return switch (stream) {
+                case FrameReader.STDOUT ->
+                    handler.message(LogCursor.STDOUT, 0, bytes, offset, offset + length);
+                case FrameReader.STDERR ->
+                    handler.message(LogCursor.STDERR, 0, bytes, offset, offset + length);
+                default -> true;
+              };
+            }
+
+            @Override
+            public boolean engineMessage(String message) {
+              throw new OrchestraException(what + " failed: the engine reports: " + message);
+            }
+          },
+          "the log of " + what);
       onComplete();
     } catch (IOException | RuntimeException e) {
       onError(e);
