@@ -33,7 +33,7 @@ final class SshRow {
           NAME,
           "Not measured in this run: it needs an engine reached over SSH, given as -D"
               + SSH_HOST
-              + "=ssh://user@host:port.");
+              + "=ssh://user@host:port (scripts/bench.sh starts a private sshd for it).");
     }
     try (Driver driver =
         Orchestra.open("docker", DockerRows.freshNamespace(), Map.of("host", host))) {
