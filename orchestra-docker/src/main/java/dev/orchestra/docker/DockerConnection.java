@@ -13,7 +13,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +72,9 @@ final class DockerConnection implements AutoCloseable {
   private DockerClient streams;
 
   private boolean closed;
+
+  /** The connections {@link #socket()} gave out, open still: {@link #close()} drops them. */
+  private final Set<EngineSocket> sockets = ConcurrentHashMap.newKeySet();
 
   private DockerConnection(
       DefaultDockerClientConfig config,
@@ -365,7 +371,17 @@ final class DockerConnection implements AutoCloseable {
       tunnel.ensureConnected();
     }
     try {
-      return EngineSocket.connect(endpoint, ssl, deadlines);
+      EngineSocket socket = EngineSocket.connect(endpoint, ssl, deadlines);
+      sockets.add(socket);
+      socket.whenClosed(() -> sockets.remove(socket));
+      boolean closing;
+      synchronized (this) {
+        closing = closed;
+      }
+      if (closing) {
+        socket.close(); // close() ran meanwhile: no read may outlive the driver
+      }
+      return socket;
     } catch (UnsupportedOperationException e) {
       throw new OrchestraException(
           "the docker driver runs sandbox steps over unix:// and tcp:// engines only, not "
@@ -402,6 +418,9 @@ final class DockerConnection implements AutoCloseable {
     }
     closeClient(api);
     closeClient(toClose);
+    for (EngineSocket socket : List.copyOf(sockets)) {
+      socket.close(); // ends a logs() or a step's output read in progress
+    }
     deadlines.close();
     if (tunnel != null) {
       tunnel.close();

@@ -48,6 +48,7 @@ final class EngineSocket implements AutoCloseable {
   private final String hostHeader;
   private final String where;
   private final RequestDeadlines deadlines;
+  private volatile Runnable whenClosed = () -> {};
 
   private EngineSocket(
       Transport transport, String hostHeader, String where, RequestDeadlines deadlines) {
@@ -247,7 +248,14 @@ final class EngineSocket implements AutoCloseable {
       transport.close();
     } catch (IOException e) {
       LOG.debug("closing a connection to the engine at {} failed: {}", where, e.toString());
+    } finally {
+      whenClosed.run();
     }
+  }
+
+  /** Has {@link #close()} run an action too, after the connection is closed. */
+  void whenClosed(Runnable action) {
+    whenClosed = action;
   }
 
   /** Reads the answer's head; anything but a protocol switch is the engine's refusal. */

@@ -26,11 +26,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -66,6 +68,48 @@ class DockerDriverTest {
       Container c = driver.runContainer(task("whoami", "whoami").user("nobody").build());
       assertThat(awaitDone(c).exitCode()).isZero();
       assertThat(stdout(c)).isEqualTo("nobody\n");
+    }
+  }
+
+  @Test
+  void closeEndsALogsReadInProgress() throws Exception {
+    Driver driver = open(namespace("close-logs"));
+    ExecutorService reader = Executors.newSingleThreadExecutor();
+    try {
+      Container c = driver.runContainer(task("big", "sh", "-c", "seq 1 3000000").build());
+      assertThat(awaitDone(c).exitCode()).isZero();
+      CompletableFuture<Void> started = new CompletableFuture<>();
+      // A consumer slow enough that reading the whole log would take minutes.
+      OutputStream slow =
+          new OutputStream() {
+            @Override
+            public void write(int b) {
+              write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+              started.complete(null);
+              try {
+                TimeUnit.MILLISECONDS.sleep(20);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          };
+      CompletableFuture<Void> read =
+          CompletableFuture.runAsync(() -> c.logs(slow, OutputStream.nullOutputStream()), reader);
+      started.get(1, TimeUnit.MINUTES);
+
+      driver.close();
+
+      await("logs() to end once the driver is closed")
+          .atMost(Duration.ofSeconds(20))
+          .until(read::isDone);
+      assertThat(read).isCompletedExceptionally();
+    } finally {
+      driver.close();
+      reader.shutdownNow();
     }
   }
 
