@@ -11,6 +11,7 @@ import dev.orchestra.OrchestraException;
 import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -371,7 +372,16 @@ final class DockerConnection implements AutoCloseable {
       tunnel.ensureConnected();
     }
     try {
-      EngineSocket socket = EngineSocket.connect(endpoint, ssl, deadlines);
+      EngineSocket socket;
+      try {
+        socket = EngineSocket.connect(endpoint, ssl, deadlines);
+      } catch (InterruptedIOException e) { // a timeout names the engine already
+        throw e;
+      } catch (IOException e) {
+        // Named as the driver's other calls name it: the user's address, not a tunnel's.
+        throw new IOException(
+            "no answer from the Docker engine at " + host + ": " + EngineErrors.rootCause(e), e);
+      }
       sockets.add(socket);
       socket.whenClosed(() -> sockets.remove(socket));
       boolean closing;
