@@ -75,13 +75,9 @@ final class DockerRows {
         EngineClient floor = new EngineClient(socket)) {
       Rotation.Trial library = oneTask(driver, settings.image(), "latency-", "library latency");
       Rotation.Trial dockerRun =
-          round -> {
-            long t0 = System.nanoTime();
-            int code = runCommand("docker", "run", "--rm", settings.image(), "true");
-            long t1 = System.nanoTime();
-            requireExit(0, code, "docker run --rm");
-            return t1 - t0;
-          };
+          timedCommand(
+              "docker run --rm",
+              () -> runCommand("docker", "run", "--rm", settings.image(), "true"));
       String createBody = floorCreateBody(ns);
       Rotation.Trial rawFloor =
           round -> {
@@ -337,13 +333,7 @@ final class DockerRows {
             return t1 - t0;
           };
       Rotation.Trial dockerLogs =
-          round -> {
-            long t0 = System.nanoTime();
-            int code = runCommand("docker", "logs", c.id());
-            long t1 = System.nanoTime();
-            requireExit(0, code, "docker logs");
-            return t1 - t0;
-          };
+          timedCommand("docker logs", () -> runCommand("docker", "logs", c.id()));
       Rotation.Trial floor =
           round -> {
             long t0 = System.nanoTime();
@@ -523,6 +513,23 @@ final class DockerRows {
 
   static String mb(long bytes) {
     return bytes % 1_000_000 == 0 ? bytes / 1_000_000 + " MB" : bytes + " bytes";
+  }
+
+  /** Runs a command line and answers its exit code. */
+  @FunctionalInterface
+  interface Command {
+    int run() throws IOException, InterruptedException;
+  }
+
+  /** A trial that times one run of a command line, which must exit 0. */
+  static Rotation.Trial timedCommand(String what, Command command) {
+    return round -> {
+      long t0 = System.nanoTime();
+      int code = command.run();
+      long t1 = System.nanoTime();
+      requireExit(0, code, what);
+      return t1 - t0;
+    };
   }
 
   static int runCommand(String... command) throws IOException, InterruptedException {

@@ -61,13 +61,8 @@ final class PodmanRow {
       Rotation.Trial library =
           DockerRows.oneTask(driver, settings.image(), "podman-", "library on Podman");
       Rotation.Trial podmanRun =
-          round -> {
-            long t0 = System.nanoTime();
-            int code = podman(host, "run", "--rm", settings.image(), "true");
-            long t1 = System.nanoTime();
-            DockerRows.requireExit(0, code, "podman run --rm");
-            return t1 - t0;
-          };
+          DockerRows.timedCommand(
+              "podman run --rm", () -> podman(host, "run", "--rm", settings.image(), "true"));
       List<Samples> s =
           Rotation.run(settings.warmups(), settings.runs(), List.of(library, podmanRun));
       return Row.timed(

@@ -40,15 +40,11 @@ final class SshRow {
       Rotation.Trial library =
           DockerRows.oneTask(driver, settings.image(), "ssh-", "library over ssh");
       Rotation.Trial dockerRun =
-          round -> {
-            long t0 = System.nanoTime();
-            int code =
-                DockerRows.runCommand(
-                    "docker", "-H", host, "run", "--rm", settings.image(), "true");
-            long t1 = System.nanoTime();
-            DockerRows.requireExit(0, code, "docker -H ssh:// run --rm");
-            return t1 - t0;
-          };
+          DockerRows.timedCommand(
+              "docker -H ssh:// run --rm",
+              () ->
+                  DockerRows.runCommand(
+                      "docker", "-H", host, "run", "--rm", settings.image(), "true"));
       List<Samples> s =
           Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerRun));
       return Row.timed(
