@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -127,7 +128,7 @@ final class DockerConnection implements AutoCloseable {
    * @param sshParams the parameters of an {@code ssh://} address; ignored (with a warning) for
    *     another
    * @param engine the engine the caller named ({@code engine} parameter), or empty to detect it
-   *     from the engine's {@code GET /version}
+   *     from the engine's {@code GET /_ping}
    * @return the connection
    * @throws IllegalArgumentException if the host is not a Docker address
    * @throws OrchestraException if the engine does not answer, or the SSH server cannot be reached
@@ -191,9 +192,9 @@ final class DockerConnection implements AutoCloseable {
         new DockerConnection(config, host, tunnel, source, deadlines, api, streams, flavour);
     try {
       LOG.debug("pinging the Docker engine at {} ({})", host, source);
-      api.pingCmd().exec();
+      EngineFlavour answered = connection.ping();
       if (engine.isEmpty()) {
-        flavour.set(EngineFlavour.of(api.versionCmd().exec()));
+        flavour.set(answered);
       }
     } catch (RuntimeException e) {
       connection.close();
@@ -307,6 +308,31 @@ final class DockerConnection implements AutoCloseable {
   }
 
   /**
+   * Asks whether the engine answers at all ({@code GET /_ping}), bounded by the request timeout.
+   *
+   * @return the engine that answered, read from the answer's headers ({@link EngineFlavour#ofPing})
+   * @throws RuntimeException as any call of {@link #api()} does when the engine cannot be reached
+   *     or refuses
+   */
+  EngineFlavour ping() {
+    DockerHttpClient.Request request =
+        DockerHttpClient.Request.builder()
+            .method(DockerHttpClient.Request.Method.GET)
+            .path("/_ping")
+            .build();
+    try (DockerHttpClient.Response answer = apiTransport().execute(request)) {
+      if (answer.getStatusCode() != 200) {
+        throw EngineErrors.refusal(
+            answer.getStatusCode(),
+            new String(answer.getBody().readNBytes(4096), StandardCharsets.UTF_8));
+      }
+      return EngineFlavour.ofPing(answer.getHeaders());
+    } catch (IOException e) {
+      throw new ReconnectingHttpClient.EngineUnreachableException(host, e);
+    }
+  }
+
+  /**
    * Replaces the streams client with a new one and closes the old one, which closes every
    * connection it holds: the only way to free a thread that waits on a {@code tcp://} socket for an
    * answer that never begins. Every stream of the old client ends (a caller that follows one gets a
@@ -333,15 +359,6 @@ final class DockerConnection implements AutoCloseable {
   /** The bound of each request that is not a stream. */
   Duration requestTimeout() {
     return deadlines.timeout();
-  }
-
-  /**
-   * Asks whether the engine answers at all, bounded by the request timeout.
-   *
-   * @throws RuntimeException as docker-java throws, if it does not
-   */
-  void ping() {
-    api.pingCmd().exec();
   }
 
   /**

@@ -45,7 +45,7 @@ public final class DockerDriverProvider implements DriverProvider {
 
   /**
    * The parameter that names the engine behind {@value #HOST}: {@code docker}, {@code podman}, or
-   * {@code auto} (the default: detected from the engine's {@code GET /version}).
+   * {@code auto} (the default: detected from the engine's {@code GET /_ping}).
    */
   public static final String ENGINE = "engine";
 

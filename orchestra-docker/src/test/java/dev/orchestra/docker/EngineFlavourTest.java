@@ -3,28 +3,31 @@ package dev.orchestra.docker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.LogConfig;
-import com.github.dockerjava.api.model.Version;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** What the driver does differently on Podman, decided without an engine. */
 class EngineFlavourTest {
 
-  /** Podman 4.3.1's answer to {@code GET /version}, as its service gave it (shortened). */
-  private static final String PODMAN_VERSION =
-      "{\"Platform\":{\"Name\":\"linux/amd64/debian-12\"},\"Components\":[{\"Name\":\"Podman"
-          + " Engine\",\"Version\":\"4.3.1\",\"Details\":{\"APIVersion\":\"4.3.1\"}},{\"Name\":"
-          + "\"Conmon\",\"Version\":\"conmon version 2.1.6\"}],\"Version\":\"4.3.1\","
-          + "\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.24\",\"Os\":\"linux\"}";
+  /** The headers of Podman 4.3.1's answer to {@code GET /_ping}, as its service gave them. */
+  private static final Map<String, List<String>> PODMAN_PING =
+      Map.of(
+          "Api-Version", List.of("1.41"),
+          "Docker-Experimental", List.of("true"),
+          "Libpod-Api-Version", List.of("4.3.1"),
+          "Libpod-Buildah-Version", List.of("1.28.2"),
+          "Server", List.of("Libpod/4.3.1 (linux)"));
 
-  /** Docker 20.10's answer to {@code GET /version} (shortened). */
-  private static final String DOCKER_VERSION =
-      "{\"Platform\":{\"Name\":\"\"},\"Components\":[{\"Name\":\"Engine\",\"Version\":"
-          + "\"20.10.24+dfsg1\"},{\"Name\":\"containerd\",\"Version\":\"1.6.20\"}],\"Version\":"
-          + "\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"Os\":\"linux\"}";
+  /** The headers of Docker 20.10's answer to {@code GET /_ping}. */
+  private static final Map<String, List<String>> DOCKER_PING =
+      Map.of(
+          "Api-Version", List.of("1.41"),
+          "Docker-Experimental", List.of("false"),
+          "Ostype", List.of("linux"),
+          "Server", List.of("Docker/20.10.24+dfsg1 (linux)"));
 
   /** Podman's answer to a create whose name is taken. */
   private static final String NAME_IN_USE =
@@ -43,17 +46,15 @@ class EngineFlavourTest {
       "{\"cause\":\"no such container\",\"message\":\"container 8acb does not exist in"
           + " database: no such container\",\"response\":500}";
 
-  private static Version version(String json) throws Exception {
-    return new ObjectMapper()
-        .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-        .readValue(json, Version.class);
-  }
-
   @Test
-  void detectsPodmanByItsComponentAndDockerOtherwise() throws Exception {
-    assertThat(EngineFlavour.of(version(PODMAN_VERSION))).isEqualTo(EngineFlavour.PODMAN);
-    assertThat(EngineFlavour.of(version(DOCKER_VERSION))).isEqualTo(EngineFlavour.DOCKER);
-    assertThat(EngineFlavour.of(new Version())).isEqualTo(EngineFlavour.DOCKER);
+  void detectsPodmanByItsPingsHeadersInAnyCaseAndDockerOtherwise() {
+    assertThat(EngineFlavour.ofPing(PODMAN_PING)).isEqualTo(EngineFlavour.PODMAN);
+    assertThat(EngineFlavour.ofPing(Map.of("libpod-api-version", List.of("4.3.1"))))
+        .isEqualTo(EngineFlavour.PODMAN);
+    assertThat(EngineFlavour.ofPing(Map.of("server", List.of("Libpod/5.0.0 (linux)"))))
+        .isEqualTo(EngineFlavour.PODMAN);
+    assertThat(EngineFlavour.ofPing(DOCKER_PING)).isEqualTo(EngineFlavour.DOCKER);
+    assertThat(EngineFlavour.ofPing(Map.of())).isEqualTo(EngineFlavour.DOCKER);
   }
 
   @Test

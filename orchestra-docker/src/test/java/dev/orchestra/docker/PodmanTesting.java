@@ -68,7 +68,7 @@ final class PodmanTesting {
         unavailable =
             c.flavour() == EngineFlavour.PODMAN
                 ? null
-                : "the engine at " + host() + " is not Podman (its /version names no Podman)";
+                : "the engine at " + host() + " is not Podman (its /_ping names no Libpod)";
       } catch (OrchestraException | IllegalArgumentException e) {
         unavailable =
             "no Podman service: "
