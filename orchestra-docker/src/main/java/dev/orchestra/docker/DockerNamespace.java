@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the parts of one {@link DockerDriver} share: the namespace's name, the connection, the
- * executor, the exit event stream, the stream watch, the scratch directory, the containers and
- * sandboxes this instance handed out, and whether the driver is closed. The containers, volumes,
- * sandboxes and steps, and the driver's own creation and removal, receive this instead of the
- * driver.
+ * executor, the exit event stream, the stream watch, the creates in flight, the scratch directory,
+ * the containers and sandboxes this instance handed out, and whether the driver is closed. The
+ * containers, volumes, sandboxes and steps, and the driver's own creation and removal, receive this
+ * instead of the driver.
  */
 final class DockerNamespace {
 
@@ -49,6 +49,8 @@ final class DockerNamespace {
 
   private final ExitEvents events;
 
+  private final CreatesInFlight creates;
+
   /** Where steps record their output; created when the first step starts. */
   private Path scratch;
 
@@ -60,6 +62,7 @@ final class DockerNamespace {
             DockerNamespace.class, "orchestra-docker " + name, 2, Duration.ofSeconds(30));
     this.streamWatch = new StreamWatch(this);
     this.events = new ExitEvents(this);
+    this.creates = new CreatesInFlight(this);
   }
 
   /** The namespace, exactly as the caller gave it. */
@@ -82,6 +85,11 @@ final class DockerNamespace {
 
   ExitEvents events() {
     return events;
+  }
+
+  /** The creates of unnamed containers, which go on when their caller is interrupted. */
+  CreatesInFlight creates() {
+    return creates;
   }
 
   /** Ends the streams of an engine that stopped answering. */

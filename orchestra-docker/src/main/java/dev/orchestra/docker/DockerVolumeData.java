@@ -192,14 +192,19 @@ final class DockerVolumeData {
     try {
       LOG.debug("creating a helper container of image {} for {}", helperImage, what);
       return namespace
-          .api()
-          .createContainerCmd(helperImage)
-          .withLabels(labels)
-          .withCmd("true")
-          .withNetworkDisabled(true)
-          .withHostConfig(host)
-          .exec()
-          .getId();
+          .creates()
+          .create(
+              () ->
+                  namespace
+                      .api()
+                      .createContainerCmd(helperImage)
+                      .withLabels(labels)
+                      .withCmd("true")
+                      .withNetworkDisabled(true)
+                      .withHostConfig(host)
+                      .exec()
+                      .getId(),
+              "helper container for " + what);
     } catch (NotFoundException e) {
       throw new ImageNotFoundException(
           helperImage,

@@ -10,13 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The work of {@link DockerDriver#close()}: removes every container and volume labelled with the
- * namespace (whichever driver instance created them) and what {@link DeferredRemovals} still holds,
- * ends the sandboxes, the event stream and the executor, deletes the scratch directory and closes
- * the connection. Once the engine left one of its requests unanswered, it sends no more: the rest
- * is named in its exception. Failures are collected, and thrown together at the end. An interrupt
- * stops it with {@link OrchestraInterruptedException} and leaves the connection open, so that a
- * later close() removes what is left; once it finished, close() does nothing.
+ * The work of {@link DockerDriver#close()}: waits for the creates in flight ({@link
+ * CreatesInFlight}), removes every container and volume labelled with the namespace (whichever
+ * driver instance created them) and what {@link DeferredRemovals} still holds, ends the sandboxes,
+ * the event stream and the executor, deletes the scratch directory and closes the connection. Once
+ * the engine left one of its requests unanswered, it sends no more: the rest is named in its
+ * exception. Failures are collected, and thrown together at the end. An interrupt stops it with
+ * {@link OrchestraInterruptedException} and leaves the connection open, so that a later close()
+ * removes what is left; once it finished, close() does nothing.
  */
 final class NamespaceRemoval {
 
@@ -60,6 +61,8 @@ final class NamespaceRemoval {
     int containers = 0;
     int volumeCount = 0;
     try {
+      // A create cut off by its caller's interrupt may still make a container: wait for its answer.
+      namespace.creates().closeAndAwait(namespace.connection().requestTimeout().multipliedBy(2));
       for (String containerId : namespaceContainers(failures)) {
         if (stalled(failures)) {
           notTried.add("container " + containerId);
