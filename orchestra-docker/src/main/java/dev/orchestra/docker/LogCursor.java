@@ -2,7 +2,7 @@ package dev.orchestra.docker;
 
 /**
  * How far a follow has delivered each stream of a container's log, and which messages of a fresh
- * read of the log are new: the arithmetic that makes {@link DockerContainer#follow} exact.
+ * read of the log are new: the arithmetic that makes {@link ContainerLogs#follow} exact.
  *
  * <p>The engine stamps every log message with the time its copier read it, to the nanosecond, and
  * keeps the stamp with the message: every read of the log shows the same message with the same

@@ -17,12 +17,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One read of a container's log ({@code GET /containers/{id}/logs}, never {@code follow}), with the
- * engine's timestamps ({@code timestamps=1}, for {@link DockerContainer#follow}) or without them
- * (for {@link DockerContainer#logs}), on a thread of its own, handing each message to a {@link
- * Handler} with its stream (and timestamp). The driver parses the frames itself, into one reused
- * buffer: a log message is one frame, and docker-java's log callback would cut each into pieces of
- * 1 KiB, each a new object. A read without timestamps ({@link #startPlain}) goes on a connection of
- * the driver's own where it can, demultiplexed as an exec's output is ({@link FrameDemux}).
+ * engine's timestamps ({@code timestamps=1}, for {@link ContainerLogs#follow}) or without them (for
+ * {@link ContainerLogs#read}), on a thread of its own, handing each message to a {@link Handler}
+ * with its stream (and timestamp). The driver parses the frames itself, into one reused buffer: a
+ * log message is one frame, and docker-java's log callback would cut each into pieces of 1 KiB,
+ * each a new object. A read without timestamps ({@link #startPlain}) goes on a connection of the
+ * driver's own where it can, demultiplexed as an exec's output is ({@link FrameDemux}).
  *
  * <p>Waiting answers {@link Thread#interrupt()} as every {@link StreamCallback} does; {@link
  * #close()} ends the read at once (the connection is dropped).
