@@ -149,6 +149,19 @@ final class DockerVolumes {
       LOG.debug("creating volume {} of namespace '{}'", dockerName, namespace.name());
       created =
           namespace.api().createVolumeCmd().withName(dockerName).withLabels(labels(name)).exec();
+    } catch (ConflictException e) {
+      // Podman: a concurrent create made it after this one looked (Docker answers with it).
+      LOG.debug("volume {} was created meanwhile: {}", dockerName, EngineErrors.answer(e));
+      try {
+        checkOwner(
+            name, dockerName, namespace.api().inspectVolumeCmd(dockerName).exec().getLabels());
+      } catch (OrchestraException looked) {
+        throw looked;
+      } catch (RuntimeException looked) {
+        throw EngineErrors.failure(
+            "looking up volume '" + name + "' of namespace '" + namespace.name() + "'", looked);
+      }
+      return false;
     } catch (RuntimeException e) {
       throw EngineErrors.failure(
           "creating volume '" + name + "' of namespace '" + namespace.name() + "'", e);
