@@ -55,10 +55,15 @@ enum EngineFlavour {
   /** The value of the {@code engine} parameter that detects the engine: the default. */
   static final String AUTO = "auto";
 
-  /** Podman's answer to a request that Docker refuses with 409: the error's innermost cause. */
+  /**
+   * Podman's answer to a request that Docker refuses with 409, by the error's innermost cause; and
+   * to the create of a volume that a concurrent create made meanwhile, which Docker answers with
+   * the volume (the driver then reads it, see {@link DockerVolumes}).
+   */
   private static final Pattern PODMAN_CONFLICT_CAUSE =
       Pattern.compile(
-          "\"cause\"\\s*:\\s*\"(that name is already in use|container state improper)\"");
+          "\"cause\"\\s*:\\s*\"(that name is already in use|container state improper"
+              + "|volume already exists)\"");
 
   /**
    * Podman's answer to a request for a container or volume that is gone, where Docker answers 404:
@@ -67,6 +72,10 @@ enum EngineFlavour {
    */
   private static final Pattern PODMAN_NOT_FOUND_CAUSE =
       Pattern.compile("\"cause\"\\s*:\\s*\"no such (container|volume)\"");
+
+  /** Podman's answer to a read that met a process as it exited ({@link #passes}). */
+  private static final Pattern PODMAN_PASSING_CAUSE =
+      Pattern.compile("\"cause\"\\s*:\\s*\"no such process\"");
 
   private final LogConfig logConfig;
   private final List<String> eventFilter;
@@ -183,6 +192,19 @@ enum EngineFlavour {
       }
     }
     return status;
+  }
+
+  /**
+   * Whether this engine's answer to a read is a failure that passes, so that the same read sent
+   * again a moment later may be answered: Podman answers the inspect of a container whose process
+   * is exiting at that moment with 500 {@code "cause": "no such process"} ("open /proc/PID/cgroup:
+   * no such process"), where Docker answers with the container.
+   */
+  boolean passes(int status, String body) {
+    return this == PODMAN
+        && status == 500
+        && body != null
+        && PODMAN_PASSING_CAUSE.matcher(body).find();
   }
 
   /**

@@ -11,9 +11,11 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.slf4j.Logger;
@@ -42,6 +44,12 @@ final class ReconnectingHttpClient implements DockerHttpClient {
 
   /** What one bounded read of an answer may fetch at once. */
   private static final int BODY_BUFFER = 64 * 1024;
+
+  /** How many times a read whose failure passes ({@link EngineFlavour#passes}) is sent again. */
+  private static final int PASSING_RETRIES = 5;
+
+  /** The pause before the first such retry; the n-th waits n times as long. */
+  private static final Duration PASSING_PAUSE = Duration.ofMillis(20);
 
   private final DockerHttpClient delegate;
   private final URI host;
@@ -86,6 +94,7 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   public Response execute(Request request) {
     boolean repeatable =
         request.hijackedInput() == null && (request.bodyBytes() != null || request.body() == null);
+    int passing = 0;
     for (int attempt = 1; ; attempt++) {
       try {
         link.ready();
@@ -96,7 +105,23 @@ final class ReconnectingHttpClient implements DockerHttpClient {
         Response response = deadlines.run(() -> delegate.execute(request));
         Response answer = boundedBodies ? new BoundedResponse(response) : response;
         EngineFlavour engine = flavour.get();
-        return engine.mayTranslate(answer.getStatusCode()) ? translated(answer, engine) : answer;
+        if (!engine.mayTranslate(answer.getStatusCode())) {
+          return answer;
+        }
+        boolean mayRetry =
+            "GET".equals(request.method()) && repeatable && passing < PASSING_RETRIES;
+        Response translated = translated(answer, engine, mayRetry);
+        if (translated != null) {
+          return translated;
+        }
+        passing++;
+        LOG.debug(
+            "{} {}: the engine at {} failed a read that passes; reading again",
+            request.method(),
+            request.path(),
+            host);
+        LockSupport.parkNanos(PASSING_PAUSE.toNanos() * passing);
+        continue;
       } catch (EngineTimeoutException e) {
         throw new EngineUnreachableException(e);
       } catch (RuntimeException e) {
@@ -156,8 +181,12 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   /**
    * A refusal with the status Docker gives for it ({@link EngineFlavour#dockerStatus}); its body
    * (an error message, small) read here, bounded by the request timeout.
+   *
+   * @param mayRetry whether the request may be sent again
+   * @return the answer; null if it is a failure that passes ({@link EngineFlavour#passes}) and
+   *     {@code mayRetry}
    */
-  private Response translated(Response answer, EngineFlavour engine) {
+  private Response translated(Response answer, EngineFlavour engine, boolean mayRetry) {
     byte[] body;
     try (Response closing = answer) {
       InputStream in = closing.getBody();
@@ -165,8 +194,11 @@ final class ReconnectingHttpClient implements DockerHttpClient {
     } catch (IOException e) {
       throw new EngineUnreachableException(host, e);
     }
-    int status =
-        engine.dockerStatus(answer.getStatusCode(), new String(body, StandardCharsets.UTF_8));
+    String text = new String(body, StandardCharsets.UTF_8);
+    if (mayRetry && engine.passes(answer.getStatusCode(), text)) {
+      return null;
+    }
+    int status = engine.dockerStatus(answer.getStatusCode(), text);
     return new Response() {
       @Override
       public int getStatusCode() {

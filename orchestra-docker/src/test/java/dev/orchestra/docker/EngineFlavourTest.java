@@ -41,6 +41,12 @@ class EngineFlavourTest {
       "{\"cause\":\"container state improper\",\"message\":\"can only kill running containers."
           + " c287 is in state exited: container state improper\",\"response\":500}";
 
+  /** Podman's answer to the create of a volume that a concurrent create made meanwhile. */
+  private static final String VOLUME_MADE_MEANWHILE =
+      "{\"cause\":\"volume already exists\",\"message\":\"adding volume to state: name"
+          + " tck-idmnyk1zna-state_f40f93ad2f7926f7 is in use: volume already exists\","
+          + "\"response\":500}";
+
   /** Podman's answer to the inspect of a container it is removing. */
   private static final String GONE_DURING_REMOVAL =
       "{\"cause\":\"no such container\",\"message\":\"container 8acb does not exist in"
@@ -61,6 +67,7 @@ class EngineFlavourTest {
   void podmansConflictsReadAsDockers409ByTheirCauseOnly() {
     assertThat(EngineFlavour.PODMAN.dockerStatus(500, NAME_IN_USE)).isEqualTo(409);
     assertThat(EngineFlavour.PODMAN.dockerStatus(500, KILL_EXITED)).isEqualTo(409);
+    assertThat(EngineFlavour.PODMAN.dockerStatus(500, VOLUME_MADE_MEANWHILE)).isEqualTo(409);
     // The same words in the message, with another cause, are not a conflict.
     assertThat(
             EngineFlavour.PODMAN.dockerStatus(
@@ -71,6 +78,17 @@ class EngineFlavourTest {
     assertThat(EngineFlavour.DOCKER.mayTranslate(500)).isFalse();
     assertThat(EngineFlavour.PODMAN.mayTranslate(500)).isTrue();
     assertThat(EngineFlavour.PODMAN.mayTranslate(409)).isFalse();
+  }
+
+  @Test
+  void podmansReadOfAProcessAsItExitsIsAFailureThatPasses() {
+    String exiting =
+        "{\"cause\":\"no such process\",\"message\":\"open /proc/21139/cgroup: no such"
+            + " process\",\"response\":500}";
+    assertThat(EngineFlavour.PODMAN.passes(500, exiting)).isTrue();
+    assertThat(EngineFlavour.PODMAN.passes(500, NAME_IN_USE)).isFalse();
+    assertThat(EngineFlavour.PODMAN.passes(404, exiting)).isFalse();
+    assertThat(EngineFlavour.DOCKER.passes(500, exiting)).isFalse();
   }
 
   @Test

@@ -4,13 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.transport.DockerHttpClient;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The driver's small pure helpers: image references, pull policies, the engine's answers. */
@@ -105,5 +114,80 @@ class SmallPartsTest {
     } finally {
       Thread.interrupted();
     }
+  }
+
+  @Test
+  void podmansReadsThatMeetAnExitingProcessAreSentAgainItsWritesNever() throws Exception {
+    String exiting =
+        "{\"cause\":\"no such process\",\"message\":\"open /proc/1/cgroup: no such"
+            + " process\",\"response\":500}";
+    List<String> sent = new ArrayList<>();
+    DockerHttpClient engine =
+        new DockerHttpClient() {
+          @Override
+          public Response execute(Request request) {
+            sent.add(request.method() + " " + request.path());
+            boolean fails = !"GET".equals(request.method()) || sent.size() < 3;
+            return answer(fails ? 500 : 200, fails ? exiting : "{}");
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (RequestDeadlines deadlines =
+            new RequestDeadlines(URI.create("unix:///podman.sock"), Duration.ofSeconds(10));
+        ReconnectingHttpClient client =
+            new ReconnectingHttpClient(
+                engine,
+                URI.create("unix:///podman.sock"),
+                () -> {},
+                1,
+                deadlines,
+                true,
+                new AtomicReference<>(EngineFlavour.PODMAN))) {
+      DockerHttpClient.Request inspect =
+          DockerHttpClient.Request.builder()
+              .method(DockerHttpClient.Request.Method.GET)
+              .path("/containers/x/json")
+              .build();
+      assertThat(client.execute(inspect).getStatusCode()).isEqualTo(200);
+      assertThat(sent).hasSize(3);
+
+      sent.clear();
+      DockerHttpClient.Request kill =
+          DockerHttpClient.Request.builder()
+              .method(DockerHttpClient.Request.Method.POST)
+              .path("/containers/x/kill")
+              .build();
+      assertThat(client.execute(kill).getStatusCode()).isEqualTo(500);
+      assertThat(sent).hasSize(1);
+    }
+  }
+
+  private static DockerHttpClient.Response answer(int status, String body) {
+    return new DockerHttpClient.Response() {
+      @Override
+      public int getStatusCode() {
+        return status;
+      }
+
+      @Override
+      public Map<String, List<String>> getHeaders() {
+        return Map.of();
+      }
+
+      @Override
+      public String getHeader(String name) {
+        return null;
+      }
+
+      @Override
+      public InputStream getBody() {
+        return new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 }
