@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * The row that needs Podman's Docker-compatible service ({@code ORCHESTRA_PODMAN_HOST}, by default
  * the socket {@code scripts/podman-up.sh} starts): one task through the driver against {@code
- * podman run --rm}. Where the variable is not set and the default socket does not exist, the row
- * says it was not measured.
+ * podman --url HOST run --rm}. Where the variable is not set and the default socket does not exist,
+ * the row says it was not measured.
  */
 final class PodmanRow {
 
@@ -76,26 +76,23 @@ final class PodmanRow {
           "Against Podman's Docker-compatible service at "
               + host
               + ": one task at a time, from the call to the observed exit (code 0 checked);"
-              + " the library's cleanup() is not timed, while `podman run --rm` (Podman's own"
-              + " command line, not the Docker API, whose `--rm` misreports exit codes on Podman)"
-              + " includes its removal and the command's start.");
+              + " the library's cleanup() is not timed, while `podman --url "
+              + host
+              + " run --rm` (Podman's own command line, as a client of the same service, not the"
+              + " Docker API, whose `--rm` misreports exit codes on Podman) includes its removal"
+              + " and the command's start.");
     }
   }
 
   /**
-   * Runs the podman command line, with the service's {@code containers.conf} beside its socket when
-   * there is one (as {@code scripts/podman-up.sh} writes it).
+   * Runs the podman command line as a client of the service at {@code host} ({@code --url}): the
+   * same engine, images and storage as the driver's, whoever runs the benchmark (a user's own
+   * {@code podman} would otherwise use its rootless storage, without the image).
    */
   private static int podman(String host, String... args) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder();
-    pb.command().add("podman");
+    pb.command().addAll(List.of("podman", "--url", host));
     pb.command().addAll(List.of(args));
-    if (host.startsWith("unix://")) {
-      Path conf = Path.of(host.substring("unix://".length())).resolveSibling("containers.conf");
-      if (Files.isRegularFile(conf)) {
-        pb.environment().put("CONTAINERS_CONF", conf.toString());
-      }
-    }
     return pb.redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).start().waitFor();
   }
 }
