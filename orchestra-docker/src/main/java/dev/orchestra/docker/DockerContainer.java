@@ -86,6 +86,12 @@ final class DockerContainer implements Container {
   private volatile boolean removing;
 
   /**
+   * Whether the engine reported the container's removal behind the driver's back before its end was
+   * recorded; guarded by {@link #lock}.
+   */
+  private boolean destroyed;
+
+  /**
    * Whether the event stream watched this container from before its start: its exit cannot have
    * come unseen, so the first {@link #onExit()} needs no status read.
    */
@@ -526,8 +532,11 @@ final class DockerContainer implements Container {
 
   /** The engine removed the container, and not on this driver's request. */
   void destroyed() {
-    if (removing || done != null) {
-      return;
+    synchronized (lock) {
+      if (removing || done != null) {
+        return;
+      }
+      destroyed = true;
     }
     fail(
         new ContainerNotFoundException(
@@ -662,6 +671,11 @@ final class DockerContainer implements Container {
     CompletableFuture<ContainerStatus> waiting;
     ContainerStatus recorded;
     synchronized (lock) {
+      if (done == null && destroyed) {
+        // A status read that raced the removal: the waiters learned that the container is gone,
+        // and status() says so too (it reads the engine, which no longer has it).
+        return status;
+      }
       if (done == null) {
         done = status;
         LOG.debug("container {} of {} ended {}", name, describe(), status);
