@@ -86,15 +86,20 @@ final class ContainerLogs {
       stdout.flush();
       stderr.flush();
     } catch (IOException e) {
-      throw new OrchestraException(
-          "writing the logs of container "
-              + container.name()
-              + " of "
-              + container.describe()
-              + " failed: "
-              + e,
-          e);
+      throw writeFailed(e);
     }
+  }
+
+  /** The caller's stream refused the log's bytes. */
+  private OrchestraException writeFailed(IOException e) {
+    return new OrchestraException(
+        "writing the logs of container "
+            + container.name()
+            + " of "
+            + container.describe()
+            + " failed: "
+            + e,
+        e);
   }
 
   /**
@@ -262,14 +267,7 @@ final class ContainerLogs {
       holdLast[0] = held;
     }
     if (writeFailure[0] != null) {
-      throw new OrchestraException(
-          "writing the logs of container "
-              + container.name()
-              + " of "
-              + container.describe()
-              + " failed: "
-              + writeFailure[0],
-          writeFailure[0]);
+      throw writeFailed(writeFailure[0]);
     }
     if (pass.gap()) {
       LOG.warn(

@@ -131,18 +131,8 @@ final class DockerVolumes {
    */
   private boolean obtainVolume(String name) {
     String dockerName = DockerNames.of(namespace.name(), name);
-    try {
-      LOG.debug("inspecting volume {} of namespace '{}'", dockerName, namespace.name());
-      InspectVolumeResponse existing = namespace.api().inspectVolumeCmd(dockerName).exec();
-      checkOwner(name, dockerName, existing.getLabels());
+    if (exists(name, dockerName)) {
       return false;
-    } catch (NotFoundException e) {
-      LOG.debug("volume {} does not exist yet", dockerName);
-    } catch (OrchestraException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw EngineErrors.failure(
-          "looking up volume '" + name + "' of namespace '" + namespace.name() + "'", e);
     }
     CreateVolumeResponse created;
     try {
@@ -152,16 +142,11 @@ final class DockerVolumes {
     } catch (ConflictException e) {
       // Podman: a concurrent create made it after this one looked (Docker answers with it).
       LOG.debug("volume {} was created meanwhile: {}", dockerName, EngineErrors.answer(e));
-      try {
-        checkOwner(
-            name, dockerName, namespace.api().inspectVolumeCmd(dockerName).exec().getLabels());
-      } catch (OrchestraException looked) {
-        throw looked;
-      } catch (RuntimeException looked) {
-        throw EngineErrors.failure(
-            "looking up volume '" + name + "' of namespace '" + namespace.name() + "'", looked);
+      if (exists(name, dockerName)) {
+        return false;
       }
-      return false;
+      throw EngineErrors.failure(
+          "creating volume '" + name + "' of namespace '" + namespace.name() + "'", e);
     } catch (RuntimeException e) {
       throw EngineErrors.failure(
           "creating volume '" + name + "' of namespace '" + namespace.name() + "'", e);
@@ -170,6 +155,28 @@ final class DockerVolumes {
     checkOwner(name, dockerName, created.getLabels());
     LOG.info("created volume '{}' ({}) in namespace '{}'", name, dockerName, namespace.name());
     return true;
+  }
+
+  /**
+   * Whether the volume exists; if it does, it must be this namespace's.
+   *
+   * @throws OrchestraException if it is another's, or the engine fails the look-up
+   */
+  private boolean exists(String name, String dockerName) {
+    try {
+      LOG.debug("inspecting volume {} of namespace '{}'", dockerName, namespace.name());
+      InspectVolumeResponse existing = namespace.api().inspectVolumeCmd(dockerName).exec();
+      checkOwner(name, dockerName, existing.getLabels());
+      return true;
+    } catch (NotFoundException e) {
+      LOG.debug("volume {} does not exist yet", dockerName);
+      return false;
+    } catch (OrchestraException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw EngineErrors.failure(
+          "looking up volume '" + name + "' of namespace '" + namespace.name() + "'", e);
+    }
   }
 
   private void checkOwner(String name, String dockerName, Map<String, String> labels) {
