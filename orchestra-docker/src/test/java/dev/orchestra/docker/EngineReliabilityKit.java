@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * The Docker driver's reliability run against a real engine, Docker's ({@link
@@ -41,8 +42,12 @@ abstract class EngineReliabilityKit extends ReliabilityTck {
    */
   static final String REQUEST_TIMEOUT = "PT10S";
 
-  /** The TCP front of each engine socket, opened by the first test that needs it. */
-  private static final Map<Path, TcpEngine> TCP_ENGINES = new HashMap<>();
+  /**
+   * The TCP front of each test class's engine, opened by the first test that needs it and closed
+   * after the class's last: per class, since the classes run side by side and one that ends first
+   * must not cut the connections of another on the same engine.
+   */
+  private static final Map<Class<?>, TcpEngine> TCP_ENGINES = new HashMap<>();
 
   /** A client of the engine for looking and acting behind the driver's back. */
   abstract DockerClient engineClient();
@@ -54,26 +59,27 @@ abstract class EngineReliabilityKit extends ReliabilityTck {
   abstract Driver open(String namespace, Map<String, String> params);
 
   @AfterAll
-  static void closeTcpEngines() throws IOException {
+  static void closeTcpEngine(TestInfo test) throws IOException {
+    TcpEngine engine;
     synchronized (TCP_ENGINES) {
-      for (TcpEngine engine : TCP_ENGINES.values()) {
-        engine.close();
-      }
-      TCP_ENGINES.clear();
+      engine = TCP_ENGINES.remove(test.getTestClass().orElseThrow());
+    }
+    if (engine != null) {
+      engine.close();
     }
   }
 
   @Override
   protected Optional<InetSocketAddress> platformEndpoint() {
     synchronized (TCP_ENGINES) {
-      TcpEngine tcpEngine = TCP_ENGINES.get(engineSocket());
+      TcpEngine tcpEngine = TCP_ENGINES.get(getClass());
       if (tcpEngine == null) {
         try {
           tcpEngine = TcpEngine.open(engineSocket());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        TCP_ENGINES.put(engineSocket(), tcpEngine);
+        TCP_ENGINES.put(getClass(), tcpEngine);
       }
       URI host = URI.create(tcpEngine.host());
       return Optional.of(new InetSocketAddress(host.getHost(), host.getPort()));
