@@ -139,15 +139,12 @@ final class DockerVolumes {
       LOG.debug("creating volume {} of namespace '{}'", dockerName, namespace.name());
       created =
           namespace.api().createVolumeCmd().withName(dockerName).withLabels(labels(name)).exec();
-    } catch (ConflictException e) {
+    } catch (RuntimeException e) {
       // Podman: a concurrent create made it after this one looked (Docker answers with it).
-      LOG.debug("volume {} was created meanwhile: {}", dockerName, EngineErrors.answer(e));
-      if (exists(name, dockerName)) {
+      if (e instanceof ConflictException && exists(name, dockerName)) {
+        LOG.debug("volume {} was created meanwhile: {}", dockerName, EngineErrors.answer(e));
         return false;
       }
-      throw EngineErrors.failure(
-          "creating volume '" + name + "' of namespace '" + namespace.name() + "'", e);
-    } catch (RuntimeException e) {
       throw EngineErrors.failure(
           "creating volume '" + name + "' of namespace '" + namespace.name() + "'", e);
     }
