@@ -48,6 +48,7 @@ final class EngineSocket implements AutoCloseable {
   private final String hostHeader;
   private final String where;
   private final RequestDeadlines deadlines;
+  private final RequestDeadlines.Reads reads;
   private volatile Runnable whenClosed = () -> {};
 
   private EngineSocket(
@@ -56,6 +57,7 @@ final class EngineSocket implements AutoCloseable {
     this.hostHeader = hostHeader;
     this.where = where;
     this.deadlines = deadlines;
+    this.reads = deadlines.reads();
   }
 
   /**
@@ -220,7 +222,7 @@ final class EngineSocket implements AutoCloseable {
         throw deadlines.timedOut(e);
       }
     }
-    return deadlines.run(() -> transport.input().read(b, off, len));
+    return reads.run(() -> transport.input().read(b, off, len));
   }
 
   /** The engine's bytes after the upgrade. */
@@ -244,6 +246,7 @@ final class EngineSocket implements AutoCloseable {
 
   @Override
   public void close() {
+    reads.close();
     try {
       transport.close();
     } catch (IOException e) {

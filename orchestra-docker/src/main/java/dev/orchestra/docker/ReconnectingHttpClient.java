@@ -305,18 +305,26 @@ final class ReconnectingHttpClient implements DockerHttpClient {
   /** Each read bounded by the request timeout. */
   private final class BoundedBody extends FilterInputStream {
 
+    private final RequestDeadlines.Reads reads = deadlines.reads();
+
     BoundedBody(InputStream in) {
       super(in);
     }
 
     @Override
     public int read() throws IOException {
-      return deadlines.run(super::read);
+      return reads.run(super::read);
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      return deadlines.run(() -> super.read(b, off, len));
+      return reads.run(() -> super.read(b, off, len));
+    }
+
+    @Override
+    public void close() throws IOException {
+      reads.close();
+      super.close();
     }
   }
 }

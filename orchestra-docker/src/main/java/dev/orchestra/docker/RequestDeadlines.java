@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * what its own callers asked, nothing else.
  *
  * <p>One timer thread per connection, started on demand and gone when idle; {@link #close()} stops
- * it.
+ * it. The reads of a long answer share one timer task ({@link Reads}), so that a log of a hundred
+ * megabytes, thousands of reads, does not cost a schedule and a cancel for each.
  */
 final class RequestDeadlines implements AutoCloseable {
 
@@ -77,6 +78,15 @@ final class RequestDeadlines implements AutoCloseable {
     }
   }
 
+  /**
+   * The bound of each read of one answer, as {@link #run} bounds one exchange, with one timer task
+   * for the whole answer. One thread reads at a time; {@link Reads#close()} when the answer is
+   * done.
+   */
+  Reads reads() {
+    return new Reads();
+  }
+
   /** The failure of an exchange that the socket's own timeout ended. */
   EngineTimeoutException timedOut(Throwable cause) {
     return new EngineTimeoutException(host, timeout, cause);
@@ -85,6 +95,102 @@ final class RequestDeadlines implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+  }
+
+  /**
+   * The deadlines of the reads of one answer. Each read is bounded by the timeout from its own
+   * start; one timer task looks at the read in progress when the earliest bound could pass, and
+   * looks again when that read has not started early enough to be late. Between reads, and after a
+   * read ended, no task waits: the next read schedules one if none is pending.
+   */
+  final class Reads implements AutoCloseable {
+
+    private Thread reader;
+    private long started;
+    private boolean rang;
+    private boolean closed;
+    private ScheduledFuture<?> check;
+
+    private Reads() {}
+
+    /**
+     * Runs one read on the calling thread, bounded by the timeout.
+     *
+     * @return what it returned, also if the bound passed just as it returned
+     * @throws E what it threw, unless the bound had passed
+     * @throws EngineTimeoutException if the bound passed before it returned
+     */
+    <T, E extends Exception> T run(Exchange<T, E> read) throws E, EngineTimeoutException {
+      begin();
+      try {
+        return read.run();
+      } catch (Exception e) {
+        if (end()) {
+          throw new EngineTimeoutException(host, timeout, e);
+        }
+        throw e;
+      } finally {
+        end();
+      }
+    }
+
+    private synchronized void begin() {
+      reader = Thread.currentThread();
+      started = System.nanoTime();
+      rang = false;
+      if (check == null && !closed) {
+        schedule(timeout.toNanos());
+      }
+    }
+
+    /**
+     * Ends the read in progress, if any: no interrupt after this. Clears the interrupt the check
+     * sent (it was sent under this lock, so it has arrived).
+     *
+     * @return whether the bound interrupted the last read
+     */
+    private synchronized boolean end() {
+      if (reader != null) {
+        reader = null;
+        if (rang) {
+          Thread.interrupted();
+        }
+      }
+      return rang;
+    }
+
+    private synchronized void check() {
+      check = null;
+      if (closed || reader == null) {
+        return;
+      }
+      long left = started + timeout.toNanos() - System.nanoTime();
+      if (left > 0) {
+        schedule(left);
+      } else if (!reader.isInterrupted()) {
+        // A thread already interrupted by its own caller ends the read that way.
+        rang = true;
+        reader.interrupt();
+      }
+    }
+
+    private void schedule(long nanos) {
+      try {
+        check = timer.schedule(this::check, nanos, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException stopped) {
+        // The connection is closed: so is every socket a read could block on.
+      }
+    }
+
+    /** No check after this; a read in progress is no longer bounded. */
+    @Override
+    public synchronized void close() {
+      closed = true;
+      if (check != null) {
+        check.cancel(false);
+        check = null;
+      }
+    }
   }
 
   /** The interrupt of one exchange, sent at most once, and only while the exchange runs. */
