@@ -4,8 +4,8 @@
 #
 # - SSH: a private sshd (/usr/sbin/sshd, package openssh-server) on a loopback port, started as
 #   this user with keys generated for the run, in front of this machine's Docker engine. The
-#   driver gets its known_hosts and identity through the environment (ORCHESTRA_DOCKER_KNOWN_HOSTS,
-#   ORCHESTRA_DOCKER_IDENTITY_FILE); the Docker CLI, its baseline, gets them through an `ssh` on
+#   row's driver gets its known_hosts and identity as parameters (-Dbench.sshKnownHosts,
+#   -Dbench.sshIdentityFile); the Docker CLI, its baseline, gets them through an `ssh` on
 #   PATH that adds `-F` with a config of the run's own. Nothing in ~/.ssh is read or changed. The
 #   sshd is stopped and the keys are removed when the run ends.
 # - Podman: the socket scripts/podman-up.sh starts (ORCHESTRA_PODMAN_HOST overrides it); without
@@ -75,9 +75,8 @@ EOF
     exit 1
   fi
   export PATH="$DIR/bin:$PATH"
-  export ORCHESTRA_DOCKER_KNOWN_HOSTS="$DIR/known_hosts"
-  export ORCHESTRA_DOCKER_IDENTITY_FILE="$DIR/id_ed25519"
-  ssh_args=("-Dbench.sshHost=ssh://$USER_NAME@127.0.0.1:$PORT")
+  ssh_args=("-Dbench.sshHost=ssh://$USER_NAME@127.0.0.1:$PORT"
+    "-Dbench.sshKnownHosts=$DIR/known_hosts" "-Dbench.sshIdentityFile=$DIR/id_ed25519")
 else
   echo "bench.sh: no /usr/sbin/sshd (package openssh-server): the SSH row is not measured" >&2
 fi
