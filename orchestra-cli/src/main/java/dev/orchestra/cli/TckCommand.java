@@ -93,7 +93,15 @@ final class TckCommand implements Callable<Integer> {
     }
     Map<String, String> driverParams = KeyValue.toMap(params);
     KeyValue.toMap(properties).forEach(System::setProperty);
-    RegistryDriverTck.use(driverName, driverParams, image);
+    String run = RegistryDriverTck.register(driverName, driverParams, image);
+    try {
+      return run(target, driverParams, run);
+    } finally {
+      RegistryDriverTck.unregister(run);
+    }
+  }
+
+  private Integer run(DriverTarget target, Map<String, String> driverParams, String run) {
 
     Map<String, String> shown = DriverParams.redact(driverParams);
     PrintWriter out = spec.commandLine().getOut();
@@ -104,6 +112,7 @@ final class TckCommand implements Callable<Integer> {
     LauncherDiscoveryRequest request =
         LauncherDiscoveryRequestBuilder.request()
             .selectors(selectClass(RegistryDriverTck.class))
+            .configurationParameter(RegistryDriverTck.TARGET, run)
             .build();
     Launcher launcher = LauncherFactory.create();
     long start = System.nanoTime();

@@ -7,6 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -90,6 +94,38 @@ class TckCommandTest {
         .containsPattern("\n\\d+ tests: \\d+ passed, [1-9]\\d* failed, [1-9]\\d* skipped")
         .contains("Failed:\n  ")
         .containsPattern("\n  exit codes > the exit code is the task's own > exit 42\n");
+  }
+
+  /**
+   * Two runs in one JVM at once, as a tool that embeds the command may start them: each tests the
+   * driver it names, none the other's.
+   */
+  @Test
+  void twoRunsAtOnceEachTestTheirOwnDriver(@TempDir Path otherRoot) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<Cli.Result> local =
+          pool.submit(() -> Cli.run("tck", "--driver", "local", "--param", "root=" + root));
+      Future<Cli.Result> broken =
+          pool.submit(
+              () ->
+                  Cli.run(
+                      "tck",
+                      "--driver",
+                      ExitZeroDriverProvider.NAME,
+                      "--param",
+                      "root=" + otherRoot));
+
+      Cli.Result l = local.get(10, TimeUnit.MINUTES);
+      Cli.Result b = broken.get(10, TimeUnit.MINUTES);
+      assertThat(l.exitCode()).as(l.out()).isZero();
+      assertThat(l.out()).doesNotContain("FAIL  ").doesNotContain(ExitZeroDriverProvider.NAME);
+      assertThat(b.exitCode()).as(b.out()).isEqualTo(1);
+      assertThat(b.out())
+          .contains("FAIL  exit codes > the exit code is the task's own > exit 42: ");
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
