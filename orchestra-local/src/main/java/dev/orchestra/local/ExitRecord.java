@@ -6,7 +6,6 @@ import dev.orchestra.spi.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -25,10 +24,11 @@ import java.util.Set;
  * finds it: the task's original id (directory names are only its {@link Names#safe(String)} form),
  * the pid it ran as, its exit code and why it ended.
  *
- * <p>Stored as {@code <task root>/exit} in properties format, UTF-8, written to a temporary file
- * first and moved into place, so a reader sees the whole record or none. Reading trusts nothing:
- * the file must be a regular file (never followed through a symbolic link), small, and hold exactly
- * the expected keys with valid values.
+ * <p>Stored as {@code <task root>/exit} in properties format (ASCII, read as UTF-8, so a record
+ * written by {@link Properties#store(java.io.Writer, String)} reads too), written to a temporary
+ * file first and moved into place, so a reader sees the whole record or none. Reading trusts
+ * nothing: the file must be a regular file (never followed through a symbolic link), small, and
+ * hold exactly the expected keys with valid values.
  */
 record ExitRecord(String taskId, long pid, int exitCode, ExitReason reason) {
 
@@ -65,29 +65,58 @@ record ExitRecord(String taskId, long pid, int exitCode, ExitReason reason) {
    * @throws IOException if writing fails; no partial record is left in place
    */
   void write(Path taskRoot) throws IOException {
-    Properties values = new Properties();
-    values.setProperty("format", FORMAT);
-    values.setProperty("task", taskId);
-    values.setProperty("pid", Long.toString(pid));
-    values.setProperty("exitCode", Integer.toString(exitCode));
-    values.setProperty("reason", reason.name());
+    // The text Properties.store writes, without its date comment: each task's end writes a record,
+    // and the date's formatting and store's writers cost more than the file itself.
+    String text =
+        "format="
+            + FORMAT
+            + "\ntask="
+            + escape(taskId)
+            + "\npid="
+            + pid
+            + "\nexitCode="
+            + exitCode
+            + "\nreason="
+            + reason.name()
+            + "\n";
     Path temporary = taskRoot.resolve(FILE + ".tmp");
     // Truncates what an interrupted earlier write left; never follows a link put in its place.
-    try (Writer out =
-        Files.newBufferedWriter(
-            temporary,
-            StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE,
-            LinkOption.NOFOLLOW_LINKS)) {
-      values.store(out, "how a task of the orchestra local driver ended");
-    }
+    Files.write(
+        temporary,
+        text.getBytes(StandardCharsets.US_ASCII),
+        StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS);
     Files.move(
         temporary,
         taskRoot.resolve(FILE),
         StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * A value as {@link Properties#load(java.io.Reader)} reads it back exactly: ASCII only, with the
+   * properties format's escapes, every other character as a Unicode escape (a lone surrogate too).
+   */
+  private static String escape(String value) {
+    StringBuilder out = new StringBuilder(value.length() + 8);
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\\' -> out.append("\\\\");
+        case '=', ':', '#', '!' -> out.append('\\').append(c);
+        case ' ' -> out.append(i == 0 ? "\\ " : " ");
+        default -> {
+          if (c < 0x20 || c > 0x7e) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
   }
 
   /**
