@@ -1,0 +1,82 @@
+package dev.orchestra.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The driver's pure helpers: names, conversions, stdin chunking. */
+class KubernetesDriverUnitTest {
+
+  @Test
+  void podNamesAreDnsLabelsAndDistinct() {
+    String a = KubeNames.pod("ns", "Build-1");
+    String b = KubeNames.pod("ns", "build-1");
+    assertThat(a).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").hasSizeLessThanOrEqualTo(63);
+    assertThat(a).isNotEqualTo(b);
+    assertThat(KubeNames.pod("ns", "x")).isNotEqualTo(KubeNames.pod("nsx", ""));
+    assertThat(KubeNames.pod("a\0b", "c")).isNotEqualTo(KubeNames.pod("a", "b\0c"));
+    assertThat(KubeNames.labelValue("anything at all, " + "long ".repeat(40)))
+        .matches("[a-z0-9]{41}");
+  }
+
+  @Test
+  void conversions() {
+    assertThat(PodSpecs.milliCpu(1024)).isEqualTo(1000);
+    assertThat(PodSpecs.milliCpu(512)).isEqualTo(500);
+    assertThat(PodSpecs.milliCpu(2)).isEqualTo(2);
+    assertThat(PodSpecs.deadlineSeconds(Duration.ofMillis(1))).isEqualTo(1);
+    assertThat(PodSpecs.deadlineSeconds(Duration.ofMillis(1500))).isEqualTo(2);
+    assertThat(PodSpecs.deadlineSeconds(Duration.ofSeconds(3))).isEqualTo(3);
+    assertThat(PodSpecs.escape("$(A) $$ x$")).isEqualTo("$$(A) $$$$ x$$");
+    assertThat(PodSpecs.numericUser("t", "0")).containsExactly(0, -1);
+    assertThat(PodSpecs.numericUser("t", "65534:65534")).containsExactly(65534, 65534);
+    assertThatThrownBy(() -> PodSpecs.numericUser("t", "nobody"))
+        .hasMessageContaining("nobody")
+        .hasMessageContaining("runAsUser");
+    assertThatThrownBy(() -> PodSpecs.numericUser("t", "99999999999"))
+        .hasMessageContaining("range");
+  }
+
+  @Test
+  void stdinGoesInLargeWritesOfAtMostFourMebibytes() throws Exception {
+    byte[] data = new byte[9 * 1024 * 1024 + 17];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i * 31);
+    }
+    // an input that hands out small reads, as a pipe does
+    InputStream trickle =
+        new ByteArrayInputStream(data) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            return super.read(b, off, Math.min(len, 8192));
+          }
+        };
+    List<Integer> writes = new ArrayList<>();
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    OutputStream sink =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            throw new AssertionError("single-byte write");
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) {
+            writes.add(len);
+            all.write(b, off, len);
+          }
+        };
+    assertThat(StdinFeeder.copy(trickle, sink)).isEqualTo(data.length);
+    assertThat(all.toByteArray()).isEqualTo(data);
+    assertThat(writes).allMatch(n -> n <= StdinFeeder.MESSAGE_BYTES);
+    assertThat(writes).hasSize(3);
+  }
+}
