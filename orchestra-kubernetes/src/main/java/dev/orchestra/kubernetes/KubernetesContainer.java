@@ -87,6 +87,11 @@ final class KubernetesContainer implements Container {
       return d;
     }
     requireKnown();
+    // the watch's copy first (no API call); a pod it does not hold (yet, or any more) is read
+    Pod seen = ctx.events.cached(podName);
+    if (seen != null && uid.equals(seen.getMetadata().getUid())) {
+      return observed(seen);
+    }
     return observed(currentPod());
   }
 

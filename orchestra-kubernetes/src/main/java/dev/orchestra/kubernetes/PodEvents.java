@@ -60,6 +60,11 @@ final class PodEvents implements ResourceEventHandler<Pod> {
     }
   }
 
+  /** The pod as the watch last saw it, or null: no API call. */
+  Pod cached(String podName) {
+    return informer.getStore().getByKey(ctx.settings.kubeNamespace() + "/" + podName);
+  }
+
   void forget(KubernetesContainer c) {
     watched.remove(c.podName(), c);
   }

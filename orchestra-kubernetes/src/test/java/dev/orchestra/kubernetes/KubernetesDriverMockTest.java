@@ -387,7 +387,10 @@ class KubernetesDriverMockTest {
     await()
         .atMost(Duration.ofSeconds(75))
         .until(() -> client.pods().inNamespace(KUBE_NS).withName(c.id()).get() == null);
-    assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class);
+    await()
+        .atMost(Duration.ofSeconds(75))
+        .untilAsserted(
+            () -> assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class));
     await().atMost(Duration.ofSeconds(75)).until(() -> c.onExit().isCompletedExceptionally());
   }
 
@@ -410,7 +413,11 @@ class KubernetesDriverMockTest {
     client.pods().inNamespace(KUBE_NS).resource(twin).create();
     assertThat(pod(c).getMetadata().getUid()).isNotEqualTo(old.getMetadata().getUid());
     terminate(c, 0, "Completed", null);
-    assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class);
+    await()
+        .atMost(Duration.ofSeconds(75))
+        .untilAsserted(
+            () -> assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class));
+    await().atMost(Duration.ofSeconds(75)).until(() -> c.onExit().isCompletedExceptionally());
   }
 
   @Test
@@ -472,7 +479,7 @@ class KubernetesDriverMockTest {
   }
 
   @Test
-  void mergedLogStreamsFailLoudly() {
+  void mergedLogStreamsFailLoudly() throws InterruptedException {
     // the mock answers any /log request with 200 (and the pod list): a server that ignores the
     // 'stream' parameter, as one without PodLogsQuerySplitStreams does
     Driver d = open("logs");
@@ -481,6 +488,17 @@ class KubernetesDriverMockTest {
     assertThatThrownBy(() -> c.logs(new ByteArrayOutputStream(), new ByteArrayOutputStream()))
         .isInstanceOf(OrchestraException.class)
         .hasMessageContaining("PodLogsQuerySplitStreams");
+    // the raw log request goes through the client's own HTTP client, with its credentials
+    boolean sawLogRequest = false;
+    for (int i = server.getRequestCount(); i > 0; i--) {
+      var r = server.takeRequest(1, TimeUnit.SECONDS);
+      if (r != null && r.getPath().contains("/log?")) {
+        assertThat(r.getPath()).contains("container=task").contains("stream=");
+        assertThat(r.getHeader("Authorization")).isEqualTo("Bearer " + SECRET);
+        sawLogRequest = true;
+      }
+    }
+    assertThat(sawLogRequest).as("a log request reached the server").isTrue();
   }
 
   @Test
