@@ -4,6 +4,7 @@ import dev.orchestra.Container;
 import dev.orchestra.ContainerNotFoundException;
 import dev.orchestra.ContainerStatus;
 import dev.orchestra.ExitReason;
+import dev.orchestra.ImageNotFoundException;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.spi.Durations;
@@ -141,7 +142,10 @@ final class KubernetesContainer implements Container {
       return done != null ? done : ContainerStatus.running();
     }
     ContainerStatus now = statusOf(pod, stopRequested);
-    if (hasStarted(pod)) {
+    RuntimeException refused = startFailure(pod);
+    if (refused != null) {
+      started.completeExceptionally(refused);
+    } else if (hasStarted(pod)) {
       started.complete(null);
     }
     if (now.isDone()) {
@@ -173,6 +177,111 @@ final class KubernetesContainer implements Container {
       ContainerNotFoundException e = notFound("was deleted before it ended");
       exit.completeExceptionally(e);
       started.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * Why the kubelet cannot start the container, or null: an image it cannot pull ({@code
+   * ErrImagePull}, {@code ImagePullBackOff}, {@code InvalidImageName}, {@code ErrImageNeverPull}),
+   * a container it cannot create ({@code CreateContainerConfigError}, {@code CreateContainerError},
+   * {@code RunContainerError}), or a process the runtime could not start (terminated with reason
+   * {@code StartError} or {@code ContainerCannotRun}).
+   */
+  RuntimeException startFailure(Pod pod) {
+    io.fabric8.kubernetes.api.model.ContainerStatus s = taskStatus(pod);
+    if (s == null || s.getState() == null) {
+      return null;
+    }
+    var waiting = s.getState().getWaiting();
+    if (waiting != null && waiting.getReason() != null) {
+      String what =
+          waiting.getReason() + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage());
+      switch (waiting.getReason()) {
+        case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull" -> {
+          return new ImageNotFoundException(
+              image(pod),
+              "the kubelet cannot pull image '"
+                  + image(pod)
+                  + "' of "
+                  + ctx.describe(taskId)
+                  + " (pod "
+                  + podName
+                  + "): "
+                  + what,
+              null);
+        }
+        case "CreateContainerConfigError", "CreateContainerError", "RunContainerError" -> {
+          return new OrchestraException(
+              "the kubelet cannot start pod "
+                  + podName
+                  + " of "
+                  + ctx.describe(taskId)
+                  + ": "
+                  + what);
+        }
+        default -> {
+          return null;
+        }
+      }
+    }
+    ContainerStateTerminated t = s.getState().getTerminated();
+    if (t != null
+        && ("StartError".equals(t.getReason()) || "ContainerCannotRun".equals(t.getReason()))) {
+      return new OrchestraException(
+          "the container runtime could not start pod "
+              + podName
+              + " of "
+              + ctx.describe(taskId)
+              + ": "
+              + t.getReason()
+              + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+    }
+    return null;
+  }
+
+  private static String image(Pod pod) {
+    return pod.getSpec() == null || pod.getSpec().getContainers() == null
+        ? "?"
+        : pod.getSpec().getContainers().stream()
+            .filter(k -> KubeNames.CONTAINER.equals(k.getName()))
+            .map(io.fabric8.kubernetes.api.model.Container::getImage)
+            .findFirst()
+            .orElse("?");
+  }
+
+  /**
+   * Waits until the container runs (or has ended), at most {@code bound}.
+   *
+   * @throws ImageNotFoundException or {@link OrchestraException} when the kubelet cannot start it
+   */
+  void awaitStart(Duration bound) {
+    try {
+      CompletableFuture.anyOf(started, exit).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      if (started.isCompletedExceptionally()) {
+        started.join();
+      }
+    } catch (TimeoutException e) {
+      throw new OrchestraException(
+          "pod "
+              + podName
+              + " of "
+              + ctx.describe(taskId)
+              + " did not start within "
+              + bound
+              + " (the driver's parameter startTimeout): still pending, not scheduled or its image"
+              + " not pulled",
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OrchestraInterruptedException(
+          "waiting for pod "
+              + podName
+              + " of "
+              + ctx.describe(taskId)
+              + " to start was interrupted",
+          e);
+    } catch (Exception e) {
+      throw Exceptions.launder("starting pod " + podName + " of " + ctx.describe(taskId), e);
     }
   }
 

@@ -131,8 +131,14 @@ final class KubernetesDriver implements Driver {
         Pod made =
             ctx.client.pods().inNamespace(ctx.settings.kubeNamespace()).resource(pod).create();
         KubernetesContainer c = register(task.id(), made);
-        LOG.info("started pod {} for {}", podName, ctx.describe(task.id()));
+        LOG.info("created pod {} for {}", podName, ctx.describe(task.id()));
         task.stdin().ifPresent(in -> StdinFeeder.start(c, in));
+        try {
+          c.awaitStart(ctx.settings.startTimeout());
+        } catch (RuntimeException refused) {
+          removeAfterFailedStart(c, refused);
+          throw refused;
+        }
         return c;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
@@ -170,6 +176,25 @@ final class KubernetesDriver implements Driver {
       LOG.debug("{} already has pod {}", ctx.describe(task.id()), podName);
       closeQuietly(task.stdin(), task.id());
       return register(task.id(), existing);
+    }
+  }
+
+  /** Deletes the pod of a task that did not start, at once, so that nothing of it is left. */
+  private void removeAfterFailedStart(KubernetesContainer c, RuntimeException refused) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      ctx.pod(c.podName()).withGracePeriod(0).delete();
+      awaitGone(c);
+    } catch (RuntimeException e) {
+      LOG.warn("removing pod {} that did not start failed: {}", c.podName(), e.toString());
+      refused.addSuppressed(e);
+    } finally {
+      containers.remove(c.podName(), c);
+      ctx.events.forget(c);
+      c.forgetAfterClose();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
  * given, else fabric8's auto-configuration (an in-cluster service account, {@code KUBECONFIG},
  * {@code ~/.kube/config}). Its parameters are {@value #KUBECONFIG}, {@value #CONTEXT}, {@value
  * #NAMESPACE} (the Kubernetes namespace, default the context's, else {@code default}), {@value
- * #STORAGE_CLASS}, {@value #ACCESS_MODE}, {@value #REQUEST_TIMEOUT} and {@value #STOP_GRACE}. What
- * the driver does is described once, on its page in the repository, {@code
- * docs/drivers/kubernetes.md}. The contract it keeps is the Javadoc of {@link Driver}.
+ * #STORAGE_CLASS}, {@value #ACCESS_MODE}, {@value #REQUEST_TIMEOUT}, {@value #START_TIMEOUT} and
+ * {@value #STOP_GRACE}. What the driver does is described once, on its page in the repository,
+ * {@code docs/drivers/kubernetes.md}. The contract it keeps is the Javadoc of {@link Driver}.
  */
 public final class KubernetesDriverProvider implements DriverProvider {
 
@@ -61,6 +61,14 @@ public final class KubernetesDriverProvider implements DriverProvider {
    */
   public static final String STOP_GRACE = "stopGrace";
 
+  /**
+   * The parameter that bounds how long {@code runContainer} waits for a new pod's container to run:
+   * scheduling and the image pull (default 5 minutes).
+   */
+  public static final String START_TIMEOUT = "startTimeout";
+
+  static final Duration DEFAULT_START_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration LONGEST_START_TIMEOUT = Duration.ofHours(24);
   static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(10);
   private static final Duration LONGEST_REQUEST_TIMEOUT = Duration.ofHours(1);
@@ -93,6 +101,7 @@ public final class KubernetesDriverProvider implements DriverProvider {
                 STORAGE_CLASS,
                 ACCESS_MODE,
                 REQUEST_TIMEOUT,
+                START_TIMEOUT,
                 STOP_GRACE));
     Settings settings = settings(checked);
     Config config = config(checked, settings.requestTimeout());
@@ -134,10 +143,11 @@ public final class KubernetesDriverProvider implements DriverProvider {
       Optional<String> storageClass,
       String accessMode,
       Duration requestTimeout,
+      Duration startTimeout,
       Duration stopGrace) {
 
     Settings withKubeNamespace(String ns) {
-      return new Settings(ns, storageClass, accessMode, requestTimeout, stopGrace);
+      return new Settings(ns, storageClass, accessMode, requestTimeout, startTimeout, stopGrace);
     }
 
     @Override
@@ -150,6 +160,8 @@ public final class KubernetesDriverProvider implements DriverProvider {
           + accessMode
           + ", requestTimeout="
           + requestTimeout
+          + ", startTimeout="
+          + startTimeout
           + ", stopGrace="
           + stopGrace;
     }
@@ -185,8 +197,11 @@ public final class KubernetesDriverProvider implements DriverProvider {
     }
     Duration requestTimeout =
         bounded(params, REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, LONGEST_REQUEST_TIMEOUT);
+    Duration startTimeout =
+        bounded(params, START_TIMEOUT, DEFAULT_START_TIMEOUT, LONGEST_START_TIMEOUT);
     Duration stopGrace = bounded(params, STOP_GRACE, DEFAULT_STOP_GRACE, LONGEST_STOP_GRACE);
-    return new Settings("default", storageClass, accessMode, requestTimeout, stopGrace);
+    return new Settings(
+        "default", storageClass, accessMode, requestTimeout, startTimeout, stopGrace);
   }
 
   private static Duration bounded(

@@ -10,6 +10,7 @@ import dev.orchestra.ContainerNotFoundException;
 import dev.orchestra.ContainerStatus;
 import dev.orchestra.Driver;
 import dev.orchestra.ExitReason;
+import dev.orchestra.ImageNotFoundException;
 import dev.orchestra.Orchestra;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.Task;
@@ -20,6 +21,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.ByteArrayOutputStream;
@@ -85,8 +88,76 @@ class KubernetesDriverMockTest {
             ""));
   }
 
+  /**
+   * Stands in for the kubelet's first status report: every new pod's container runs, unless its
+   * image starts with {@code missing}, which the kubelet cannot pull.
+   */
+  SharedIndexInformer<Pod> kubelet;
+
+  @BeforeEach
+  void startKubeletStandIn() {
+    kubelet =
+        client
+            .pods()
+            .inAnyNamespace()
+            .inform(
+                new ResourceEventHandler<Pod>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+                      boolean missing =
+                          pod.getSpec().getContainers().get(0).getImage().startsWith("missing");
+                      client
+                          .pods()
+                          .inNamespace(pod.getMetadata().getNamespace())
+                          .withName(pod.getMetadata().getName())
+                          .edit(p -> missing ? pullFailed(p) : running(p));
+                    }
+                  }
+
+                  @Override
+                  public void onUpdate(Pod oldPod, Pod newPod) {}
+
+                  @Override
+                  public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {}
+                });
+  }
+
+  static Pod running(Pod p) {
+    return new PodBuilder(p)
+        .editOrNewStatus()
+        .withPhase("Running")
+        .withContainerStatuses(
+            new ContainerStatusBuilder()
+                .withName("task")
+                .withState(new ContainerStateBuilder().withNewRunning().endRunning().build())
+                .build())
+        .endStatus()
+        .build();
+  }
+
+  static Pod pullFailed(Pod p) {
+    return new PodBuilder(p)
+        .editOrNewStatus()
+        .withPhase("Pending")
+        .withContainerStatuses(
+            new ContainerStatusBuilder()
+                .withName("task")
+                .withState(
+                    new ContainerStateBuilder()
+                        .withNewWaiting()
+                        .withReason("ErrImagePull")
+                        .withMessage("pull access denied, repository does not exist")
+                        .endWaiting()
+                        .build())
+                .build())
+        .endStatus()
+        .build();
+  }
+
   @AfterEach
   void closeDrivers() {
+    kubelet.stop();
     drivers.forEach(
         d -> {
           try {
@@ -309,6 +380,27 @@ class KubernetesDriverMockTest {
   }
 
   @Test
+  void imageThatCannotBePulledFailsTheStartAndLeavesNothing() {
+    Driver d = open("pull");
+    assertThatThrownBy(
+            () ->
+                d.runContainer(
+                    Task.builder()
+                        .id("m")
+                        .image("missing-image:0")
+                        .command("true")
+                        .mount("v", "v")
+                        .build()))
+        .isInstanceOf(ImageNotFoundException.class)
+        .hasMessageContaining("missing-image:0")
+        .hasMessageContaining("ErrImagePull");
+    assertThat(pods()).isEmpty();
+    assertThat(claims()).isEmpty();
+    Container fresh = d.runContainer(task("m").build());
+    assertThat(fresh.status().isDone()).isFalse();
+  }
+
+  @Test
   void namesAreCollisionFree() {
     Driver d = open("names");
     Container upper = d.runContainer(task("Build-1").build());
@@ -499,15 +591,5 @@ class KubernetesDriverMockTest {
       }
     }
     assertThat(sawLogRequest).as("a log request reached the server").isTrue();
-  }
-
-  @Test
-  void logsOfAPodThatHasNotStartedAreEmpty() {
-    Driver d = open("early");
-    Container c = d.runContainer(task("e").build());
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    c.logs(out, err);
-    assertThat(out.size() + err.size()).isZero();
   }
 }
