@@ -1,11 +1,15 @@
 package dev.orchestra.kubernetes;
 
+import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.spi.Exceptions;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.PodResource;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * What the driver's collaborators share: the client, the settings, the orchestra namespace and its
@@ -35,8 +39,41 @@ final class KubeContext {
     return client.pods().inNamespace(settings.kubeNamespace()).withName(name);
   }
 
+  /** The pod of that name, or null; an API failure as {@link #call} throws it. */
   Pod getPod(String name) {
-    return pod(name).get();
+    return call("reading pod " + name, () -> pod(name).get());
+  }
+
+  /**
+   * Makes one API call: a failure becomes an {@link OrchestraException} saying what failed and what
+   * the server answered, an interrupted call an {@link OrchestraInterruptedException}.
+   */
+  static <T> T call(String what, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (KubernetesClientException e) {
+      rethrowInterruption(what, e);
+      throw new OrchestraException(
+          what
+              + " failed: "
+              + (e.getCode() > 0 ? "the API server answered " + e.getCode() + ": " : "")
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Throws {@link OrchestraInterruptedException} (the interrupt flag set again) when a client call
+   * failed because its thread was interrupted; fabric8 reports that as a {@link
+   * KubernetesClientException}.
+   */
+  static void rethrowInterruption(String what, KubernetesClientException e) {
+    Throwable cause = e.getCause();
+    if (Thread.currentThread().isInterrupted()
+        || (cause != null && Exceptions.isInterruption(cause))) {
+      Thread.currentThread().interrupt();
+      throw new OrchestraInterruptedException(what + " was interrupted", e);
+    }
   }
 
   String describe(String taskId) {

@@ -102,6 +102,7 @@ final class KubernetesContainer implements Container {
     try {
       pod = ctx.getPod(podName);
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       throw new OrchestraException(
           "reading pod " + podName + " of " + ctx.describe(taskId) + " failed: " + e.getMessage(),
           e);
@@ -393,6 +394,7 @@ final class KubernetesContainer implements Container {
       ctx.pod(podName).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
       LOG.debug("asked pod {} of {} to stop", podName, ctx.describe(taskId));
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       if (e.getCode() == 404 || e.getCode() == 409) {
         throw notFound("is gone");
       }
@@ -439,6 +441,7 @@ final class KubernetesContainer implements Container {
     try {
       ctx.pod(podName).withGracePeriod(ctx.settings.stopGrace().toSeconds()).delete();
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       if (e.getCode() != 404) {
         throw new OrchestraException(
             "deleting pod "

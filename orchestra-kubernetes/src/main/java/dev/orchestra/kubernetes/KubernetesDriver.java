@@ -141,6 +141,7 @@ final class KubernetesDriver implements Driver {
         }
         return c;
       } catch (KubernetesClientException e) {
+        KubeContext.rethrowInterruption("a call to the API server", e);
         if (e.getCode() != 409) {
           closeQuietly(task.stdin(), task.id());
           throw new OrchestraException(
@@ -287,7 +288,8 @@ final class KubernetesDriver implements Driver {
     String claim = KubeNames.claim(ctx.namespace, name);
     KubernetesVolume volume = new KubernetesVolume(ctx, name, claim);
     var claims = ctx.client.persistentVolumeClaims().inNamespace(ctx.settings.kubeNamespace());
-    PersistentVolumeClaim existing = claims.withName(claim).get();
+    PersistentVolumeClaim existing =
+        KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get());
     if (existing != null) {
       requireOurClaim(existing, name);
       return volume;
@@ -315,6 +317,7 @@ final class KubernetesDriver implements Driver {
       created.add(volume);
       LOG.info("created claim {} for volume '{}' of namespace '{}'", claim, name, ctx.namespace);
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       if (e.getCode() != 409) {
         throw new OrchestraException(
             "creating claim "
@@ -329,7 +332,8 @@ final class KubernetesDriver implements Driver {
                 + e.getMessage(),
             e);
       }
-      PersistentVolumeClaim other = claims.withName(claim).get();
+      PersistentVolumeClaim other =
+          KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get());
       if (other != null) {
         requireOurClaim(other, name);
       }
@@ -369,6 +373,7 @@ final class KubernetesDriver implements Driver {
           .withGracePeriod(ctx.settings.stopGrace().toSeconds())
           .delete();
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       LOG.warn("deleting the pods of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
       failures.add("pods: " + e.getMessage());
     }
@@ -379,6 +384,7 @@ final class KubernetesDriver implements Driver {
           .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
           .delete();
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       LOG.warn("deleting the claims of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
       failures.add("claims: " + e.getMessage());
     }
@@ -407,6 +413,11 @@ final class KubernetesDriver implements Driver {
   }
 
   private int remaining(String ns) {
+    return KubeContext.call(
+        "listing what is left of namespace '" + ctx.namespace + "'", () -> count(ns));
+  }
+
+  private int count(String ns) {
     int pods =
         ctx.client
             .pods()

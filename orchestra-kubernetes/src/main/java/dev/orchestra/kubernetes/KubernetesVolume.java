@@ -46,6 +46,7 @@ final class KubernetesVolume implements Volume {
           .withName(claim)
           .delete();
     } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
       if (e.getCode() != 404) {
         throw new OrchestraException(
             "deleting claim " + claim + " of volume '" + name + "' failed: " + e.getMessage(), e);
@@ -71,11 +72,14 @@ final class KubernetesVolume implements Volume {
   }
 
   private PersistentVolumeClaim get() {
-    return ctx.client
-        .persistentVolumeClaims()
-        .inNamespace(ctx.settings.kubeNamespace())
-        .withName(claim)
-        .get();
+    return KubeContext.call(
+        "reading claim " + claim,
+        () ->
+            ctx.client
+                .persistentVolumeClaims()
+                .inNamespace(ctx.settings.kubeNamespace())
+                .withName(claim)
+                .get());
   }
 
   @Override
