@@ -63,11 +63,14 @@ final class KubernetesDriver implements Driver {
     return KubernetesDriverProvider.NAME;
   }
 
+  /**
+   * Not {@link Capability#USER}: only numeric users can be run (see {@link PodSpecs#numericUser});
+   * not {@link Capability#SANDBOX} nor {@link Capability#VOLUME_DATA}: not built.
+   */
   @Override
   public Set<Capability> capabilities() {
     return EnumSet.of(
         Capability.IMAGE,
-        Capability.USER,
         Capability.PRIVILEGED,
         Capability.CPU_LIMIT,
         Capability.MEMORY_LIMIT,

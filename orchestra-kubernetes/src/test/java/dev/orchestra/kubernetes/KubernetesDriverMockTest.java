@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.orchestra.Capability;
 import dev.orchestra.Container;
 import dev.orchestra.ContainerLimits;
 import dev.orchestra.ContainerNotFoundException;
@@ -229,6 +230,20 @@ class KubernetesDriverMockTest {
   @Test
   void registeredUnderItsName() {
     assertThat(Orchestra.drivers()).contains("kubernetes");
+  }
+
+  @Test
+  void declaresOnlyWhatItDoes() {
+    assertThat(open("caps").capabilities())
+        .containsExactlyInAnyOrder(
+            Capability.IMAGE,
+            Capability.PRIVILEGED,
+            Capability.CPU_LIMIT,
+            Capability.MEMORY_LIMIT,
+            Capability.FOLLOW,
+            Capability.STOP,
+            Capability.TIMEOUT,
+            Capability.REATTACH);
   }
 
   @Test
