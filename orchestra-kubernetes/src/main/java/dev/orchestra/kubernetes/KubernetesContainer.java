@@ -256,12 +256,8 @@ final class KubernetesContainer implements Container {
    * @throws ImageNotFoundException or {@link OrchestraException} when the kubelet cannot start it
    */
   void awaitStart(Duration bound) {
-    try {
-      CompletableFuture.anyOf(started, exit).get(bound.toMillis(), TimeUnit.MILLISECONDS);
-      if (started.isCompletedExceptionally()) {
-        started.join();
-      }
-    } catch (TimeoutException e) {
+    boolean ended = waitChecking(CompletableFuture.anyOf(started, exit), bound, "to start");
+    if (!ended) {
       throw new OrchestraException(
           "pod "
               + podName
@@ -270,19 +266,54 @@ final class KubernetesContainer implements Container {
               + " did not start within "
               + bound
               + " (the driver's parameter startTimeout): still pending, not scheduled or its image"
-              + " not pulled",
-          e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OrchestraInterruptedException(
-          "waiting for pod "
-              + podName
-              + " of "
-              + ctx.describe(taskId)
-              + " to start was interrupted",
-          e);
-    } catch (Exception e) {
-      throw Exceptions.launder("starting pod " + podName + " of " + ctx.describe(taskId), e);
+              + " not pulled");
+    }
+    if (started.isCompletedExceptionally()) {
+      try {
+        started.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw Exceptions.launder("starting pod " + podName + " of " + ctx.describe(taskId), e);
+      }
+    }
+  }
+
+  /**
+   * Waits for {@code future}, at most {@code bound}, answering interruption. Every request timeout
+   * without news from the watch it reads the pod once from the API server: a missed event cannot
+   * make it wait for nothing, and a server that stopped answering fails the wait within a request
+   * timeout or two instead of the whole bound.
+   *
+   * @return whether the future completed (normally or not) within the bound
+   */
+  private boolean waitChecking(CompletableFuture<?> future, Duration bound, String what) {
+    long deadline = System.nanoTime() + Durations.saturatedNanos(bound);
+    long step = ctx.settings.requestTimeout().toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return future.isDone();
+      }
+      try {
+        future.get(Math.min(left, step), TimeUnit.NANOSECONDS);
+        return true;
+      } catch (TimeoutException e) {
+        if (done == null) {
+          observed(currentPod());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new OrchestraInterruptedException(
+            "waiting for pod "
+                + podName
+                + " of "
+                + ctx.describe(taskId)
+                + " "
+                + what
+                + " was interrupted",
+            e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        return true;
+      }
     }
   }
 
@@ -404,33 +435,24 @@ final class KubernetesContainer implements Container {
     }
   }
 
-  /** Waits for the end, at most {@code bound} (null: no bound), answering interruption. */
+  /** Waits for the end, at most {@code bound}, answering interruption. */
   dev.orchestra.ContainerStatus awaitEnd(Duration bound) {
-    try {
-      return bound == null
-          ? exit.get()
-          : exit.get(Durations.saturatedNanos(bound), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      dev.orchestra.ContainerStatus now = status();
-      if (now.isDone()) {
-        return now;
+    waitChecking(exit, bound, "to end");
+    if (exit.isDone()) {
+      try {
+        return exit.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw Exceptions.launder("waiting for pod " + podName + " of " + ctx.describe(taskId), e);
       }
-      throw new OrchestraException(
-          "pod "
-              + podName
-              + " of "
-              + ctx.describe(taskId)
-              + " did not end within "
-              + bound
-              + " after it was asked to stop",
-          e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OrchestraInterruptedException(
-          "waiting for pod " + podName + " of " + ctx.describe(taskId) + " was interrupted", e);
-    } catch (Exception e) {
-      throw Exceptions.launder("waiting for pod " + podName + " of " + ctx.describe(taskId), e);
     }
+    throw new OrchestraException(
+        "pod "
+            + podName
+            + " of "
+            + ctx.describe(taskId)
+            + " did not end within "
+            + bound
+            + " after it was asked to stop");
   }
 
   @Override

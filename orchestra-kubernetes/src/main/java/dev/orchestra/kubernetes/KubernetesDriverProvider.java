@@ -281,6 +281,9 @@ public final class KubernetesDriverProvider implements DriverProvider {
     int millis = (int) Math.min(Integer.MAX_VALUE, requestTimeout.toMillis());
     config.setRequestTimeout(millis);
     config.setConnectionTimeout(millis);
+    // one retry at most: fabric8 retries a failed request up to 10 times with a doubling pause by
+    // default, which would stretch a call to an unreachable server far beyond requestTimeout
+    config.setRequestRetryBackoffLimit(1);
     return config;
   }
 }

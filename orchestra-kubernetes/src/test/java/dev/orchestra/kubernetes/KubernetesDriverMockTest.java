@@ -106,8 +106,11 @@ class KubernetesDriverMockTest {
                   @Override
                   public void onAdd(Pod pod) {
                     if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-                      boolean missing =
-                          pod.getSpec().getContainers().get(0).getImage().startsWith("missing");
+                      String image = pod.getSpec().getContainers().get(0).getImage();
+                      if (image.startsWith("pending")) {
+                        return;
+                      }
+                      boolean missing = image.startsWith("missing");
                       client
                           .pods()
                           .inNamespace(pod.getMetadata().getNamespace())
@@ -413,6 +416,16 @@ class KubernetesDriverMockTest {
     assertThat(claims()).isEmpty();
     Container fresh = d.runContainer(task("m").build());
     assertThat(fresh.status().isDone()).isFalse();
+  }
+
+  @Test
+  void aPodThatNeverStartsIsRemovedAfterStartTimeout() {
+    Driver d = open("slow", Map.of("startTimeout", "1", "requestTimeout", "1"));
+    assertThatThrownBy(
+            () -> d.runContainer(Task.builder().id("s").image("pending:0").command("true").build()))
+        .isInstanceOf(OrchestraException.class)
+        .hasMessageContaining("startTimeout");
+    assertThat(pods()).isEmpty();
   }
 
   @Test
