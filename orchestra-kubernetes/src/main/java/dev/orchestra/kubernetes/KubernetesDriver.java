@@ -101,33 +101,63 @@ final class KubernetesDriver implements Driver {
     }
     Pod pod =
         PodSpecs.pod(ctx.namespace, podName, task, claims, ctx.settings.stopGrace(), Map.of());
+    List<KubernetesVolume> created = new ArrayList<>();
+    Created made;
     synchronized (taskLocks[Math.floorMod(task.id().hashCode(), LOCK_STRIPES)]) {
       KubernetesContainer known = containers.get(podName);
       if (known != null && !known.isForgotten()) {
         closeQuietly(task.stdin(), task.id());
         return known;
       }
-      List<KubernetesVolume> created = new ArrayList<>();
       try {
         for (String volume : claims.keySet()) {
           ensureClaim(volume, 0, created);
         }
-        return createPod(task, pod, podName);
+        made = createPod(task, pod, podName);
       } catch (RuntimeException e) {
-        for (KubernetesVolume v : created) {
-          try {
-            v.cleanup();
-          } catch (RuntimeException cleanupFailure) {
-            LOG.warn("removing {} after a failed start failed: {}", v, cleanupFailure.toString());
-            e.addSuppressed(cleanupFailure);
-          }
-        }
+        closeQuietly(task.stdin(), task.id());
+        removeClaims(created, e);
         throw e;
+      }
+    }
+    if (!made.fresh()) {
+      return made.container();
+    }
+    // outside the lock: a start may take minutes (scheduling, image pull), and other tasks share
+    // the lock's stripe; a concurrent call for this task meanwhile gets this container
+    KubernetesContainer c = made.container();
+    try {
+      c.awaitStart(ctx.settings.startTimeout());
+    } catch (RuntimeException refused) {
+      removeAfterFailedStart(c, refused);
+      removeClaims(created, refused);
+      throw refused;
+    }
+    return c;
+  }
+
+  private static void removeClaims(List<KubernetesVolume> created, RuntimeException failure) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (KubernetesVolume v : created) {
+        try {
+          v.cleanup();
+        } catch (RuntimeException cleanupFailure) {
+          LOG.warn("removing {} after a failed start failed: {}", v, cleanupFailure.toString());
+          failure.addSuppressed(cleanupFailure);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
 
-  private Container createPod(Task task, Pod pod, String podName) {
+  /** A task's container, and whether this call created its pod. */
+  private record Created(KubernetesContainer container, boolean fresh) {}
+
+  private Created createPod(Task task, Pod pod, String podName) {
     for (int attempt = 0; ; attempt++) {
       Pod existing;
       try {
@@ -136,17 +166,10 @@ final class KubernetesDriver implements Driver {
         KubernetesContainer c = register(task.id(), made);
         LOG.info("created pod {} for {}", podName, ctx.describe(task.id()));
         task.stdin().ifPresent(in -> StdinFeeder.start(c, in));
-        try {
-          c.awaitStart(ctx.settings.startTimeout());
-        } catch (RuntimeException refused) {
-          removeAfterFailedStart(c, refused);
-          throw refused;
-        }
-        return c;
+        return new Created(c, true);
       } catch (KubernetesClientException e) {
         KubeContext.rethrowInterruption("a call to the API server", e);
         if (e.getCode() != 409) {
-          closeQuietly(task.stdin(), task.id());
           throw new OrchestraException(
               "creating pod "
                   + podName
@@ -179,7 +202,7 @@ final class KubernetesDriver implements Driver {
       }
       LOG.debug("{} already has pod {}", ctx.describe(task.id()), podName);
       closeQuietly(task.stdin(), task.id());
-      return register(task.id(), existing);
+      return new Created(register(task.id(), existing), false);
     }
   }
 
