@@ -2,6 +2,7 @@ package dev.orchestra.kubernetes;
 
 import dev.orchestra.Driver;
 import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.spi.DriverParams;
 import dev.orchestra.spi.DriverProvider;
 import dev.orchestra.spi.Names;
@@ -128,9 +129,31 @@ public final class KubernetesDriverProvider implements DriverProvider {
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
     try {
       return new KubernetesDriver(namespace, client, settings.withKubeNamespace(kubeNamespace));
-    } catch (RuntimeException e) {
+    } catch (OrchestraInterruptedException e) {
       client.close();
       throw e;
+    } catch (RuntimeException e) {
+      client.close();
+      throw new OrchestraException(
+          "driver '"
+              + NAME
+              + "' cannot watch the pods of Kubernetes namespace '"
+              + kubeNamespace
+              + "' at "
+              + config.getMasterUrl()
+              + " (cluster from "
+              + checked
+                  .get(KUBECONFIG)
+                  .map(f -> "kubeconfig " + f)
+                  .orElse(
+                      "fabric8's auto-configuration: in-cluster service account, KUBECONFIG,"
+                          + " ~/.kube/config")
+              + Optional.ofNullable(config.getCurrentContext())
+                  .map(c -> ", context " + c.getName())
+                  .orElse("")
+              + "): "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -278,6 +278,25 @@ class KubernetesDriverMockTest {
   }
 
   @Test
+  void anUnreachableServerFailsTheOpenClearly() throws IOException {
+    Path elsewhere = dir.resolve("unreachable");
+    Files.writeString(
+        elsewhere,
+        Files.readString(kubeconfig)
+            .replace(client.getMasterUrl().toString(), "http://127.0.0.1:1/"));
+    assertThatThrownBy(
+            () ->
+                Orchestra.open(
+                    "kubernetes",
+                    "p",
+                    Map.of("kubeconfig", elsewhere.toString(), "requestTimeout", "2")))
+        .isInstanceOf(OrchestraException.class)
+        .hasMessageContaining("127.0.0.1:1")
+        .hasMessageContaining("kubeconfig " + elsewhere)
+        .satisfies(e -> assertThat(e.toString()).doesNotContain(SECRET));
+  }
+
+  @Test
   void secretsNeverShown() {
     Driver d = open("secrets");
     assertThat(d.toString()).contains("ci").doesNotContain(SECRET);
