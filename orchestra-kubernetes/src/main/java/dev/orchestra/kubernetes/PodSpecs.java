@@ -159,8 +159,15 @@ final class PodSpecs {
     return Math.max(1, (shares * 1000 + 1023) / 1024);
   }
 
-  /** A timeout as {@code activeDeadlineSeconds}: whole seconds, rounded up, at least 1. */
-  static long deadlineSeconds(Duration timeout) {
+  /**
+   * A timeout as {@code activeDeadlineSeconds}: whole seconds, rounded up, at least 1; null (no
+   * deadline) for a timeout too long for the field, which the API server bounds at 2^31 - 1 seconds
+   * (68 years): such a timeout is no limit in practice ({@code ChronoUnit.FOREVER}).
+   */
+  static Long deadlineSeconds(Duration timeout) {
+    if (timeout.getSeconds() >= Integer.MAX_VALUE) {
+      return null;
+    }
     long s = timeout.getSeconds() + (timeout.getNano() > 0 ? 1 : 0);
     return Math.max(1, s);
   }

@@ -35,6 +35,11 @@ class KubernetesDriverUnitTest {
     assertThat(PodSpecs.deadlineSeconds(Duration.ofMillis(1))).isEqualTo(1);
     assertThat(PodSpecs.deadlineSeconds(Duration.ofMillis(1500))).isEqualTo(2);
     assertThat(PodSpecs.deadlineSeconds(Duration.ofSeconds(3))).isEqualTo(3);
+    assertThat(PodSpecs.deadlineSeconds(Duration.ofSeconds(Integer.MAX_VALUE - 1L)))
+        .isEqualTo(Integer.MAX_VALUE - 1L);
+    assertThat(PodSpecs.deadlineSeconds(java.time.temporal.ChronoUnit.FOREVER.getDuration()))
+        .isNull();
+    assertThat(PodSpecs.deadlineSeconds(Duration.ofMillis(Long.MAX_VALUE))).isNull();
     assertThat(PodSpecs.escape("$(A) $$ x$")).isEqualTo("$$(A) $$$$ x$$");
     assertThat(PodSpecs.numericUser("t", "0")).containsExactly(0, -1);
     assertThat(PodSpecs.numericUser("t", "65534:65534")).containsExactly(65534, 65534);
