@@ -60,7 +60,12 @@ final class StdinFeeder {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
-      LOG.warn("sending stdin to {} failed: {}", c, e.toString());
+      if (c.onExit().isDone()) {
+        LOG.debug("stdin of {} not sent whole: the task ended first ({})", c, e.toString());
+      } else {
+        // the task may now wait for input that never comes, until its timeout or a stop
+        LOG.warn("sending stdin to {} failed: {}", c, e.toString());
+      }
     }
   }
 
