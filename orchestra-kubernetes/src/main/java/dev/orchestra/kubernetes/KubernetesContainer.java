@@ -435,6 +435,16 @@ final class KubernetesContainer implements Container {
     }
   }
 
+  /**
+   * Whether the task is done, waiting for the watch at most {@code bound}.
+   *
+   * @throws OrchestraInterruptedException if interrupted
+   */
+  boolean endsWithin(Duration bound) {
+    waitChecking(exit, bound, "to end");
+    return exit.isDone();
+  }
+
   /** Waits for the end, at most {@code bound}, answering interruption. */
   dev.orchestra.ContainerStatus awaitEnd(Duration bound) {
     waitChecking(exit, bound, "to end");

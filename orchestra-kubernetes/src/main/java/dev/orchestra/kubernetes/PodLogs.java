@@ -65,7 +65,15 @@ final class PodLogs {
       throw Exceptions.launder("reading the logs of " + c, ee);
     }
     if (follow) {
-      // the log stream ends when the container does; the exit status follows through the watch
+      // the log API ends a followed stream when the container ends, and the status follows
+      // through the watch; a stream the server ended early (the kubelet's streaming idle timeout,
+      // a kubelet restart) must not pass for the end of the task
+      if (!c.endsWithin(c.context().settings.requestTimeout())) {
+        throw new OrchestraException(
+            "the API server ended the log streams of "
+                + c
+                + " while the task still runs; follow() cannot resume a stream where it stopped");
+      }
       LOG.debug("followed {} to its end", c);
     }
   }

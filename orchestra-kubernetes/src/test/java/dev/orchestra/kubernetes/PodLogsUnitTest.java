@@ -43,6 +43,7 @@ class PodLogsUnitTest {
   final List<String> requests = new CopyOnWriteArrayList<>();
   volatile boolean ignoresStream;
   volatile String podUid = UID;
+  volatile boolean terminated;
   final CountDownLatch releaseFollow = new CountDownLatch(1);
 
   @BeforeEach
@@ -120,8 +121,12 @@ class PodLogsUnitTest {
         + "\"uid\":\""
         + podUid
         + "\"},\"spec\":{\"containers\":[{\"name\":\"task\",\"image\":\"busybox\"}]},"
-        + "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"task\","
-        + "\"state\":{\"running\":{}}}]}}";
+        + "\"status\":{\"phase\":\""
+        + (terminated ? "Succeeded" : "Running")
+        + "\",\"containerStatuses\":[{\"name\":\"task\","
+        + (terminated
+            ? "\"state\":{\"terminated\":{\"exitCode\":0}}}]}}"
+            : "\"state\":{\"running\":{}}}]}}");
   }
 
   KubernetesContainer container() {
@@ -130,7 +135,7 @@ class PodLogsUnitTest {
             "ci",
             Optional.empty(),
             "ReadWriteOnce",
-            Duration.ofSeconds(20),
+            Duration.ofSeconds(2),
             Duration.ofSeconds(20),
             Duration.ofSeconds(10));
     return new KubernetesContainer(new KubeContext("ns", client, settings), "t", "p", UID);
@@ -150,6 +155,15 @@ class PodLogsUnitTest {
     assertThat(requests)
         .anyMatch(r -> r.endsWith("/log?container=task&stream=Stdout"))
         .anyMatch(r -> r.endsWith("/log?container=task&stream=Stderr"));
+  }
+
+  @Test
+  void aFollowTheServerEndsWhileTheTaskRunsFails() {
+    releaseFollow.countDown();
+    assertThatThrownBy(
+            () -> container().follow(new ByteArrayOutputStream(), new ByteArrayOutputStream()))
+        .isInstanceOf(dev.orchestra.OrchestraException.class)
+        .hasMessageContaining("still runs");
   }
 
   @Test
@@ -195,16 +209,24 @@ class PodLogsUnitTest {
 
     ByteArrayOutputStream out2 = new ByteArrayOutputStream();
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    AtomicReference<Throwable> thrown2 = new AtomicReference<>();
     Thread second =
         new Thread(
             () -> {
-              c.follow(out2, err2);
+              try {
+                c.follow(out2, err2);
+              } catch (Throwable t) {
+                thrown2.set(t);
+              }
             });
     second.start();
     await().atMost(Duration.ofSeconds(30)).until(() -> out2.size() == OUT.length);
+    terminated = true;
     releaseFollow.countDown();
     second.join(TimeUnit.SECONDS.toMillis(30));
     assertThat(second.isAlive()).isFalse();
+    assertThat(thrown2.get()).isNull();
+    assertThat(c.status().isDone()).isTrue();
     assertThat(out2.toString(StandardCharsets.ISO_8859_1))
         .isEqualTo(new String(OUT, StandardCharsets.ISO_8859_1) + "!");
     assertThat(requests).anyMatch(r -> r.endsWith("stream=Stdout&follow=true"));
