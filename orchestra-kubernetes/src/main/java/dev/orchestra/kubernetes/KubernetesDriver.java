@@ -5,6 +5,7 @@ import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.Mount;
 import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.Names;
@@ -415,13 +416,20 @@ final class KubernetesDriver implements Driver {
       failures.add("claims: " + e.getMessage());
     }
     long deadline = System.nanoTime() + ctx.removalBound().toNanos();
-    int left;
-    while ((left = remaining(ns)) > 0) {
-      if (System.nanoTime() - deadline > 0) {
-        failures.add(left + " pods and claims still there after " + ctx.removalBound());
-        break;
+    try {
+      int left;
+      while ((left = remaining(ns)) > 0) {
+        if (System.nanoTime() - deadline > 0) {
+          failures.add(left + " pods and claims still there after " + ctx.removalBound());
+          break;
+        }
+        KubeContext.sleep(Duration.ofMillis(200), "closing namespace '" + ctx.namespace + "'");
       }
-      KubeContext.sleep(Duration.ofMillis(200), "closing namespace '" + ctx.namespace + "'");
+    } catch (OrchestraInterruptedException e) {
+      throw e;
+    } catch (OrchestraException e) {
+      LOG.warn("checking what is left of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
+      failures.add(e.getMessage());
     }
     containers.values().forEach(KubernetesContainer::forgetAfterClose);
     containers.clear();
