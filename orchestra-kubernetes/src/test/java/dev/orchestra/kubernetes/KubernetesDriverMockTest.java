@@ -439,7 +439,7 @@ class KubernetesDriverMockTest {
 
   @Test
   void aPodThatNeverStartsIsRemovedAfterStartTimeout() {
-    Driver d = open("slow", Map.of("startTimeout", "1", "requestTimeout", "1"));
+    Driver d = open("slow", Map.of("startTimeout", "1"));
     assertThatThrownBy(
             () -> d.runContainer(Task.builder().id("s").image("pending:0").command("true").build()))
         .isInstanceOf(OrchestraException.class)
