@@ -135,7 +135,7 @@ class PodLogsUnitTest {
             "ci",
             Optional.empty(),
             "ReadWriteOnce",
-            Duration.ofSeconds(2),
+            Duration.ofSeconds(5),
             Duration.ofSeconds(20),
             Duration.ofSeconds(10));
     return new KubernetesContainer(new KubeContext("ns", client, settings), "t", "p", UID);
