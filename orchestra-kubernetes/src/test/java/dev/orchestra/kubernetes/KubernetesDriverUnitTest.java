@@ -3,6 +3,13 @@ package dev.orchestra.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.orchestra.ExitReason;
+import dev.orchestra.ImageNotFoundException;
+import dev.orchestra.OrchestraException;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -10,6 +17,8 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The driver's pure helpers: names, conversions, stdin chunking. */
@@ -48,6 +57,121 @@ class KubernetesDriverUnitTest {
         .hasMessageContaining("runAsUser");
     assertThatThrownBy(() -> PodSpecs.numericUser("t", "99999999999"))
         .hasMessageContaining("range");
+  }
+
+  static Pod pod(String podReason, Map<String, String> annotations, ContainerState state) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("p")
+        .withUid("u")
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("task")
+        .withImage("img:1")
+        .endContainer()
+        .endSpec()
+        .withNewStatus()
+        .withReason(podReason)
+        .addNewContainerStatus()
+        .withName("task")
+        .withState(state)
+        .endContainerStatus()
+        .endStatus()
+        .build();
+  }
+
+  static ContainerState terminated(int code, String reason) {
+    return new ContainerStateBuilder()
+        .withNewTerminated()
+        .withExitCode(code)
+        .withReason(reason)
+        .endTerminated()
+        .build();
+  }
+
+  static ContainerState waiting(String reason) {
+    return new ContainerStateBuilder()
+        .withNewWaiting()
+        .withReason(reason)
+        .withMessage("m")
+        .endWaiting()
+        .build();
+  }
+
+  @Test
+  void statusFromThePodOnly() {
+    var running =
+        KubernetesContainer.statusOf(
+            pod(null, Map.of(), new ContainerStateBuilder().withNewRunning().endRunning().build()),
+            false);
+    assertThat(running.isDone()).isFalse();
+    assertThat(KubernetesContainer.statusOf(pod(null, Map.of(), waiting("X")), false).isDone())
+        .isFalse();
+    var exited = KubernetesContainer.statusOf(pod(null, Map.of(), terminated(3, "Error")), false);
+    assertThat(exited.exitCode()).isEqualTo(3);
+    assertThat(exited.reason()).isEqualTo(ExitReason.EXITED);
+    assertThat(
+            KubernetesContainer.statusOf(pod(null, Map.of(), terminated(137, "Error")), false)
+                .reason())
+        .isEqualTo(ExitReason.SIGNALED);
+    assertThat(
+            KubernetesContainer.statusOf(pod(null, Map.of(), terminated(137, "OOMKilled")), true)
+                .reason())
+        .isEqualTo(ExitReason.OOM_KILLED);
+    assertThat(
+            KubernetesContainer.statusOf(
+                    pod("DeadlineExceeded", Map.of(), terminated(143, "Error")), false)
+                .reason())
+        .isEqualTo(ExitReason.TIMED_OUT);
+    assertThat(
+            KubernetesContainer.statusOf(
+                    pod(
+                        "DeadlineExceeded",
+                        Map.of("orchestra.dev/stopped", "true"),
+                        terminated(143, "Error")),
+                    false)
+                .reason())
+        .isEqualTo(ExitReason.STOPPED);
+    assertThat(
+            KubernetesContainer.statusOf(
+                    pod("DeadlineExceeded", Map.of(), terminated(143, "Error")), true)
+                .reason())
+        .isEqualTo(ExitReason.STOPPED);
+    assertThat(
+            KubernetesContainer.statusOf(pod(null, Map.of(), terminated(256 + 7, "Error")), false)
+                .exitCode())
+        .isEqualTo(7);
+  }
+
+  @Test
+  void startFailuresNameTheirReason() {
+    KubernetesContainer c =
+        new KubernetesContainer(
+            new KubeContext(
+                "ns",
+                null,
+                new KubernetesDriverProvider.Settings(
+                    "ci",
+                    Optional.empty(),
+                    "ReadWriteOnce",
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(1))),
+            "t",
+            "p",
+            "u");
+    assertThat(c.startFailure(pod(null, Map.of(), waiting("ImagePullBackOff"))))
+        .isInstanceOf(ImageNotFoundException.class)
+        .hasMessageContaining("img:1");
+    assertThat(c.startFailure(pod(null, Map.of(), waiting("CreateContainerConfigError"))))
+        .isInstanceOf(OrchestraException.class)
+        .hasMessageContaining("CreateContainerConfigError");
+    assertThat(c.startFailure(pod(null, Map.of(), terminated(128, "StartError"))))
+        .hasMessageContaining("StartError");
+    assertThat(c.startFailure(pod(null, Map.of(), waiting("ContainerCreating")))).isNull();
+    assertThat(c.startFailure(pod(null, Map.of(), terminated(1, "Error")))).isNull();
   }
 
   @Test
