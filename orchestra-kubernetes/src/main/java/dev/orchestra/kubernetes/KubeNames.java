@@ -63,6 +63,17 @@ final class KubeNames {
     return "h" + hash(text, 40);
   }
 
+  /**
+   * A server address as it may be shown: without user information ({@code user:password@}) or
+   * query, which could hold credentials.
+   */
+  static String shown(Object url) {
+    String text = String.valueOf(url);
+    String shown = text.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1");
+    int q = shown.indexOf('?');
+    return q < 0 ? shown : shown.substring(0, q) + "?...";
+  }
+
   static String hash(String text, int chars) {
     byte[] digest;
     try {

@@ -476,7 +476,7 @@ final class KubernetesDriver implements Driver {
     return "kubernetes driver of namespace '"
         + ctx.namespace
         + "' at "
-        + ctx.client.getMasterUrl()
+        + KubeNames.shown(ctx.client.getMasterUrl())
         + " ("
         + ctx.settings
         + ")";

@@ -140,7 +140,7 @@ public final class KubernetesDriverProvider implements DriverProvider {
               + "' cannot watch the pods of Kubernetes namespace '"
               + kubeNamespace
               + "' at "
-              + config.getMasterUrl()
+              + KubeNames.shown(config.getMasterUrl())
               + " (cluster from "
               + checked
                   .get(KUBECONFIG)

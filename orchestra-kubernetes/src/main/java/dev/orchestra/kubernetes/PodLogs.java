@@ -102,7 +102,7 @@ final class PodLogs {
     if (Boolean.FALSE.equals(known)) {
       throw new OrchestraException(
           "the Kubernetes API server at "
-              + ctx.client.getMasterUrl()
+              + KubeNames.shown(ctx.client.getMasterUrl())
               + " merges a pod's stdout and stderr: it ignores the log query parameter 'stream'"
               + " (Stdout|Stderr), which needs Kubernetes 1.32 or later with the feature gate"
               + " PodLogsQuerySplitStreams enabled; the kubernetes driver does not deliver merged"
@@ -138,7 +138,7 @@ final class PodLogs {
     if (answer.code() == 200) {
       LOG.warn(
           "the API server at {} ignores the log parameter 'stream' (PodLogsQuerySplitStreams)",
-          ctx.client.getMasterUrl());
+          KubeNames.shown(ctx.client.getMasterUrl()));
       return false;
     }
     if ((answer.code() == 400 || answer.code() == 422) && body.contains("stream")) {

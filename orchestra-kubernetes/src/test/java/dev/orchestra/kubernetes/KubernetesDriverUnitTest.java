@@ -37,6 +37,16 @@ class KubernetesDriverUnitTest {
   }
 
   @Test
+  void serverAddressesShownWithoutCredentials() {
+    assertThat(KubeNames.shown("https://admin:s3cret@10.0.0.1:6443/"))
+        .isEqualTo("https://10.0.0.1:6443/");
+    assertThat(KubeNames.shown("https://10.0.0.1:6443/k8s?token=x"))
+        .isEqualTo("https://10.0.0.1:6443/k8s?...");
+    assertThat(KubeNames.shown("https://kubernetes.default.svc/"))
+        .isEqualTo("https://kubernetes.default.svc/");
+  }
+
+  @Test
   void conversions() {
     assertThat(PodSpecs.milliCpu(1024)).isEqualTo(1000);
     assertThat(PodSpecs.milliCpu(512)).isEqualTo(500);
