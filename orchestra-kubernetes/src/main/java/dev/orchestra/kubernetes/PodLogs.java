@@ -64,6 +64,9 @@ final class PodLogs {
       e.cancel(true);
       throw Exceptions.launder("reading the logs of " + c, ee);
     }
+    // the log API names the pod only by name: a pod re-created under it meanwhile would have
+    // served its own log, which must not pass for this one's
+    c.currentPod();
     if (follow) {
       // the log API ends a followed stream when the container ends, and the status follows
       // through the watch; a stream the server ended early (the kubelet's streaming idle timeout,
