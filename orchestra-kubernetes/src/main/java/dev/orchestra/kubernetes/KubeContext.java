@@ -1,0 +1,96 @@
+package dev.orchestra.kubernetes;
+
+import dev.orchestra.OrchestraException;
+import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.spi.Exceptions;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.PodResource;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * What the driver's collaborators share: the client, the settings, the orchestra namespace and its
+ * label value, and the one pod watch.
+ */
+final class KubeContext {
+
+  final String namespace;
+  final KubernetesClient client;
+  final KubernetesDriverProvider.Settings settings;
+  final String namespaceLabel;
+
+  /** Whether the API server separates the log streams: null until known. */
+  final AtomicReference<Boolean> splitLogs = new AtomicReference<>();
+
+  PodEvents events;
+
+  KubeContext(
+      String namespace, KubernetesClient client, KubernetesDriverProvider.Settings settings) {
+    this.namespace = namespace;
+    this.client = client;
+    this.settings = settings;
+    this.namespaceLabel = KubeNames.labelValue(namespace);
+  }
+
+  PodResource pod(String name) {
+    return client.pods().inNamespace(settings.kubeNamespace()).withName(name);
+  }
+
+  /** The pod of that name, or null; an API failure as {@link #call} throws it. */
+  Pod getPod(String name) {
+    return call("reading pod " + name, () -> pod(name).get());
+  }
+
+  /**
+   * Makes one API call: a failure becomes an {@link OrchestraException} saying what failed and what
+   * the server answered, an interrupted call an {@link OrchestraInterruptedException}.
+   */
+  static <T> T call(String what, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (KubernetesClientException e) {
+      rethrowInterruption(what, e);
+      throw new OrchestraException(
+          what
+              + " failed: "
+              + (e.getCode() > 0 ? "the API server answered " + e.getCode() + ": " : "")
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Throws {@link OrchestraInterruptedException} (the interrupt flag set again) when a client call
+   * failed because its thread was interrupted; fabric8 reports that as a {@link
+   * KubernetesClientException}.
+   */
+  static void rethrowInterruption(String what, KubernetesClientException e) {
+    Throwable cause = e.getCause();
+    if (Thread.currentThread().isInterrupted()
+        || (cause != null && Exceptions.isInterruption(cause))) {
+      Thread.currentThread().interrupt();
+      throw new OrchestraInterruptedException(what + " was interrupted", e);
+    }
+  }
+
+  String describe(String taskId) {
+    return "task '" + taskId + "' of namespace '" + namespace + "'";
+  }
+
+  /** How long a removal may take: the pods' grace and a minute for the API and the kubelet. */
+  Duration removalBound() {
+    return settings.stopGrace().plusSeconds(60);
+  }
+
+  static void sleep(Duration d, String what) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OrchestraInterruptedException(what + " was interrupted", e);
+    }
+  }
+}
