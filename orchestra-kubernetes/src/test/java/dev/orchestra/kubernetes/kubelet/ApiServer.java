@@ -217,7 +217,7 @@ final class ApiServer implements AutoCloseable {
           case "GET" -> {
             if (ex.flag("watch")) {
               watch(ex, resource, namespace);
-              return true;
+              return !"websocket".equalsIgnoreCase(ex.header("upgrade"));
             }
             list(ex, resource, kind, namespace);
           }
@@ -334,8 +334,32 @@ final class ApiServer implements AutoCloseable {
       boolean bookmarks = ex.flag("allowWatchBookmarks");
       long nextBookmark = System.nanoTime() + BOOKMARK_EVERY.toNanos();
       String kind = resource.equals("pods") ? "Pod" : "PersistentVolumeClaim";
-      ex.startChunked(200, "application/json");
-      while (!closed) {
+      WebSocketChannel ws = null;
+      java.util.concurrent.atomic.AtomicBoolean gone =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      if ("websocket".equalsIgnoreCase(ex.header("upgrade"))) {
+        // a watch over WebSocket, as the API server also serves one: one text message per event
+        ws = WebSocketChannel.accept(ex, false);
+        WebSocketChannel channel = ws;
+        Thread reader =
+            new Thread(
+                () -> {
+                  try {
+                    while (channel.receive() != null) {
+                      // a watch's client sends nothing but control frames
+                    }
+                  } catch (IOException e) {
+                    LOG.debug("a WebSocket watch's input ended: {}", e.toString());
+                  }
+                  gone.set(true);
+                },
+                "emulated-apiserver-watch-reader");
+        reader.setDaemon(true);
+        reader.start();
+      } else {
+        ex.startChunked(200, "application/json");
+      }
+      while (!closed && !gone.get()) {
         long now = System.nanoTime();
         if (now >= end) {
           break;
@@ -366,9 +390,17 @@ final class ApiServer implements AutoCloseable {
           continue;
         }
         byte[] bytes = (Json.write(line) + "\n").getBytes(StandardCharsets.UTF_8);
-        ex.chunk(bytes, 0, bytes.length);
+        if (ws != null) {
+          ws.send(0x1, bytes);
+        } else {
+          ex.chunk(bytes, 0, bytes.length);
+        }
       }
-      ex.endChunked();
+      if (ws != null) {
+        ws.sendClose(1000);
+      } else {
+        ex.endChunked();
+      }
     } finally {
       store.unwatch(watch);
     }

@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -51,8 +50,10 @@ final class EngineStream implements Closeable {
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     try {
       channel.connect(UnixDomainSocketAddress.of(socket));
-      InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(channel), 65536);
-      OutputStream out = Channels.newOutputStream(channel);
+      // not Channels.newInputStream/newOutputStream: both lock the channel's blocking lock, so a
+      // write of input would wait for a blocked read of output to return
+      InputStream in = new java.io.BufferedInputStream(new ChannelIn(channel), 65536);
+      OutputStream out = new ChannelOut(channel);
       byte[] content = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
       StringBuilder head = new StringBuilder();
       head.append(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: docker\r\n");
@@ -97,6 +98,54 @@ final class EngineStream implements Closeable {
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
+    }
+  }
+
+  private static final class ChannelIn extends InputStream {
+    private final SocketChannel channel;
+
+    ChannelIn(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      int n;
+      do {
+        n = channel.read(java.nio.ByteBuffer.wrap(b, off, len));
+      } while (n == 0);
+      return n;
+    }
+  }
+
+  private static final class ChannelOut extends OutputStream {
+    private final SocketChannel channel;
+
+    ChannelOut(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(b, off, len);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
     }
   }
 

@@ -284,6 +284,33 @@ final class Streams {
       boolean stdout,
       boolean stderr)
       throws IOException {
+    // The API server and kubelet buffer a stream's input between the client and the runtime
+    // (HTTP/2 flow-control windows): read the client's messages at once, hand them on in order.
+    java.util.concurrent.BlockingQueue<byte[]> pending =
+        new java.util.concurrent.LinkedBlockingQueue<>(256);
+    byte[] endOfInput = new byte[0];
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  byte[] message = pending.take();
+                  if (message == endOfInput) {
+                    engine.closeInput();
+                    return;
+                  }
+                  engine.write(message, 1, message.length - 1);
+                  LOG.trace("wrote {} bytes of input", message.length - 1);
+                }
+              } catch (IOException e) {
+                LOG.debug("the process's input ended: {}", e.toString());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "emulated-kubelet-stdin-writer");
+    writer.setDaemon(true);
+    writer.start();
     Thread input =
         new Thread(
             () -> {
@@ -298,22 +325,23 @@ final class Streams {
                     continue;
                   }
                   int channel = message[0] & 0xff;
-                  LOG.trace("channel {}: {} bytes", channel, message.length - 1);
                   if (channel == 0 && inputOpen) {
-                    engine.write(message, 1, message.length - 1);
+                    pending.put(message);
                   } else if (channel == 255 && message.length > 1 && message[1] == 0 && inputOpen) {
                     inputOpen = false;
-                    engine.closeInput();
+                    pending.put(endOfInput);
                   }
                 }
               } catch (IOException e) {
                 LOG.debug("the WebSocket's input ended: {}", e.toString());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
               } finally {
                 if (inputOpen) {
                   try {
-                    engine.closeInput();
-                  } catch (IOException e) {
-                    LOG.debug("could not close the engine's input: {}", e.toString());
+                    pending.put(endOfInput);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                   }
                 }
               }

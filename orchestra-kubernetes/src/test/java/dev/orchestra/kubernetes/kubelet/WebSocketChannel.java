@@ -39,12 +39,20 @@ final class WebSocketChannel {
    * or with 400 when neither is offered (then returns {@code null}).
    */
   static WebSocketChannel accept(HttpExchange exchange) throws IOException {
+    return accept(exchange, true);
+  }
+
+  /**
+   * As {@link #accept(HttpExchange)}; without {@code channels} (a watch) any or no sub-protocol is
+   * accepted and none is named in the answer.
+   */
+  static WebSocketChannel accept(HttpExchange exchange, boolean channels) throws IOException {
     String key = exchange.header("sec-websocket-key");
     String offered = exchange.header("sec-websocket-protocol");
     List<String> protocols =
         offered == null ? List.of() : Arrays.stream(offered.split(",")).map(String::trim).toList();
     String protocol = protocols.contains(V5) ? V5 : protocols.contains(V4) ? V4 : null;
-    if (key == null || protocol == null) {
+    if (key == null || (channels && protocol == null)) {
       exchange.respondJson(
           400,
           ApiStatus.failure(
@@ -74,8 +82,7 @@ final class WebSocketChannel {
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Accept: "
             + acceptKey
-            + "\r\nSec-WebSocket-Protocol: "
-            + protocol
+            + (channels ? "\r\nSec-WebSocket-Protocol: " + protocol : "")
             + "\r\n\r\n";
     exchange.out.write(head.getBytes(StandardCharsets.ISO_8859_1));
     exchange.out.flush();
@@ -115,6 +122,15 @@ final class WebSocketChannel {
         for (int i = 0; i < payload.length; i++) {
           payload[i] ^= mask[i & 3];
         }
+      }
+      if (org.slf4j.LoggerFactory.getLogger(WebSocketChannel.class).isTraceEnabled()) {
+        org.slf4j.LoggerFactory.getLogger(WebSocketChannel.class)
+            .trace(
+                "frame opcode {} fin {} length {}: {}",
+                opcode,
+                fin,
+                length,
+                new String(payload, StandardCharsets.ISO_8859_1));
       }
       switch (opcode) {
         case 0x8 -> {
