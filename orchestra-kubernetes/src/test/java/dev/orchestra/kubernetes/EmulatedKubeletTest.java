@@ -525,6 +525,154 @@ class EmulatedKubeletTest {
   }
 
   @Test
+  void aPodDeletedWhileItsContainerIsCreatedLeavesNothing() {
+    String name = name("early");
+    Pod pod = pod(name, "sleep", "600");
+    pod.getSpec()
+        .setVolumes(
+            List.of(
+                new io.fabric8.kubernetes.api.model.VolumeBuilder()
+                    .withName("scratch")
+                    .withNewEmptyDir()
+                    .endEmptyDir()
+                    .build()));
+    client.resource(pod).create();
+    client.pods().withName(name).withGracePeriod(0).delete();
+    assertThat(client.pods().withName(name).get()).isNull();
+    await().atMost(Duration.ofSeconds(60)).until(() -> kubelet.leftovers().isEmpty());
+  }
+
+  @Test
+  void manyPodsRunAtOnce() {
+    List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      names.add(name("many"));
+    }
+    names.parallelStream().forEach(n -> client.resource(pod(n, "sh", "-c", "echo " + n)).create());
+    for (String n : names) {
+      awaitPhase(n, "Succeeded");
+    }
+    assertThat(client.pods().withLabel("test", "emulated").list().getItems())
+        .extracting(p -> p.getMetadata().getName())
+        .containsAll(names);
+  }
+
+  @Test
+  void anInformerListsThenWatchesFromTheListsResourceVersion() {
+    String name = name("informed");
+    List<String> seen = new CopyOnWriteArrayList<>();
+    var informer =
+        client
+            .pods()
+            .withLabel("test", "emulated")
+            .inform(
+                new io.fabric8.kubernetes.client.informers.ResourceEventHandler<Pod>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    seen.add("add " + pod.getMetadata().getName());
+                  }
+
+                  @Override
+                  public void onUpdate(Pod old, Pod pod) {
+                    seen.add(
+                        "update " + pod.getMetadata().getName() + " " + pod.getStatus().getPhase());
+                  }
+
+                  @Override
+                  public void onDelete(Pod pod, boolean unknownFinalState) {
+                    seen.add("delete " + pod.getMetadata().getName());
+                  }
+                });
+    try {
+      client.resource(pod(name, "true")).create();
+      awaitPhase(name, "Succeeded");
+      client.pods().withName(name).delete();
+      await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains("delete " + name));
+      assertThat(seen).contains("add " + name, "update " + name + " Succeeded");
+    } finally {
+      informer.close();
+    }
+  }
+
+  @Test
+  void execOverV5EndsInputWithTheCloseChannel() throws Exception {
+    String name = name("v5");
+    client.resource(pod(name, "sleep", "600")).create();
+    awaitPhase(name, "Running");
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    java.util.concurrent.CompletableFuture<String> status =
+        new java.util.concurrent.CompletableFuture<>();
+    java.net.http.WebSocket socket =
+        HTTP.newWebSocketBuilder()
+            .subprotocols("v5.channel.k8s.io")
+            .buildAsync(
+                URI.create(
+                    kubelet.url().toString().replace("http:", "ws:")
+                        + "/api/v1/namespaces/default/pods/"
+                        + name
+                        + "/exec?command=cat&stdin=true&stdout=true&stderr=true"),
+                new java.net.http.WebSocket.Listener() {
+                  @Override
+                  public java.util.concurrent.CompletionStage<?> onBinary(
+                      java.net.http.WebSocket ws, java.nio.ByteBuffer data, boolean last) {
+                    byte[] bytes = new byte[data.remaining()];
+                    data.get(bytes);
+                    if (bytes[0] == 1) {
+                      stdout.write(bytes, 1, bytes.length - 1);
+                    } else if (bytes[0] == 3) {
+                      status.complete(
+                          new String(bytes, 1, bytes.length - 1, StandardCharsets.UTF_8));
+                    }
+                    ws.request(1);
+                    return null;
+                  }
+                })
+            .get(30, TimeUnit.SECONDS);
+    try {
+      assertThat(socket.getSubprotocol()).isEqualTo("v5.channel.k8s.io");
+      socket
+          .sendBinary(java.nio.ByteBuffer.wrap(new byte[] {0, 'a', 'b', 'c'}), true)
+          .get(30, TimeUnit.SECONDS);
+      socket
+          .sendBinary(java.nio.ByteBuffer.wrap(new byte[] {(byte) 255, 0}), true)
+          .get(30, TimeUnit.SECONDS);
+      assertThat(status.get(60, TimeUnit.SECONDS)).contains("\"status\":\"Success\"");
+      assertThat(stdout.toString(StandardCharsets.UTF_8)).isEqualTo("abc");
+    } finally {
+      socket.abort();
+    }
+  }
+
+  @Test
+  void aMemoryLimitEndsAGreedyContainerWithOomKilled() {
+    String name = name("oom");
+    Pod pod = pod(name, "sh", "-c", "head -c 200000000 /dev/zero | tail > /dev/null");
+    pod.getSpec()
+        .getContainers()
+        .get(0)
+        .setResources(
+            new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .withLimits(Map.of("memory", new Quantity("16Mi")))
+                .withRequests(Map.of("cpu", new Quantity("250m")))
+                .build());
+    client.resource(pod).create();
+    Pod failed = awaitPhase(name, "Failed");
+    assertThat(
+            failed.getStatus().getContainerStatuses().get(0).getState().getTerminated().getReason())
+        .isEqualTo("OOMKilled");
+  }
+
+  @Test
+  void theKubeconfigNamesTheServerAndTheDefaultNamespace() throws Exception {
+    var config =
+        io.fabric8.kubernetes.client.Config.fromKubeconfig(
+            java.nio.file.Files.readString(kubelet.kubeconfig()));
+    assertThat(config.getMasterUrl()).startsWith(kubelet.url().toString());
+    assertThat(config.getNamespace()).isEqualTo("default");
+    assertThat(kubelet.toString()).contains("emulated");
+  }
+
+  @Test
   void closeLeavesNothingBehind() {
     EmulatedKubelet own = EmulatedKubelet.start();
     try (KubernetesClient other = new KubernetesClientBuilder().withConfig(own.config()).build()) {
