@@ -1,0 +1,38 @@
+package dev.orchestra.kubernetes;
+
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Runs the emulated kubelet's tests only with a Docker engine. Without one they fail, unless {@code
+ * -Dorchestra.requireDocker=false} is set (and {@code ORCHESTRA_REQUIRE_DOCKER} is not {@code
+ * true}): then they are skipped with the reason.
+ */
+final class EmulatedKubeletCondition implements ExecutionCondition {
+
+  private static volatile String reason;
+  private static volatile boolean probed;
+
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    synchronized (EmulatedKubeletCondition.class) {
+      if (!probed) {
+        reason = EmulatedKubelet.unavailableReason();
+        probed = true;
+      }
+    }
+    if (reason == null) {
+      return ConditionEvaluationResult.enabled("a Docker engine runs the emulated kubelet's pods");
+    }
+    boolean optional =
+        "false".equalsIgnoreCase(System.getProperty("orchestra.requireDocker"))
+            && !"true".equalsIgnoreCase(System.getenv("ORCHESTRA_REQUIRE_DOCKER"));
+    if (!optional) {
+      throw new IllegalStateException(
+          "the emulated kubelet's tests need a Docker engine, but " + reason);
+    }
+    return ConditionEvaluationResult.disabled(
+        "emulated kubelet tests skipped: " + reason + " (orchestra.requireDocker=false)");
+  }
+}

@@ -1,0 +1,780 @@
+package dev.orchestra.kubernetes.kubelet;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Volume;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The emulated kubelet: runs each pod's first container as a Docker container and writes the pod's
+ * status as https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/ describes it (phases
+ * Pending, Running, Succeeded, Failed; container states waiting, running, terminated), enforces
+ * {@code activeDeadlineSeconds}, and carries out graceful deletion
+ * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination). Only {@code
+ * restartPolicy: Never} is emulated: a container is never restarted.
+ */
+final class Kubelet {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
+
+  /** The label on every container and volume of one fixture instance. */
+  static final String LABEL = "dev.orchestra.emulated-kubelet";
+
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  final Store store;
+  final DockerClient docker;
+  final Path socket;
+  final String instance;
+  private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
+  private final ExecutorService threads;
+  private volatile boolean closed;
+
+  Kubelet(Store store, DockerClient docker, Path socket, String instance) {
+    this.store = store;
+    this.docker = docker;
+    this.socket = socket;
+    this.instance = instance;
+    AtomicInteger count = new AtomicInteger();
+    ThreadFactory factory =
+        r -> {
+          Thread t = new Thread(r, "emulated-kubelet-pod-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
+    this.threads = Executors.newCachedThreadPool(factory);
+  }
+
+  private static String key(String namespace, String name) {
+    return namespace + "/" + name;
+  }
+
+  /** Takes a newly created pod: its worker starts it. */
+  void podCreated(ObjectNode pod) {
+    String namespace = pod.path("metadata").path("namespace").asString();
+    String name = pod.path("metadata").path("name").asString();
+    PodWorker worker = new PodWorker(namespace, name, pod.path("metadata").path("uid").asString());
+    workers.put(key(namespace, name), worker);
+    threads.execute(worker);
+  }
+
+  PodWorker worker(String namespace, String name) {
+    return workers.get(key(namespace, name));
+  }
+
+  /**
+   * Deletes a pod as the API server and kubelet do together: with grace 0 the object goes at once
+   * (a forced deletion) and the container is killed behind it; else the pod reads {@code
+   * metadata.deletionTimestamp} while the kubelet sends TERM, then KILL after the grace, removes
+   * the container and its emptyDir volumes, and only then is the object gone.
+   */
+  ObjectNode delete(String namespace, String name, Long gracePeriod) {
+    ObjectNode pod = store.get("pods", namespace, name);
+    long grace =
+        gracePeriod != null
+            ? gracePeriod
+            : pod.path("spec").path("terminationGracePeriodSeconds").asLong(30);
+    PodWorker worker = worker(namespace, name);
+    boolean finished =
+        "Succeeded".equals(Json.text(pod, "/status/phase"))
+            || "Failed".equals(Json.text(pod, "/status/phase"));
+    if (grace <= 0 || worker == null) {
+      ObjectNode removed = store.remove("pods", namespace, name);
+      if (worker != null) {
+        worker.requestDeletion(0, false);
+      }
+      return removed == null ? pod : removed;
+    }
+    ObjectNode marked =
+        store.update(
+            "pods",
+            namespace,
+            name,
+            p -> {
+              ObjectNode meta = (ObjectNode) p.path("metadata");
+              if (!meta.has("deletionTimestamp")) {
+                meta.put(
+                    "deletionTimestamp",
+                    Instant.now().plusSeconds(grace).truncatedTo(ChronoUnit.SECONDS).toString());
+                meta.put("deletionGracePeriodSeconds", grace);
+              } else if (grace < meta.path("deletionGracePeriodSeconds").asLong()) {
+                meta.put("deletionGracePeriodSeconds", grace);
+              }
+              return p;
+            });
+    worker.requestDeletion(grace, finished);
+    return marked;
+  }
+
+  /** Every pod worker stops; their containers and volumes are left for {@link #removeAll()}. */
+  void close() {
+    closed = true;
+    threads.shutdownNow();
+    try {
+      if (!threads.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        LOG.warn("some pod workers of the emulated kubelet did not stop within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Names the objects this instance left on the engine: containers and volumes. */
+  static List<String> leftovers(DockerClient docker, String instance) {
+    List<String> left = new ArrayList<>();
+    docker
+        .listContainersCmd()
+        .withShowAll(true)
+        .withLabelFilter(Map.of(LABEL, instance))
+        .exec()
+        .forEach(c -> left.add("container " + c.getId() + " " + String.join(",", c.getNames())));
+    var volumes =
+        docker
+            .listVolumesCmd()
+            .withFilter("label", List.of(LABEL + "=" + instance))
+            .exec()
+            .getVolumes();
+    if (volumes != null) {
+      volumes.forEach(v -> left.add("volume " + v.getName()));
+    }
+    return left;
+  }
+
+  /** Force-removes every container and volume of this instance. */
+  void removeAll() {
+    for (var c :
+        docker
+            .listContainersCmd()
+            .withShowAll(true)
+            .withLabelFilter(Map.of(LABEL, instance))
+            .exec()) {
+      try {
+        docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+      } catch (NotFoundException e) {
+        LOG.debug("container {} was gone already", c.getId());
+      }
+    }
+    var volumes =
+        docker
+            .listVolumesCmd()
+            .withFilter("label", List.of(LABEL + "=" + instance))
+            .exec()
+            .getVolumes();
+    if (volumes != null) {
+      for (var v : volumes) {
+        try {
+          docker.removeVolumeCmd(v.getName()).exec();
+        } catch (NotFoundException e) {
+          LOG.debug("volume {} was gone already", v.getName());
+        }
+      }
+    }
+  }
+
+  /** The Docker volume that holds a claim's data. */
+  static String claimVolume(String claimUid) {
+    return "pvc-" + claimUid;
+  }
+
+  void createVolume(String name) {
+    docker.createVolumeCmd().withName(name).withLabels(Map.of(LABEL, instance)).exec();
+  }
+
+  void removeVolume(String name) {
+    try {
+      docker.removeVolumeCmd(name).exec();
+    } catch (NotFoundException e) {
+      LOG.debug("volume {} was gone already", name);
+    }
+  }
+
+  /** One pod's life on this node. */
+  final class PodWorker implements Runnable {
+    final String namespace;
+    final String name;
+    final String uid;
+    final List<String> emptyDirs = new ArrayList<>();
+    private final Object lock = new Object();
+    private String containerId;
+    private volatile String runningContainer;
+    private volatile boolean tty;
+    private boolean deleting;
+    private long deletionGrace;
+    private volatile boolean containerEnded;
+    private Instant startTime;
+
+    PodWorker(String namespace, String name, String uid) {
+      this.namespace = namespace;
+      this.name = name;
+      this.uid = uid;
+    }
+
+    /** The started container's id, or {@code null} while it is not started (or gone). */
+    String startedContainer() {
+      return runningContainer;
+    }
+
+    boolean tty() {
+      return tty;
+    }
+
+    boolean containerEnded() {
+      return containerEnded;
+    }
+
+    void requestDeletion(long grace, boolean finished) {
+      synchronized (lock) {
+        if (!deleting || grace < deletionGrace) {
+          deletionGrace = grace;
+        }
+        deleting = true;
+        lock.notifyAll();
+      }
+    }
+
+    private boolean deleting() {
+      synchronized (lock) {
+        return deleting;
+      }
+    }
+
+    private ObjectNode updateStatus(java.util.function.Consumer<ObjectNode> change) {
+      try {
+        return store.update(
+            "pods",
+            namespace,
+            name,
+            p -> {
+              if (!p.path("metadata").path("uid").asString().equals(uid)) {
+                throw ApiStatus.Failure.notFound("pods", name);
+              }
+              ObjectNode status =
+                  p.path("status").isObject()
+                      ? (ObjectNode) p.get("status")
+                      : p.putObject("status");
+              change.accept(status);
+              return p;
+            });
+      } catch (ApiStatus.Failure e) {
+        return null;
+      }
+    }
+
+    @Override
+    public void run() {
+      try {
+        live();
+      } catch (RuntimeException e) {
+        if (!closed) {
+          LOG.warn("the emulated kubelet's worker of pod {}/{} failed", namespace, name, e);
+        }
+      } finally {
+        cleanUp();
+      }
+    }
+
+    private void live() {
+      ObjectNode pod = store.find("pods", namespace, name);
+      if (pod == null) {
+        return;
+      }
+      JsonNode container = pod.path("spec").path("containers").path(0);
+      String containerName = container.path("name").asString();
+      startTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      updateStatus(
+          s -> {
+            s.put("phase", "Pending");
+            s.put("startTime", startTime.toString());
+            s.put("hostIP", "127.0.0.1");
+            s.put("qosClass", "BestEffort");
+            conditions(s, false, false);
+            containerStatus(s, containerName, container, waiting("ContainerCreating", null));
+          });
+      // image: never pulled (no registry here); a missing one waits as the real kubelet does
+      String image = container.path("image").asString();
+      int attempts = 0;
+      while (!imagePresent(image)) {
+        if (stopRequested()) {
+          return;
+        }
+        String reason = attempts++ == 0 ? "ErrImagePull" : "ImagePullBackOff";
+        String message =
+            reason.equals("ErrImagePull")
+                ? "rpc error: code = NotFound desc = failed to pull and unpack image \""
+                    + image
+                    + "\": not found (the emulated kubelet never pulls)"
+                : "Back-off pulling image \"" + image + "\"";
+        updateStatus(s -> containerStatus(s, containerName, container, waiting(reason, message)));
+        if (waitDeletion(Duration.ofSeconds(1))) {
+          return;
+        }
+      }
+      List<Bind> binds;
+      while (true) {
+        if (stopRequested()) {
+          return;
+        }
+        String missing = missingClaim(pod);
+        if (missing == null) {
+          break;
+        }
+        updateStatus(
+            s -> {
+              ArrayNode conditions = s.putArray("conditions");
+              ObjectNode c = conditions.addObject();
+              c.put("type", "PodScheduled");
+              c.put("status", "False");
+              c.put("reason", "Unschedulable");
+              c.put("message", "persistentvolumeclaim \"" + missing + "\" not found");
+            });
+        if (waitDeletion(Duration.ofMillis(500))) {
+          return;
+        }
+      }
+      binds = volumes(pod, container);
+      CreateContainerCmd create = createCommand(pod, container, binds);
+      String id;
+      try {
+        id = create.exec().getId();
+      } catch (DockerException e) {
+        terminatedWithoutStart(containerName, container, "CreateContainerError", e.getMessage());
+        return;
+      }
+      synchronized (lock) {
+        containerId = id;
+        if (deleting) {
+          // deleted while the engine created it: the cleanup removes it, nothing is left behind
+          return;
+        }
+      }
+      tty = container.path("tty").asBoolean(false);
+      try {
+        docker.startContainerCmd(id).exec();
+      } catch (DockerException e) {
+        terminatedWithoutStart(containerName, container, "StartError", e.getMessage());
+        waitDeletion(null);
+        return;
+      }
+      InspectContainerResponse started = docker.inspectContainerCmd(id).exec();
+      runningContainer = id;
+      String startedAt = seconds(started.getState().getStartedAt());
+      updateStatus(
+          s -> {
+            s.put("phase", "Running");
+            conditions(s, true, true);
+            ObjectNode state = Json.object();
+            state.putObject("running").put("startedAt", startedAt);
+            containerStatus(s, containerName, container, state);
+            ((ObjectNode) s.path("containerStatuses").path(0)).put("ready", true);
+            ((ObjectNode) s.path("containerStatuses").path(0)).put("started", true);
+          });
+      boolean deadlineHit = false;
+      InspectContainerResponse.ContainerState state;
+      while (true) {
+        state = docker.inspectContainerCmd(id).exec().getState();
+        if (!Boolean.TRUE.equals(state.getRunning())) {
+          break;
+        }
+        if (deleting()) {
+          long grace;
+          synchronized (lock) {
+            grace = deletionGrace;
+          }
+          stop(id, grace);
+          continue;
+        }
+        if (!deadlineHit && deadlinePassed()) {
+          deadlineHit = true;
+          long grace = spec().path("terminationGracePeriodSeconds").asLong(30);
+          LOG.info("pod {}/{} passed its activeDeadlineSeconds: stopping it", namespace, name);
+          updateStatus(
+              s -> {
+                s.put("phase", "Failed");
+                s.put("reason", "DeadlineExceeded");
+                s.put("message", "Pod was active on the node longer than the specified deadline");
+              });
+          threads.execute(() -> stop(id, grace));
+        }
+        sleep(POLL);
+      }
+      containerEnded = true;
+      long exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong();
+      boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+      String finishedAt = seconds(state.getFinishedAt());
+      boolean deadline = deadlineHit;
+      updateStatus(
+          s -> {
+            ObjectNode terminated = Json.object();
+            ObjectNode t = terminated.putObject("terminated");
+            t.put("exitCode", exit);
+            t.put("reason", oom ? "OOMKilled" : exit == 0 ? "Completed" : "Error");
+            t.put("startedAt", startedAt);
+            t.put("finishedAt", finishedAt);
+            t.put("containerID", "docker://" + id);
+            containerStatus(s, containerName, container, terminated);
+            ((ObjectNode) s.path("containerStatuses").path(0)).put("ready", false);
+            ((ObjectNode) s.path("containerStatuses").path(0)).put("started", false);
+            conditions(s, false, true);
+            if (!deadline) {
+              s.put("phase", exit == 0 ? "Succeeded" : "Failed");
+            }
+          });
+      waitDeletion(null);
+    }
+
+    private boolean stopRequested() {
+      if (deleting() || closed) {
+        return true;
+      }
+      if (deadlinePassed()) {
+        updateStatus(
+            s -> {
+              s.put("phase", "Failed");
+              s.put("reason", "DeadlineExceeded");
+              s.put("message", "Pod was active on the node longer than the specified deadline");
+            });
+      }
+      return false;
+    }
+
+    private JsonNode spec() {
+      ObjectNode pod = store.find("pods", namespace, name);
+      return pod == null ? Json.object() : pod.path("spec");
+    }
+
+    /**
+     * Whether {@code spec.activeDeadlineSeconds}, counted from {@code status.startTime}, passed.
+     */
+    private boolean deadlinePassed() {
+      JsonNode deadline = spec().path("activeDeadlineSeconds");
+      return deadline.isNumber()
+          && startTime != null
+          && Instant.now().isAfter(startTime.plusSeconds(deadline.asLong()));
+    }
+
+    /**
+     * Waits until deletion is requested (then true) or {@code limit} passed ({@code null}: ever).
+     */
+    private boolean waitDeletion(Duration limit) {
+      long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+      synchronized (lock) {
+        while (!deleting && !closed) {
+          long left = end - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            lock.wait(Math.max(1, Math.min(left / 1_000_000, 200)));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+          }
+        }
+        return true;
+      }
+    }
+
+    /** TERM, then KILL after {@code grace} seconds, as {@code docker stop} does. */
+    private void stop(String id, long grace) {
+      try {
+        docker.stopContainerCmd(id).withTimeout((int) Math.max(0, grace)).exec();
+      } catch (NotModifiedException | NotFoundException e) {
+        LOG.debug("container {} of pod {}/{} was stopped already", id, namespace, name);
+      }
+    }
+
+    /** Removes the container and the emptyDir volumes, then the pod object (if still there). */
+    private void cleanUp() {
+      String id;
+      synchronized (lock) {
+        id = containerId;
+      }
+      try {
+        if (id != null) {
+          long grace;
+          synchronized (lock) {
+            grace = deletionGrace;
+          }
+          if (!closed && !containerEnded) {
+            stop(id, grace);
+          }
+          docker.removeContainerCmd(id).withForce(true).exec();
+        }
+      } catch (NotFoundException e) {
+        LOG.debug("container {} was gone already", id);
+      } catch (RuntimeException e) {
+        if (!closed) {
+          LOG.warn("could not remove container {} of pod {}/{}", id, namespace, name, e);
+        }
+      }
+      runningContainer = null;
+      for (String volume : emptyDirs) {
+        try {
+          removeVolume(volume);
+        } catch (RuntimeException e) {
+          if (!closed) {
+            LOG.warn("could not remove volume {} of pod {}/{}", volume, namespace, name, e);
+          }
+        }
+      }
+      if (!closed) {
+        ObjectNode pod = store.find("pods", namespace, name);
+        if (pod != null && pod.path("metadata").path("uid").asString().equals(uid)) {
+          store.remove("pods", namespace, name);
+        }
+      }
+      workers.remove(key(namespace, name), this);
+    }
+
+    private void terminatedWithoutStart(
+        String containerName, JsonNode container, String reason, String message) {
+      LOG.info("pod {}/{}: {}: {}", namespace, name, reason, message);
+      updateStatus(
+          s -> {
+            ObjectNode state = Json.object();
+            ObjectNode t = state.putObject("terminated");
+            t.put("exitCode", 128);
+            t.put("reason", reason);
+            t.put("message", message);
+            t.put("startedAt", Store.now());
+            t.put("finishedAt", Store.now());
+            containerStatus(s, containerName, container, state);
+            s.put("phase", "Failed");
+          });
+    }
+
+    private String missingClaim(JsonNode pod) {
+      for (JsonNode volume : pod.path("spec").path("volumes")) {
+        JsonNode claim = volume.path("persistentVolumeClaim");
+        if (claim.isObject()) {
+          String claimName = claim.path("claimName").asString();
+          ObjectNode pvc = store.find("persistentvolumeclaims", namespace, claimName);
+          if (pvc == null || pvc.path("metadata").has("deletionTimestamp")) {
+            return claimName;
+          }
+        }
+      }
+      return null;
+    }
+
+    /** Creates the pod's emptyDir volumes and maps every volume mount to a bind. */
+    private List<Bind> volumes(JsonNode pod, JsonNode container) {
+      Map<String, String> dockerVolumes = new HashMap<>();
+      for (JsonNode volume : pod.path("spec").path("volumes")) {
+        String volumeName = volume.path("name").asString();
+        if (volume.path("persistentVolumeClaim").isObject()) {
+          ObjectNode pvc =
+              store.get(
+                  "persistentvolumeclaims",
+                  namespace,
+                  volume.path("persistentVolumeClaim").path("claimName").asString());
+          dockerVolumes.put(volumeName, claimVolume(pvc.path("metadata").path("uid").asString()));
+        } else {
+          // emptyDir, and any other kind, as a Docker volume that lives as long as the pod
+          String dockerName = "emptydir-" + uid + "-" + volumeName;
+          createVolume(dockerName);
+          emptyDirs.add(dockerName);
+          dockerVolumes.put(volumeName, dockerName);
+        }
+      }
+      List<Bind> binds = new ArrayList<>();
+      for (JsonNode mount : container.path("volumeMounts")) {
+        String volume = dockerVolumes.get(mount.path("name").asString());
+        if (volume == null) {
+          continue;
+        }
+        AccessMode mode = mount.path("readOnly").asBoolean(false) ? AccessMode.ro : AccessMode.rw;
+        String subPath = mount.path("subPath").asString("");
+        if (subPath.isEmpty()) {
+          binds.add(new Bind(volume, new Volume(mount.path("mountPath").asString()), mode));
+        } else {
+          // Docker's API 1.41 has no volume subpath: bind the directory inside the volume
+          Path data =
+              Path.of(docker.inspectVolumeCmd(volume).exec().getMountpoint()).resolve(subPath);
+          try {
+            Files.createDirectories(data);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          binds.add(
+              new Bind(data.toString(), new Volume(mount.path("mountPath").asString()), mode));
+        }
+      }
+      return binds;
+    }
+
+    private CreateContainerCmd createCommand(JsonNode pod, JsonNode container, List<Bind> binds) {
+      JsonNode podSecurity = pod.path("spec").path("securityContext");
+      JsonNode security = container.path("securityContext");
+      HostConfig host =
+          HostConfig.newHostConfig()
+              .withBinds(binds)
+              .withLogConfig(
+                  new LogConfig(
+                      LogConfig.LoggingType.LOCAL,
+                      Map.of("max-size", "100m", "max-file", "11", "compress", "false")))
+              .withPrivileged(security.path("privileged").asBoolean(false));
+      JsonNode limits = container.path("resources").path("limits");
+      if (limits.has("memory")) {
+        long memory = Quantities.bytes(limits.path("memory").asString());
+        host.withMemory(memory).withMemorySwap(memory);
+      }
+      JsonNode requests = container.path("resources").path("requests");
+      String cpu =
+          requests.has("cpu")
+              ? requests.path("cpu").asString()
+              : limits.has("cpu") ? limits.path("cpu").asString() : null;
+      if (cpu != null) {
+        host.withCpuShares(Quantities.shares(cpu));
+      }
+      Map<String, String> labels = new HashMap<>();
+      labels.put(LABEL, instance);
+      labels.put("io.kubernetes.pod.name", name);
+      labels.put("io.kubernetes.pod.namespace", namespace);
+      labels.put("io.kubernetes.pod.uid", uid);
+      CreateContainerCmd create =
+          docker
+              .createContainerCmd(container.path("image").asString())
+              .withName(
+                  "k8s_"
+                      + container.path("name").asString()
+                      + "_"
+                      + name
+                      + "_"
+                      + namespace
+                      + "_"
+                      + uid
+                      + "_0")
+              .withLabels(labels)
+              .withHostConfig(host)
+              .withStdinOpen(container.path("stdin").asBoolean(false))
+              .withStdInOnce(container.path("stdinOnce").asBoolean(false))
+              .withAttachStdin(container.path("stdin").asBoolean(false))
+              .withTty(container.path("tty").asBoolean(false));
+      if (container.path("command").isArray()) {
+        create.withEntrypoint(strings(container.path("command")));
+      }
+      if (container.path("args").isArray()) {
+        create.withCmd(strings(container.path("args")));
+      }
+      List<String> env = new ArrayList<>();
+      for (JsonNode e : container.path("env")) {
+        env.add(e.path("name").asString() + "=" + e.path("value").asString(""));
+      }
+      create.withEnv(env);
+      if (container.hasNonNull("workingDir")) {
+        create.withWorkingDir(container.path("workingDir").asString());
+      }
+      JsonNode user =
+          security.has("runAsUser") ? security.get("runAsUser") : podSecurity.get("runAsUser");
+      JsonNode group =
+          security.has("runAsGroup") ? security.get("runAsGroup") : podSecurity.get("runAsGroup");
+      if (user != null || group != null) {
+        create.withUser(
+            (user == null ? "0" : user.asString()) + (group == null ? "" : ":" + group.asString()));
+      }
+      return create;
+    }
+  }
+
+  private boolean imagePresent(String image) {
+    try {
+      docker.inspectImageCmd(image).exec();
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> list = new ArrayList<>();
+    array.forEach(n -> list.add(n.asString()));
+    return list;
+  }
+
+  private static String seconds(String dockerTime) {
+    if (dockerTime == null || dockerTime.startsWith("0001")) {
+      return Store.now();
+    }
+    return Instant.parse(dockerTime).truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  private static ObjectNode waiting(String reason, String message) {
+    ObjectNode state = Json.object();
+    ObjectNode w = state.putObject("waiting");
+    w.put("reason", reason);
+    if (message != null) {
+      w.put("message", message);
+    }
+    return state;
+  }
+
+  private static void containerStatus(
+      ObjectNode status, String containerName, JsonNode container, ObjectNode state) {
+    ArrayNode statuses = status.putArray("containerStatuses");
+    ObjectNode s = statuses.addObject();
+    s.put("name", containerName);
+    s.set("state", state);
+    s.putObject("lastState");
+    s.put("ready", false);
+    s.put("restartCount", 0);
+    s.put("image", container.path("image").asString());
+    s.put("imageID", "");
+    s.put("started", false);
+  }
+
+  private static void conditions(ObjectNode status, boolean ready, boolean initialized) {
+    ArrayNode conditions = status.putArray("conditions");
+    String now = Store.now();
+    for (String[] c :
+        new String[][] {
+          {"PodReadyToStartContainers", String.valueOf(initialized)},
+          {"Initialized", "true"},
+          {"Ready", String.valueOf(ready)},
+          {"ContainersReady", String.valueOf(ready)},
+          {"PodScheduled", "true"}
+        }) {
+      ObjectNode condition = conditions.addObject();
+      condition.put("type", c[0]);
+      condition.put("status", c[1].equals("true") ? "True" : "False");
+      condition.putNull("lastProbeTime");
+      condition.put("lastTransitionTime", now);
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
