@@ -470,6 +470,9 @@ final class KubernetesContainer implements Container {
     if (forgotten) {
       return;
     }
+    // A task that still runs ends because the driver asked: the end the watch may see before the
+    // pod goes reads STOPPED, as after stop().
+    stopRequested = true;
     try {
       ctx.pod(podName).withGracePeriod(ctx.settings.stopGrace().toSeconds()).delete();
     } catch (KubernetesClientException e) {

@@ -1,5 +1,6 @@
 package dev.orchestra.kubernetes;
 
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -38,6 +39,14 @@ final class PodEvents implements ResourceEventHandler<Pod> {
   /** Starts the watch and waits (bounded) for its first list. */
   void start(Duration bound) {
     try {
+      // One plain list first: a cluster that cannot be reached, or credentials that may not list
+      // the pods, fail here with the reason, and not in the informer's thread, which would log the
+      // failure as an error of its own before the driver reports it.
+      ctx.client
+          .pods()
+          .inNamespace(ctx.settings.kubeNamespace())
+          .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
+          .list(new ListOptionsBuilder().withLimit(1L).build());
       informer.start().toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       informer.stop();

@@ -128,6 +128,10 @@ final class PodSpecs {
         .endMetadata()
         .withNewSpec()
         .withRestartPolicy("Never")
+        // The pod's pause process is PID 1, not the task: a task's own 'kill -9 $$' then kills it
+        // (PID 1 of a namespace ignores the signals it has no handler for), and orphans it leaves
+        // are reaped, as the Docker driver's init process does.
+        .withShareProcessNamespace(true)
         .withActiveDeadlineSeconds(deadline)
         .withTerminationGracePeriodSeconds(Math.max(1L, stopGrace.toSeconds()))
         .withEnableServiceLinks(false)

@@ -44,11 +44,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * What the driver sends to the API server, against fabric8's mock server in CRUD mode. The mock
  * runs nothing: tests write a pod's status themselves, as the kubelet would.
  */
+// One mock server for the class, whose single event loop stalls when watches of tests side by
+// side close: its tests run one after the other.
+@Execution(ExecutionMode.SAME_THREAD)
 @EnableKubernetesMockClient(crud = true, https = false)
 class KubernetesDriverMockTest {
 
@@ -340,6 +345,7 @@ class KubernetesDriverMockTest {
     assertThat(p.getMetadata().getLabels().values()).allMatch(v -> v.matches("[a-z0-9]{1,63}"));
     var spec = p.getSpec();
     assertThat(spec.getRestartPolicy()).isEqualTo("Never");
+    assertThat(spec.getShareProcessNamespace()).as("pause, not the task, is PID 1").isTrue();
     assertThat(spec.getActiveDeadlineSeconds()).isEqualTo(2L);
     assertThat(spec.getTerminationGracePeriodSeconds()).isEqualTo(10L);
     assertThat(spec.getEnableServiceLinks()).isFalse();

@@ -27,11 +27,15 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The log reads on the wire, against a small HTTP server that answers as an API server with split
  * log streams does (the mock server cannot: it answers any log request with the pod list).
  */
+// Each test's stand-in API server is a field of the class: its tests run one after the other.
+@Execution(ExecutionMode.SAME_THREAD)
 class PodLogsUnitTest {
 
   static final String UID = "0f6c6a1e-uid";
