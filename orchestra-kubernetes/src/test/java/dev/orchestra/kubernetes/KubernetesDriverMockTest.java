@@ -604,6 +604,36 @@ class KubernetesDriverMockTest {
     assertThat(claims()).isEmpty();
   }
 
+  /**
+   * A claim stays while any pod mounts it (pvc-protection): cleanup() deletes the finished pods
+   * that mount it, and refuses while one still runs, leaving the claim.
+   */
+  @Test
+  void volumeCleanupReleasesFinishedPodsAndRefusesARunningOne() {
+    Driver d = open("release");
+    var v = d.createVolume("data", 0);
+    Container done = d.runContainer(task("done").mount("data", "d").build());
+    Container other = d.runContainer(task("other").build());
+    Container running = d.runContainer(task("running").mount("data", "d").build());
+    terminate(done, 0, "Completed", null);
+    terminate(other, 0, "Completed", null);
+
+    assertThatThrownBy(v::cleanup)
+        .isInstanceOf(OrchestraException.class)
+        .hasMessageContaining("task 'running'")
+        .hasMessageContaining("still uses it");
+    assertThat(claims()).hasSize(1);
+
+    terminate(running, 3, "Error", null);
+    v.cleanup();
+
+    assertThat(claims()).isEmpty();
+    assertThat(pods())
+        .as("the pod that did not mount the volume stays")
+        .extracting(p -> p.getMetadata().getName())
+        .containsExactly(other.id());
+  }
+
   @Test
   void closeRemovesItsNamespaceOnly() {
     Driver mine = open("mine");
