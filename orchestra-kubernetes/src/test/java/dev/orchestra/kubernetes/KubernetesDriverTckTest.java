@@ -4,6 +4,7 @@ import dev.orchestra.Driver;
 import dev.orchestra.tck.DriverTck;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 
 /**
  * The whole driver contract against the EMULATED kubelet ({@link EmulatedKubelet}): a strict API
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.DisplayName;
  * driver against that emulation, not against a real cluster (docs/drivers/kubernetes.md says what
  * the emulation does not cover).
  */
+@DisabledIfSystemProperty(named = TestCluster.REAL_CLUSTER, matches = "true")
 @DisplayName("DriverTck: kubernetes against the EMULATED kubelet")
 class KubernetesDriverTckTest extends DriverTck {
 

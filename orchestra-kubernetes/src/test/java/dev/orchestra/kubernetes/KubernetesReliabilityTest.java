@@ -3,7 +3,6 @@ package dev.orchestra.kubernetes;
 import dev.orchestra.Container;
 import dev.orchestra.Driver;
 import dev.orchestra.tck.ReliabilityTck;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 
 /**
  * The driver's reliability run against the EMULATED kubelet ({@link EmulatedKubelet}). Leftovers
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.DisplayName;
  * through a client of the test's own, at once (grace period 0), as an operator's {@code kubectl
  * delete --now} would.
  */
+@DisabledIfSystemProperty(named = TestCluster.REAL_CLUSTER, matches = "true")
 @DisplayName("ReliabilityTck: kubernetes against the EMULATED kubelet")
 class KubernetesReliabilityTest extends ReliabilityTck {
 
@@ -74,19 +75,11 @@ class KubernetesReliabilityTest extends ReliabilityTck {
 
   @Override
   protected void removeContainerBehindDriver(String namespace, String taskId, Container container) {
-    try (KubernetesClient client = TestCluster.client()) {
-      client.pods().withName(container.id()).withGracePeriod(0).delete();
-    }
+    TestCluster.deletePodNow(container.id());
   }
 
   @Override
   protected void removeVolumeBehindDriver(String namespace, String volumeName) {
-    try (KubernetesClient client = TestCluster.client()) {
-      client
-          .persistentVolumeClaims()
-          .withName(KubeNames.claim(namespace, volumeName))
-          .withGracePeriod(0)
-          .delete();
-    }
+    TestCluster.deleteClaimNow(KubeNames.claim(namespace, volumeName));
   }
 }

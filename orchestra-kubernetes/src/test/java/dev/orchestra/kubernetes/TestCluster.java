@@ -3,6 +3,7 @@ package dev.orchestra.kubernetes;
 import dev.orchestra.Driver;
 import dev.orchestra.Orchestra;
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
@@ -20,8 +21,19 @@ import org.junit.jupiter.api.Assumptions;
  * the first test that needs it and closed when the JVM ends. Without a Docker engine it cannot run:
  * the tests are then skipped with the reason, or fail when {@code orchestra.requireDocker} (or
  * {@code ORCHESTRA_REQUIRE_DOCKER}) is {@code true}, as in CI.
+ *
+ * <p>With {@value #REAL_CLUSTER}{@code =true} the {@code RealCluster*} classes run the same kits
+ * against the cluster that {@code KUBECONFIG} names (the kind lane of {@code
+ * .github/workflows/kubernetes.yml}), in Kubernetes namespace {@value #REAL_NAMESPACE} ({@code
+ * default} unless set).
  */
 final class TestCluster {
+
+  /** System property: {@code true} to run the kits against a real cluster instead. */
+  static final String REAL_CLUSTER = "orchestra.kubernetes.realCluster";
+
+  /** System property: the Kubernetes namespace of the real cluster's tests. */
+  static final String REAL_NAMESPACE = "orchestra.kubernetes.namespace";
 
   private static EmulatedKubelet kubelet;
 
@@ -47,10 +59,23 @@ final class TestCluster {
     return kubelet;
   }
 
-  /** A driver of the namespace on the emulated cluster, with these parameters besides its own. */
+  /** Whether the kits run against a real cluster ({@value #REAL_CLUSTER}). */
+  static boolean real() {
+    return Boolean.getBoolean(REAL_CLUSTER);
+  }
+
+  /**
+   * A driver of the namespace on the emulated cluster (on the real one, when {@link #real()}), with
+   * these parameters besides its own.
+   */
   static Driver open(String namespace, Map<String, String> params) {
     Map<String, String> all = new HashMap<>(params);
-    all.putIfAbsent(KubernetesDriverProvider.KUBECONFIG, kubelet().kubeconfig().toString());
+    if (real()) {
+      all.putIfAbsent(
+          KubernetesDriverProvider.NAMESPACE, System.getProperty(REAL_NAMESPACE, "default"));
+    } else {
+      all.putIfAbsent(KubernetesDriverProvider.KUBECONFIG, kubelet().kubeconfig().toString());
+    }
     return Orchestra.open(KubernetesDriverProvider.NAME, namespace, all);
   }
 
@@ -76,8 +101,30 @@ final class TestCluster {
 
   /** A client of the emulated cluster, for looking and acting behind the driver's back. */
   static KubernetesClient client() {
+    if (real()) {
+      return new KubernetesClientBuilder()
+          .withConfig(
+              new ConfigBuilder(Config.autoConfigure(null))
+                  .withNamespace(System.getProperty(REAL_NAMESPACE, "default"))
+                  .build())
+          .build();
+    }
     Config config = kubelet().config();
     return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** Deletes a pod at once (grace period 0), behind the driver's back. */
+  static void deletePodNow(String pod) {
+    try (KubernetesClient client = client()) {
+      client.pods().withName(pod).withGracePeriod(0).delete();
+    }
+  }
+
+  /** Deletes a claim, behind the driver's back. */
+  static void deleteClaimNow(String claim) {
+    try (KubernetesClient client = client()) {
+      client.persistentVolumeClaims().withName(claim).withGracePeriod(0).delete();
+    }
   }
 
   /** The pods and claims of an orchestra namespace still in the cluster. */
