@@ -12,10 +12,12 @@ class DriversCommandTest {
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out().lines())
-        .startsWith("DRIVER     CAPABILITIES")
+        .startsWith("DRIVER      CAPABILITIES")
         .contains(
-            "local      FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX, VOLUME_DATA",
-            "exit-zero  (none: runs the command only)");
+            "local       FOLLOW, STOP, TIMEOUT, REATTACH, SANDBOX, VOLUME_DATA",
+            "exit-zero   (none: runs the command only)")
+        // No cluster is configured here: listed, with the reason, and nothing logged besides.
+        .anyMatch(line -> line.startsWith("kubernetes  unavailable: driver 'kubernetes' cannot "));
     assertThat(r.err()).isEmpty();
   }
 }
