@@ -673,6 +673,42 @@ class EmulatedKubeletTest {
   }
 
   @Test
+  void aLargeLogStreamsWholeWhileFollowedAndAfterwards() throws Exception {
+    String name = name("big");
+    long size = 64L * 1024 * 1024 + 3;
+    client.resource(pod(name, "sh", "-c", "head -c " + size + " /dev/urandom")).create();
+    awaitPhase(name, "Running");
+    assertThat(countLog(name, "follow=true&stream=Stdout")).isEqualTo(size);
+    awaitPhase(name, "Succeeded");
+    assertThat(countLog(name, "stream=Stdout")).isEqualTo(size);
+    assertThat(countLog(name, "stream=Stderr")).isZero();
+    assertThat(countLog(name, "limitBytes=1000")).isEqualTo(1000);
+  }
+
+  private static long countLog(String name, String query) throws Exception {
+    HttpResponse<InputStream> answer =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        kubelet.url()
+                            + "/api/v1/namespaces/default/pods/"
+                            + name
+                            + "/log?"
+                            + query))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(answer.statusCode()).isEqualTo(200);
+    long count = 0;
+    byte[] buffer = new byte[65536];
+    try (InputStream body = answer.body()) {
+      for (int n; (n = body.read(buffer)) >= 0; ) {
+        count += n;
+      }
+    }
+    return count;
+  }
+
+  @Test
   void closeLeavesNothingBehind() {
     EmulatedKubelet own = EmulatedKubelet.start();
     try (KubernetesClient other = new KubernetesClientBuilder().withConfig(own.config()).build()) {
