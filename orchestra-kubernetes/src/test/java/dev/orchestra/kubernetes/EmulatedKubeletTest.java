@@ -245,6 +245,7 @@ class EmulatedKubeletTest {
     String name = name("exec");
     client.resource(pod(name, "sleep", "600")).create();
     awaitPhase(name, "Running");
+    assertThat(client.pods().withName(name).get().getStatus().getPodIP()).isNotBlank();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (ExecWatch watch =
@@ -522,6 +523,12 @@ class EmulatedKubeletTest {
                       .contains(statuses.get(0).getState().getWaiting().getReason());
             });
     assertThat(client.pods().withName(name).get().getStatus().getPhase()).isEqualTo("Pending");
+    String late = name("noimage-deadline");
+    Pod deadline = pod(late, "true");
+    deadline.getSpec().getContainers().get(0).setImage("no-such-image-here:1");
+    deadline.getSpec().setActiveDeadlineSeconds(1L);
+    client.resource(deadline).create();
+    assertThat(awaitPhase(late, "Failed").getStatus().getReason()).isEqualTo("DeadlineExceeded");
   }
 
   @Test

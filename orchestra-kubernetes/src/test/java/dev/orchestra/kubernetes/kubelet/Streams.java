@@ -368,6 +368,39 @@ final class Streams {
     }
   }
 
+  /** How many bytes of a stream's input may wait for the process. */
+  private static final long INPUT_BUFFER = 64L * 1024 * 1024;
+
+  /** A FIFO of input messages bounded in bytes. */
+  private static final class InputBuffer {
+    private final java.util.ArrayDeque<byte[]> messages = new java.util.ArrayDeque<>();
+    private final long capacity;
+    private long bytes;
+
+    InputBuffer(long capacity) {
+      this.capacity = capacity;
+    }
+
+    synchronized void put(byte[] message) throws InterruptedException {
+      while (bytes > 0 && bytes + message.length > capacity) {
+        wait();
+      }
+      messages.addLast(message);
+      bytes += message.length;
+      notifyAll();
+    }
+
+    synchronized byte[] take() throws InterruptedException {
+      while (messages.isEmpty()) {
+        wait();
+      }
+      byte[] message = messages.removeFirst();
+      bytes -= message.length;
+      notifyAll();
+      return message;
+    }
+  }
+
   private static void sendStatus(WebSocketChannel ws, ObjectNode status) {
     byte[] json = Json.bytes(status);
     try {
@@ -392,8 +425,9 @@ final class Streams {
       throws IOException {
     // The API server and kubelet buffer a stream's input between the client and the runtime
     // (HTTP/2 flow-control windows): read the client's messages at once, hand them on in order.
-    java.util.concurrent.BlockingQueue<byte[]> pending =
-        new java.util.concurrent.LinkedBlockingQueue<>(256);
+    // Generously (INPUT_BUFFER): fabric8 on the JDK's WebSocket fails an input write outright
+    // ("could not send") when the previous message is still being written to the socket.
+    InputBuffer pending = new InputBuffer(INPUT_BUFFER);
     byte[] endOfInput = new byte[0];
     Thread writer =
         new Thread(
