@@ -245,6 +245,7 @@ class EmulatedKubeletTest {
     String name = name("exec");
     client.resource(pod(name, "sleep", "600")).create();
     awaitPhase(name, "Running");
+    assertThat(client.pods().withName(name).get().getStatus().getPodIP()).isNotBlank();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (ExecWatch watch =
@@ -522,6 +523,12 @@ class EmulatedKubeletTest {
                       .contains(statuses.get(0).getState().getWaiting().getReason());
             });
     assertThat(client.pods().withName(name).get().getStatus().getPhase()).isEqualTo("Pending");
+    String late = name("noimage-deadline");
+    Pod deadline = pod(late, "true");
+    deadline.getSpec().getContainers().get(0).setImage("no-such-image-here:1");
+    deadline.getSpec().setActiveDeadlineSeconds(1L);
+    client.resource(deadline).create();
+    assertThat(awaitPhase(late, "Failed").getStatus().getReason()).isEqualTo("DeadlineExceeded");
   }
 
   @Test
@@ -670,6 +677,42 @@ class EmulatedKubeletTest {
     assertThat(config.getMasterUrl()).startsWith(kubelet.url().toString());
     assertThat(config.getNamespace()).isEqualTo("default");
     assertThat(kubelet.toString()).contains("emulated");
+  }
+
+  @Test
+  void aLargeLogStreamsWholeWhileFollowedAndAfterwards() throws Exception {
+    String name = name("big");
+    long size = 64L * 1024 * 1024 + 3;
+    client.resource(pod(name, "sh", "-c", "head -c " + size + " /dev/urandom")).create();
+    awaitPhase(name, "Running");
+    assertThat(countLog(name, "follow=true&stream=Stdout")).isEqualTo(size);
+    awaitPhase(name, "Succeeded");
+    assertThat(countLog(name, "stream=Stdout")).isEqualTo(size);
+    assertThat(countLog(name, "stream=Stderr")).isZero();
+    assertThat(countLog(name, "limitBytes=1000")).isEqualTo(1000);
+  }
+
+  private static long countLog(String name, String query) throws Exception {
+    HttpResponse<InputStream> answer =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        kubelet.url()
+                            + "/api/v1/namespaces/default/pods/"
+                            + name
+                            + "/log?"
+                            + query))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(answer.statusCode()).isEqualTo(200);
+    long count = 0;
+    byte[] buffer = new byte[65536];
+    try (InputStream body = answer.body()) {
+      for (int n; (n = body.read(buffer)) >= 0; ) {
+        count += n;
+      }
+    }
+    return count;
   }
 
   @Test

@@ -385,7 +385,6 @@ final class ApiServer implements AutoCloseable {
           object.put("apiVersion", "v1");
           ObjectNode meta = object.putObject("metadata");
           meta.put("resourceVersion", Long.toString(store.resourceVersion()));
-          meta.putObject("annotations").put("k8s.io/initial-events-end", "true");
         } else {
           continue;
         }

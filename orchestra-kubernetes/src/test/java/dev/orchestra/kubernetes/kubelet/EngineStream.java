@@ -252,6 +252,41 @@ final class EngineStream implements Closeable {
     }
   }
 
+  /** One whole frame of a multiplexed stream: {@link #stream} and {@code bytes[0, length)}. */
+  static final class Frame {
+    int stream;
+    byte[] bytes = new byte[65536];
+    int length;
+  }
+
+  /**
+   * Reads the next whole frame of multiplexed output into {@code frame}; {@code false} at the end.
+   */
+  boolean nextFrame(Frame frame) throws IOException {
+    byte[] header = new byte[8];
+    int got = body.readNBytes(header, 0, 8);
+    if (got == 0) {
+      return false;
+    }
+    if (got < 8) {
+      throw new EOFException("a cut frame header from the Docker engine");
+    }
+    int size =
+        ((header[4] & 0xff) << 24)
+            | ((header[5] & 0xff) << 16)
+            | ((header[6] & 0xff) << 8)
+            | (header[7] & 0xff);
+    if (frame.bytes.length < size) {
+      frame.bytes = new byte[size];
+    }
+    if (body.readNBytes(frame.bytes, 0, size) != size) {
+      throw new EOFException("a cut frame from the Docker engine");
+    }
+    frame.stream = header[0];
+    frame.length = size;
+    return true;
+  }
+
   /** The body of a chunked answer. */
   private static final class Chunked extends InputStream {
     private final InputStream in;

@@ -365,6 +365,7 @@ final class Kubelet {
         id = create.exec().getId();
       } catch (DockerException e) {
         terminatedWithoutStart(containerName, container, "CreateContainerError", e.getMessage());
+        waitDeletion(null);
         return;
       }
       synchronized (lock) {
@@ -385,9 +386,19 @@ final class Kubelet {
       InspectContainerResponse started = docker.inspectContainerCmd(id).exec();
       runningContainer = id;
       String startedAt = seconds(started.getState().getStartedAt());
+      String ip =
+          started.getNetworkSettings() == null || started.getNetworkSettings().getNetworks() == null
+              ? "127.0.0.1"
+              : started.getNetworkSettings().getNetworks().values().stream()
+                  .map(n -> n.getIpAddress())
+                  .filter(a -> a != null && !a.isEmpty())
+                  .findFirst()
+                  .orElse("127.0.0.1");
       updateStatus(
           s -> {
             s.put("phase", "Running");
+            s.put("podIP", ip);
+            s.putArray("podIPs").addObject().put("ip", ip);
             conditions(s, true, true);
             ObjectNode state = Json.object();
             state.putObject("running").put("startedAt", startedAt);
@@ -449,6 +460,10 @@ final class Kubelet {
       waitDeletion(null);
     }
 
+    /**
+     * Whether the pod must not start: deleted, the kubelet closed, or its deadline passed before
+     * its container started (then it is Failed with DeadlineExceeded and waits for its deletion).
+     */
     private boolean stopRequested() {
       if (deleting() || closed) {
         return true;
@@ -460,6 +475,8 @@ final class Kubelet {
               s.put("reason", "DeadlineExceeded");
               s.put("message", "Pod was active on the node longer than the specified deadline");
             });
+        waitDeletion(null);
+        return true;
       }
       return false;
     }

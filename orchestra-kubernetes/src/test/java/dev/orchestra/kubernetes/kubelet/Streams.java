@@ -121,25 +121,28 @@ final class Streams {
         exchange.param("limitBytes") == null
             ? Long.MAX_VALUE
             : Long.parseLong(exchange.param("limitBytes"));
-    try (EngineStream engine =
-        EngineStream.open(kubelet.socket, "GET", target.toString(), null, false)) {
-      exchange.startChunked(200, "text/plain");
-      long[] left = {limit};
-      try {
-        engine.pump(
-            worker.tty(),
-            (s, bytes, offset, length) -> {
-              int n = (int) Math.min(length, left[0]);
-              exchange.chunk(bytes, offset, n);
-              left[0] -= n;
-              if (left[0] <= 0) {
-                throw new LimitReached();
-              }
-            });
-      } catch (LimitReached e) {
-        LOG.debug("log read of {} stopped at limitBytes", worker.name);
+    long[] left = {limit};
+    EngineStream.Sink sink =
+        (st, bytes, offset, length) -> {
+          int n = (int) Math.min(length, left[0]);
+          exchange.chunk(bytes, offset, n);
+          left[0] -= n;
+          if (left[0] <= 0) {
+            throw new LimitReached();
+          }
+        };
+    try {
+      if (exchange.flag("follow") && !worker.tty()) {
+        follow(worker, exchange, target.toString(), exchange.flag("timestamps"), sink);
+      } else {
+        try (EngineStream engine =
+            EngineStream.open(kubelet.socket, "GET", target.toString(), null, false)) {
+          exchange.startChunked(200, "text/plain");
+          engine.pump(worker.tty(), sink);
+        }
       }
-      exchange.endChunked();
+    } catch (LimitReached e) {
+      LOG.debug("log read of {} stopped at limitBytes", worker.name);
     } catch (EngineStream.EngineAnswer e) {
       throw new ApiStatus.Failure(
           e.code == 404 ? 404 : 500,
@@ -147,6 +150,109 @@ final class Streams {
           e.getMessage(),
           "pods",
           worker.name);
+    }
+    exchange.endChunked();
+  }
+
+  /**
+   * Where a message starts after the engine's timestamp ({@code 2006-01-02T15:04:05.000000000Z }).
+   */
+  private static final int STAMP = 31;
+
+  /**
+   * Follows a log until the container ended and all of it was sent. The engine's own follow may end
+   * at the container's exit before it has sent everything written, so each message is read with its
+   * timestamp, and after a follow ends the rest is read again from the last timestamp (skipping the
+   * messages of that instant already sent), until the container no longer runs and a last read
+   * found nothing new.
+   */
+  private void follow(
+      Kubelet.PodWorker worker,
+      HttpExchange exchange,
+      String target,
+      boolean timestamps,
+      EngineStream.Sink sink)
+      throws IOException {
+    String base = target.replace("&follow=1", "").replace("&timestamps=1", "") + "&timestamps=1";
+    String lastStamp = null;
+    long atLast = 0;
+    boolean first = true;
+    while (true) {
+      boolean running = !worker.containerEnded();
+      String query = base;
+      if (!first) {
+        query = query.replaceAll("&tail=[0-9]+|&since=[^&]*", "");
+        if (lastStamp != null) {
+          Instant since = Instant.parse(lastStamp);
+          query +=
+              "&since=" + since.getEpochSecond() + "." + String.format("%09d", since.getNano());
+        }
+      }
+      if (running) {
+        query += "&follow=1";
+      }
+      long skip = first ? 0 : atLast;
+      long sent = 0;
+      EngineStream engine;
+      try {
+        engine = EngineStream.open(kubelet.socket, "GET", query, null, false);
+      } catch (EngineStream.EngineAnswer e) {
+        if (first) {
+          throw e;
+        }
+        LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
+        return;
+      }
+      if (first) {
+        exchange.startChunked(200, "text/plain");
+      }
+      try (engine) {
+        EngineStream.Frame frame = new EngineStream.Frame();
+        while (engine.nextFrame(frame)) {
+          if (frame.length < STAMP) {
+            continue;
+          }
+          String stamp = new String(frame.bytes, 0, STAMP - 1, StandardCharsets.ISO_8859_1);
+          if (lastStamp != null) {
+            int order = stamp.compareTo(lastStamp);
+            if (order < 0) {
+              continue;
+            }
+            if (order == 0 && skip > 0) {
+              skip--;
+              continue;
+            }
+          }
+          if (stamp.equals(lastStamp)) {
+            atLast++;
+          } else {
+            lastStamp = stamp;
+            atLast = 1;
+          }
+          skip = 0;
+          sent++;
+          if (timestamps) {
+            sink.write(frame.stream, frame.bytes, 0, frame.length);
+          } else {
+            sink.write(frame.stream, frame.bytes, STAMP, frame.length - STAMP);
+          }
+        }
+      }
+      first = false;
+      if (!running && sent == 0) {
+        return;
+      }
+      if (running && worker.startedContainer() == null) {
+        return;
+      }
+      if (running && sent == 0) {
+        try {
+          Thread.sleep(20); // the engine ended the follow at the exit the worker has yet to see
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
@@ -262,6 +368,39 @@ final class Streams {
     }
   }
 
+  /** How many bytes of a stream's input may wait for the process. */
+  private static final long INPUT_BUFFER = 64L * 1024 * 1024;
+
+  /** A FIFO of input messages bounded in bytes. */
+  private static final class InputBuffer {
+    private final java.util.ArrayDeque<byte[]> messages = new java.util.ArrayDeque<>();
+    private final long capacity;
+    private long bytes;
+
+    InputBuffer(long capacity) {
+      this.capacity = capacity;
+    }
+
+    synchronized void put(byte[] message) throws InterruptedException {
+      while (bytes > 0 && bytes + message.length > capacity) {
+        wait();
+      }
+      messages.addLast(message);
+      bytes += message.length;
+      notifyAll();
+    }
+
+    synchronized byte[] take() throws InterruptedException {
+      while (messages.isEmpty()) {
+        wait();
+      }
+      byte[] message = messages.removeFirst();
+      bytes -= message.length;
+      notifyAll();
+      return message;
+    }
+  }
+
   private static void sendStatus(WebSocketChannel ws, ObjectNode status) {
     byte[] json = Json.bytes(status);
     try {
@@ -286,8 +425,9 @@ final class Streams {
       throws IOException {
     // The API server and kubelet buffer a stream's input between the client and the runtime
     // (HTTP/2 flow-control windows): read the client's messages at once, hand them on in order.
-    java.util.concurrent.BlockingQueue<byte[]> pending =
-        new java.util.concurrent.LinkedBlockingQueue<>(256);
+    // Generously (INPUT_BUFFER): fabric8 on the JDK's WebSocket fails an input write outright
+    // ("could not send") when the previous message is still being written to the socket.
+    InputBuffer pending = new InputBuffer(INPUT_BUFFER);
     byte[] endOfInput = new byte[0];
     Thread writer =
         new Thread(
