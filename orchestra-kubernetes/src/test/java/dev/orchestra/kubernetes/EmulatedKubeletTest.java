@@ -22,7 +22,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -212,32 +211,130 @@ class EmulatedKubeletTest {
     }
     assertThat(client.pods().withName(name).get().getStatus().getPhase())
         .isIn("Running", "Succeeded");
+    awaitPhase(name, "Succeeded");
+    HttpResponse<String> refused =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        kubelet.url()
+                            + "/api/v1/namespaces/default/pods/"
+                            + name
+                            + "/exec?command=true&stdout=true"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body())
+        .contains("cannot exec into a container in a completed pod; current phase is Succeeded");
+    HttpResponse<String> previous =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        kubelet.url()
+                            + "/api/v1/namespaces/default/pods/"
+                            + name
+                            + "/log?previous=true"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(previous.statusCode()).isEqualTo(400);
   }
 
   @Test
   void attachDeliversSeveralMebibytesOfStdinThenEndOfFile() throws Exception {
     String name = name("attach");
-    Pod pod = pod(name, "sh", "-c", "wc -c");
-    pod.getSpec().getContainers().get(0).setStdin(true);
-    pod.getSpec().getContainers().get(0).setStdinOnce(true);
-    client.resource(pod).create();
+    client.resource(stdinPod(name, "wc -c")).create();
     awaitPhase(name, "Running");
     byte[] data = new byte[5 * 1024 * 1024 + 7];
     new Random(42).nextBytes(data);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ExecWatch watch =
-        client.pods().withName(name).redirectingInput().writingOutput(out).attach()) {
-      OutputStream input = watch.getInput();
+    // the JDK's WebSocket takes one message at a time: each send is awaited (fabric8 8.0.0 does
+    // not, and fails a write that comes while the previous one is still on its way)
+    Stream stream = Stream.open(name, "attach?stdin=true&stdout=true&stderr=true");
+    try {
       for (int i = 0; i < data.length; i += 65536) {
-        input.write(data, i, Math.min(65536, data.length - i));
+        int length = Math.min(65536, data.length - i);
+        byte[] message = new byte[length + 1];
+        System.arraycopy(data, i, message, 1, length);
+        stream.send(message);
       }
-      input.flush();
+      stream.send(new byte[] {(byte) 255, 0});
+      assertThat(stream.status.get(60, TimeUnit.SECONDS)).contains("\"status\":\"Success\"");
+      assertThat(stream.stdout.toString(StandardCharsets.UTF_8).trim())
+          .isEqualTo(Integer.toString(data.length));
+    } finally {
+      stream.socket.abort();
+    }
+    awaitPhase(name, "Succeeded");
+  }
+
+  @Test
+  void aFabric8AttachEndsTheInputOfAStdinOncePodWhenItCloses() throws Exception {
+    String name = name("attach-fabric8");
+    client.resource(stdinPod(name, "wc -c")).create();
+    awaitPhase(name, "Running");
+    try (ExecWatch watch =
+        client
+            .pods()
+            .withName(name)
+            .redirectingInput()
+            .writingOutput(new ByteArrayOutputStream())
+            .attach()) {
+      watch.getInput().write(new byte[1000]);
+      watch.getInput().flush();
       // v4.channel.k8s.io has no end of input but the end of the stream: with stdinOnce, the
       // runtime closes the process's input when the attach ends
     }
     awaitPhase(name, "Succeeded");
-    assertThat(new String(log(name, ""), StandardCharsets.UTF_8).trim())
-        .isEqualTo(Integer.toString(data.length));
+    assertThat(new String(log(name, ""), StandardCharsets.UTF_8).trim()).isEqualTo("1000");
+  }
+
+  private static Pod stdinPod(String name, String script) {
+    Pod pod = pod(name, "sh", "-c", script);
+    pod.getSpec().getContainers().get(0).setStdin(true);
+    pod.getSpec().getContainers().get(0).setStdinOnce(true);
+    return pod;
+  }
+
+  /** A v5.channel.k8s.io stream on the JDK's own WebSocket. */
+  private static final class Stream implements java.net.http.WebSocket.Listener {
+    final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    final java.util.concurrent.CompletableFuture<String> status =
+        new java.util.concurrent.CompletableFuture<>();
+    java.net.http.WebSocket socket;
+
+    static Stream open(String pod, String query) throws Exception {
+      Stream stream = new Stream();
+      stream.socket =
+          HTTP.newWebSocketBuilder()
+              .subprotocols("v5.channel.k8s.io")
+              .buildAsync(
+                  URI.create(
+                      kubelet.url().toString().replace("http:", "ws:")
+                          + "/api/v1/namespaces/default/pods/"
+                          + pod
+                          + "/"
+                          + query),
+                  stream)
+              .get(30, TimeUnit.SECONDS);
+      assertThat(stream.socket.getSubprotocol()).isEqualTo("v5.channel.k8s.io");
+      return stream;
+    }
+
+    void send(byte[] message) throws Exception {
+      socket.sendBinary(java.nio.ByteBuffer.wrap(message), true).get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public synchronized java.util.concurrent.CompletionStage<?> onBinary(
+        java.net.http.WebSocket ws, java.nio.ByteBuffer data, boolean last) {
+      byte[] bytes = new byte[data.remaining()];
+      data.get(bytes);
+      if (bytes[0] == 1) {
+        stdout.write(bytes, 1, bytes.length - 1);
+      } else if (bytes[0] == 3) {
+        status.complete(new String(bytes, 1, bytes.length - 1, StandardCharsets.UTF_8));
+      }
+      ws.request(1);
+      return null;
+    }
   }
 
   @Test
@@ -543,10 +640,16 @@ class EmulatedKubeletTest {
                     .withNewEmptyDir()
                     .endEmptyDir()
                     .build()));
-    client.resource(pod).create();
+    String uid = client.resource(pod).create().getMetadata().getUid();
     client.pods().withName(name).withGracePeriod(0).delete();
     assertThat(client.pods().withName(name).get()).isNull();
-    await().atMost(Duration.ofSeconds(60)).until(() -> kubelet.leftovers().isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(kubelet.leftovers())
+                    .filteredOn(line -> line.contains(name) || line.contains(uid))
+                    .isEmpty());
   }
 
   @Test

@@ -405,6 +405,7 @@ final class Kubelet {
             containerStatus(s, containerName, container, state);
             ((ObjectNode) s.path("containerStatuses").path(0)).put("ready", true);
             ((ObjectNode) s.path("containerStatuses").path(0)).put("started", true);
+            ((ObjectNode) s.path("containerStatuses").path(0)).put("containerID", "docker://" + id);
           });
       boolean deadlineHit = false;
       InspectContainerResponse.ContainerState state;
@@ -553,11 +554,25 @@ final class Kubelet {
       }
       runningContainer = null;
       for (String volume : emptyDirs) {
-        try {
-          removeVolume(volume);
-        } catch (RuntimeException e) {
-          if (!closed) {
-            LOG.warn("could not remove volume {} of pod {}/{}", volume, namespace, name, e);
+        // the engine may still hold the volume for a moment after the container's removal
+        for (int attempt = 1; ; attempt++) {
+          try {
+            removeVolume(volume);
+            break;
+          } catch (RuntimeException e) {
+            if (closed || attempt == 20) {
+              if (!closed) {
+                LOG.warn("could not remove volume {} of pod {}/{}", volume, namespace, name, e);
+              }
+              break;
+            }
+            LOG.debug("volume {} not removed yet: {}", volume, e.toString());
+            try {
+              Thread.sleep(250);
+            } catch (InterruptedException interrupted) {
+              Thread.currentThread().interrupt();
+              break;
+            }
           }
         }
       }

@@ -70,6 +70,15 @@ final class Streams {
 
   void log(HttpExchange exchange, ObjectNode pod) throws IOException {
     String container = containerName(pod, exchange.param("container"));
+    if (exchange.flag("previous")) {
+      // no container is ever restarted here, so none has a previous instance
+      throw ApiStatus.Failure.badRequest(
+          "previous terminated container \""
+              + container
+              + "\" in pod \""
+              + pod.path("metadata").path("name").asString()
+              + "\" not found");
+    }
     Kubelet.PodWorker worker = started(pod, container);
     String stream = exchange.param("stream");
     if (mergingStreams || stream == null || stream.isEmpty()) {
@@ -264,6 +273,7 @@ final class Streams {
    * {@code pods/{name}/exec}: runs the command in the container, answers its status on channel 3.
    */
   void exec(HttpExchange exchange, ObjectNode pod) throws IOException {
+    refuseCompleted(pod, "exec into");
     String container = containerName(pod, exchange.param("container"));
     Kubelet.PodWorker worker = started(pod, container);
     List<String> command = exchange.params("command");
@@ -336,6 +346,7 @@ final class Streams {
 
   /** {@code pods/{name}/attach}: the container's main process's streams. */
   void attach(HttpExchange exchange, ObjectNode pod) throws IOException {
+    refuseCompleted(pod, "attach to");
     String container = containerName(pod, exchange.param("container"));
     Kubelet.PodWorker worker = started(pod, container);
     boolean stdin = exchange.flag("stdin");
@@ -365,6 +376,15 @@ final class Streams {
       sendStatus(ws, status);
     } finally {
       ws.sendClose(1000);
+    }
+  }
+
+  /** The API server's refusal of a stream into a pod that has ended. */
+  private static void refuseCompleted(ObjectNode pod, String verb) {
+    String phase = Json.text(pod, "/status/phase");
+    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+      throw ApiStatus.Failure.badRequest(
+          "cannot " + verb + " a container in a completed pod; current phase is " + phase);
     }
   }
 
