@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -662,6 +663,10 @@ final class Kubelet {
       return binds;
     }
 
+    private static List<String> expanded(List<String> texts, Map<String, String> variables) {
+      return texts.stream().map(t -> Expansion.expand(t, variables)).toList();
+    }
+
     private CreateContainerCmd createCommand(JsonNode pod, JsonNode container, List<Bind> binds) {
       JsonNode podSecurity = pod.path("spec").path("securityContext");
       JsonNode security = container.path("securityContext");
@@ -672,7 +677,12 @@ final class Kubelet {
                   new LogConfig(
                       LogConfig.LoggingType.LOCAL,
                       Map.of("max-size", "100m", "max-file", "11", "compress", "false")))
-              .withPrivileged(security.path("privileged").asBoolean(false));
+              .withPrivileged(security.path("privileged").asBoolean(false))
+              // shareProcessNamespace: the pod's pause process is PID 1, not the container's
+              // command (kubernetes.io, "Share Process Namespace between Containers in a Pod"),
+              // which then gets the signals PID 1 would ignore. An init process as PID 1 does the
+              // same here.
+              .withInit(pod.path("spec").path("shareProcessNamespace").asBoolean(false));
       JsonNode limits = container.path("resources").path("limits");
       if (limits.has("memory")) {
         long memory = Quantities.bytes(limits.path("memory").asString());
@@ -710,16 +720,22 @@ final class Kubelet {
               .withStdInOnce(container.path("stdinOnce").asBoolean(false))
               .withAttachStdin(container.path("stdin").asBoolean(false))
               .withTty(container.path("tty").asBoolean(false));
+      // The kubelet expands $(VAR) and $$ in env values (from the variables before them), then in
+      // the command and its arguments (from all of them): kubernetes.io, "Define Dependent
+      // Environment Variables".
+      Map<String, String> variables = new LinkedHashMap<>();
+      for (JsonNode e : container.path("env")) {
+        variables.put(
+            e.path("name").asString(), Expansion.expand(e.path("value").asString(""), variables));
+      }
       if (container.path("command").isArray()) {
-        create.withEntrypoint(strings(container.path("command")));
+        create.withEntrypoint(expanded(strings(container.path("command")), variables));
       }
       if (container.path("args").isArray()) {
-        create.withCmd(strings(container.path("args")));
+        create.withCmd(expanded(strings(container.path("args")), variables));
       }
       List<String> env = new ArrayList<>();
-      for (JsonNode e : container.path("env")) {
-        env.add(e.path("name").asString() + "=" + e.path("value").asString(""));
-      }
+      variables.forEach((name, value) -> env.add(name + "=" + value));
       create.withEnv(env);
       if (container.hasNonNull("workingDir")) {
         create.withWorkingDir(container.path("workingDir").asString());
