@@ -533,6 +533,20 @@ class EmulatedKubeletTest {
     client.resource(withStatus).update();
     assertThat(client.pods().withName(name).get().getStatus().getPhase()).isNotEqualTo("Succeeded");
     assertThat(client.getKubernetesVersion().getMinor()).isEqualTo("33");
+    Pod configMap = pod(name("configmap"), "true");
+    configMap
+        .getSpec()
+        .setVolumes(
+            List.of(
+                new io.fabric8.kubernetes.api.model.VolumeBuilder()
+                    .withName("config")
+                    .withNewConfigMap()
+                    .withName("settings")
+                    .endConfigMap()
+                    .build()));
+    assertThatThrownBy(() -> client.resource(configMap).create())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
   }
 
   @Test

@@ -40,7 +40,10 @@ final class ApiServer implements AutoCloseable {
 
   static final String VERSION = "v1.33.0";
 
-  /** How often a watch that allows bookmarks gets one. */
+  /**
+   * How often a watch that allows bookmarks gets one
+   * (https://kubernetes.io/docs/reference/using-api/api-concepts/#watch-bookmarks).
+   */
   private static final Duration BOOKMARK_EVERY = Duration.ofSeconds(5);
 
   private final Store store;
@@ -473,6 +476,20 @@ final class ApiServer implements AutoCloseable {
       if (c.path("image").asString("").isBlank()) {
         throw ApiStatus.Failure.invalid(
             "Pod", name, "spec.containers[" + i + "].image", "Required value");
+      }
+    }
+    JsonNode volumes = pod.path("spec").path("volumes");
+    for (int i = 0; i < volumes.size(); i++) {
+      JsonNode volume = volumes.get(i);
+      if (!volume.has("emptyDir") && !volume.has("persistentVolumeClaim")) {
+        // not a rule of the real API server: the emulated kubelet refuses what it cannot mount
+        // rather than pretending (https://kubernetes.io/docs/concepts/storage/volumes/)
+        throw ApiStatus.Failure.invalid(
+            "Pod",
+            name,
+            "spec.volumes[" + i + "]",
+            "Unsupported value: the emulated kubelet mounts only emptyDir and"
+                + " persistentVolumeClaim volumes");
       }
     }
     JsonNode deadline = pod.path("spec").path("activeDeadlineSeconds");

@@ -40,6 +40,17 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code activeDeadlineSeconds}, and carries out graceful deletion
  * (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination). Only {@code
  * restartPolicy: Never} is emulated: a container is never restarted.
+ *
+ * <p>Further pages followed: {@code activeDeadlineSeconds} counted from {@code status.startTime}
+ * (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#lifecycle);
+ * {@code ErrImagePull} then {@code ImagePullBackOff} for an image the node does not have
+ * (https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff; images are never pulled
+ * here); {@code OOMKilled} past a memory limit
+ * (https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/); CPU requests
+ * as shares (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/);
+ * {@code emptyDir} living as long as the pod and {@code subPath} mounts
+ * (https://kubernetes.io/docs/concepts/storage/volumes/); a claim's volume shared by the pods that
+ * mount it (https://kubernetes.io/docs/concepts/storage/persistent-volumes/).
  */
 final class Kubelet {
 
