@@ -319,11 +319,13 @@ final class Kubelet {
       }
       JsonNode container = pod.path("spec").path("containers").path(0);
       String containerName = container.path("name").asString();
-      startTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      // The kubelet keeps the start in memory to the nanosecond and counts the deadline from
+      // there; the API shows it to the second (RFC 3339 without fractions).
+      startTime = Instant.now();
       updateStatus(
           s -> {
             s.put("phase", "Pending");
-            s.put("startTime", startTime.toString());
+            s.put("startTime", startTime.truncatedTo(ChronoUnit.SECONDS).toString());
             s.put("hostIP", "127.0.0.1");
             s.put("qosClass", "BestEffort");
             conditions(s, false, false);

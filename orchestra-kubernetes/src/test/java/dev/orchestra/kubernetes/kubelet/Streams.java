@@ -142,7 +142,7 @@ final class Streams {
         };
     try {
       if (exchange.flag("follow") && !worker.tty()) {
-        follow(worker, exchange, target.toString(), exchange.flag("timestamps"), sink);
+        follow(worker, exchange, target.toString(), sink);
       } else {
         try (EngineStream engine =
             EngineStream.open(kubelet.socket, "GET", target.toString(), null, false)) {
@@ -164,105 +164,51 @@ final class Streams {
   }
 
   /**
-   * Where a message starts after the engine's timestamp ({@code 2006-01-02T15:04:05.000000000Z }).
-   */
-  private static final int STAMP = 31;
-
-  /**
-   * Follows a log until the container ended and all of it was sent. The engine's own follow may end
-   * at the container's exit before it has sent everything written, so each message is read with its
-   * timestamp, and after a follow ends the rest is read again from the last timestamp (skipping the
-   * messages of that instant already sent), until the container no longer runs and a last read
-   * found nothing new.
+   * Follows a log until the container ended and all of it was sent, as the kubelet does (it reads
+   * the container's log file to its end after the container exited). The engine's own follow may
+   * end at the container's exit before it has sent everything written (tens of kilobytes of a fast
+   * writer were seen missing), so once the container has ended the log is read once more, whole,
+   * and what the follow did not send is sent: the engine keeps one entry per message, in order, so
+   * the messages already sent are skipped by count.
    */
   private void follow(
-      Kubelet.PodWorker worker,
-      HttpExchange exchange,
-      String target,
-      boolean timestamps,
-      EngineStream.Sink sink)
+      Kubelet.PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
       throws IOException {
-    String base = target.replace("&follow=1", "").replace("&timestamps=1", "") + "&timestamps=1";
-    String lastStamp = null;
-    long atLast = 0;
-    boolean first = true;
-    while (true) {
-      boolean running = !worker.containerEnded();
-      String query = base;
-      if (!first) {
-        query = query.replaceAll("&tail=[0-9]+|&since=[^&]*", "");
-        if (lastStamp != null) {
-          Instant since = Instant.parse(lastStamp);
-          query +=
-              "&since=" + since.getEpochSecond() + "." + String.format("%09d", since.getNano());
-        }
+    String whole = target.replace("&follow=1", "");
+    long sent;
+    try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", target, null, false)) {
+      exchange.startChunked(200, "text/plain");
+      sent = copy(engine, sink, 0);
+    }
+    while (!worker.containerEnded()) {
+      if (worker.startedContainer() == null) {
+        return;
       }
-      if (running) {
-        query += "&follow=1";
-      }
-      long skip = first ? 0 : atLast;
-      long sent = 0;
-      EngineStream engine;
       try {
-        engine = EngineStream.open(kubelet.socket, "GET", query, null, false);
-      } catch (EngineStream.EngineAnswer e) {
-        if (first) {
-          throw e;
-        }
-        LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
+        Thread.sleep(20); // the engine ended the follow at the exit the worker has yet to see
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         return;
-      }
-      if (first) {
-        exchange.startChunked(200, "text/plain");
-      }
-      try (engine) {
-        EngineStream.Frame frame = new EngineStream.Frame();
-        while (engine.nextFrame(frame)) {
-          if (frame.length < STAMP) {
-            continue;
-          }
-          String stamp = new String(frame.bytes, 0, STAMP - 1, StandardCharsets.ISO_8859_1);
-          if (lastStamp != null) {
-            int order = stamp.compareTo(lastStamp);
-            if (order < 0) {
-              continue;
-            }
-            if (order == 0 && skip > 0) {
-              skip--;
-              continue;
-            }
-          }
-          if (stamp.equals(lastStamp)) {
-            atLast++;
-          } else {
-            lastStamp = stamp;
-            atLast = 1;
-          }
-          skip = 0;
-          sent++;
-          if (timestamps) {
-            sink.write(frame.stream, frame.bytes, 0, frame.length);
-          } else {
-            sink.write(frame.stream, frame.bytes, STAMP, frame.length - STAMP);
-          }
-        }
-      }
-      first = false;
-      if (!running && sent == 0) {
-        return;
-      }
-      if (running && worker.startedContainer() == null) {
-        return;
-      }
-      if (running && sent == 0) {
-        try {
-          Thread.sleep(20); // the engine ended the follow at the exit the worker has yet to see
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
       }
     }
+    try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
+      copy(rest, sink, sent);
+    } catch (EngineStream.EngineAnswer e) {
+      LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
+    }
+  }
+
+  /** Sends the engine's messages after the first {@code skip}; returns how many it read. */
+  private static long copy(EngineStream engine, EngineStream.Sink sink, long skip)
+      throws IOException {
+    long read = 0;
+    EngineStream.Frame frame = new EngineStream.Frame();
+    while (engine.nextFrame(frame)) {
+      if (read++ >= skip) {
+        sink.write(frame.stream, frame.bytes, 0, frame.length);
+      }
+    }
+    return read;
   }
 
   private static final class LimitReached extends IOException {
