@@ -41,11 +41,15 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 @DisplayName(
     "EmulatedKubelet (emulated Kubernetes API server and kubelet on Docker, not a real cluster)")
 @ExtendWith(EmulatedKubeletCondition.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+// Its tests share one emulated cluster and name their pods plainly: one after the other.
+@Execution(ExecutionMode.SAME_THREAD)
 class EmulatedKubeletTest {
 
   private static final AtomicInteger COUNTER = new AtomicInteger();
