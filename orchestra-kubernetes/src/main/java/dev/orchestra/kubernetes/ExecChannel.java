@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.client.http.WebSocket;
 import io.fabric8.kubernetes.client.http.WebSocketHandshakeException;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -53,7 +54,7 @@ final class ExecChannel implements AutoCloseable {
   private final WebSocket ws;
   private final CompletableFuture<Integer> exit;
 
-  private ExecChannel(String what, WebSocket ws, CompletableFuture<Integer> exit) {
+  ExecChannel(String what, WebSocket ws, CompletableFuture<Integer> exit) {
     this.what = what;
     this.ws = ws;
     this.exit = exit;
@@ -88,7 +89,7 @@ final class ExecChannel implements AutoCloseable {
     String base = ctx.client.getMasterUrl().toString();
     URI uri = URI.create(base + (base.endsWith("/") ? "" : "/") + path);
     CompletableFuture<Integer> exit = new CompletableFuture<>();
-    Listener listener = new Listener(ctx, sink, exit, what);
+    Listener listener = new Listener(ctx.client.getKubernetesSerialization(), sink, exit, what);
     CompletableFuture<WebSocket> opening =
         ctx.client
             .getHttpClient()
@@ -219,8 +220,8 @@ final class ExecChannel implements AutoCloseable {
   }
 
   /** Demultiplexes the channels; completes the exit when the connection ends. */
-  private static final class Listener implements WebSocket.Listener {
-    private final KubeContext ctx;
+  static final class Listener implements WebSocket.Listener {
+    private final KubernetesSerialization serialization;
     private final Sink sink;
     private final CompletableFuture<Integer> exit;
     private final String what;
@@ -228,8 +229,12 @@ final class ExecChannel implements AutoCloseable {
     private volatile RuntimeException failure;
     private volatile IOException sinkFailure;
 
-    Listener(KubeContext ctx, Sink sink, CompletableFuture<Integer> exit, String what) {
-      this.ctx = ctx;
+    Listener(
+        KubernetesSerialization serialization,
+        Sink sink,
+        CompletableFuture<Integer> exit,
+        String what) {
+      this.serialization = serialization;
       this.sink = sink;
       this.exit = exit;
       this.what = what;
@@ -281,7 +286,7 @@ final class ExecChannel implements AutoCloseable {
     private void status(String json) {
       Status s;
       try {
-        s = ctx.client.getKubernetesSerialization().unmarshal(json, Status.class);
+        s = serialization.unmarshal(json, Status.class);
       } catch (RuntimeException e) {
         failure = new OrchestraException(what + " failed: unreadable status " + json, e);
         return;
