@@ -2,14 +2,24 @@ package dev.orchestra.kubernetes;
 
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.Schedulers;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.PodResource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * What the driver's collaborators share: the client, the settings, the orchestra namespace and its
@@ -26,6 +36,13 @@ final class KubeContext {
   final AtomicReference<Boolean> splitLogs = new AtomicReference<>();
 
   PodEvents events;
+
+  /** Runs the timeouts of sandbox steps; its threads end when idle. */
+  private final ScheduledThreadPoolExecutor timers =
+      Schedulers.idleStopping(KubeContext.class, "orchestra-k8s-timer", 1, Duration.ofSeconds(30));
+
+  /** Where the steps' output is recorded; created on first use, deleted by {@link #close}. */
+  private Path scratch;
 
   KubeContext(
       String namespace, KubernetesClient client, KubernetesDriverProvider.Settings settings) {
@@ -73,6 +90,49 @@ final class KubeContext {
         || (cause != null && Exceptions.isInterruption(cause))) {
       Thread.currentThread().interrupt();
       throw new OrchestraInterruptedException(what + " was interrupted", e);
+    }
+  }
+
+  /**
+   * The directory of this driver instance on the client's disk, for the output of sandbox steps.
+   *
+   * @throws IOException if it cannot be created
+   */
+  synchronized Path scratch() throws IOException {
+    if (scratch == null) {
+      scratch = Files.createTempDirectory("orchestra-k8s-steps-");
+    }
+    return scratch;
+  }
+
+  /** Runs {@code work} once after {@code delay}, on the driver's timer thread. */
+  void schedule(Runnable work, Duration delay) {
+    try {
+      timers.schedule(work, Durations.saturatedNanos(delay), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the driver is closing: its steps go with their pods
+    }
+  }
+
+  /** Stops the timers and deletes the scratch directory; the driver's close calls it last. */
+  synchronized void close() {
+    timers.shutdownNow();
+    if (scratch == null) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(scratch)) {
+      all.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    } catch (IOException | UncheckedIOException e) {
+      org.slf4j.LoggerFactory.getLogger(KubeContext.class)
+          .warn("deleting the steps' output in {} failed: {}", scratch, e.toString());
     }
   }
 

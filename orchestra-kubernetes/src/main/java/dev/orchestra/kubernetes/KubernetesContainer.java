@@ -49,6 +49,9 @@ final class KubernetesContainer implements Container {
   private volatile boolean stopRequested;
   private volatile boolean forgotten;
 
+  /** The sandbox of this pod, if it is one; guarded by {@code this} when made. */
+  private volatile KubernetesSandbox sandbox;
+
   KubernetesContainer(KubeContext ctx, String taskId, String podName, String uid) {
     this.ctx = ctx;
     this.taskId = taskId;
@@ -465,10 +468,25 @@ final class KubernetesContainer implements Container {
             + " after it was asked to stop");
   }
 
+  /**
+   * The sandbox of this task's pod, made once: {@link KubernetesDriver#createSandbox} of the same
+   * task returns it again.
+   */
+  synchronized KubernetesSandbox sandbox(java.util.function.Supplier<KubernetesSandbox> make) {
+    if (sandbox == null) {
+      sandbox = make.get();
+    }
+    return sandbox;
+  }
+
   @Override
   public void cleanup() {
     if (forgotten) {
       return;
+    }
+    KubernetesSandbox box = sandbox;
+    if (box != null) {
+      box.beginRemoval();
     }
     // A task that still runs ends because the driver asked: the end the watch may see before the
     // pod goes reads STOPPED, as after stop().
@@ -493,6 +511,9 @@ final class KubernetesContainer implements Container {
     ctx.events.forget(this);
     if (done == null) {
       exit.completeExceptionally(notFound("was cleaned up before it ended"));
+    }
+    if (box != null) {
+      box.finishRemoval();
     }
     LOG.info("removed pod {} of {}", podName, ctx.describe(taskId));
   }
@@ -523,8 +544,21 @@ final class KubernetesContainer implements Container {
     }
   }
 
+  /** The driver closes: the steps of this pod's sandbox, if any, now end as stopped. */
+  void closing() {
+    KubernetesSandbox box = sandbox;
+    if (box != null) {
+      box.beginRemoval();
+    }
+  }
+
   void forgetAfterClose() {
     forgotten = true;
+    KubernetesSandbox box = sandbox;
+    if (box != null) {
+      box.beginRemoval();
+      box.finishRemoval();
+    }
     if (done == null) {
       exit.completeExceptionally(notFound("was removed when its driver closed"));
     }

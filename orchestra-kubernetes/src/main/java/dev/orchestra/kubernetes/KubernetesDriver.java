@@ -6,6 +6,7 @@ import dev.orchestra.Driver;
 import dev.orchestra.Mount;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.OrchestraInterruptedException;
+import dev.orchestra.Sandbox;
 import dev.orchestra.Task;
 import dev.orchestra.Volume;
 import dev.orchestra.spi.Names;
@@ -66,7 +67,7 @@ final class KubernetesDriver implements Driver {
 
   /**
    * Not {@link Capability#USER}: only numeric users can be run (see {@link PodSpecs#numericUser});
-   * not {@link Capability#SANDBOX} nor {@link Capability#VOLUME_DATA}: not built.
+   * not {@link Capability#VOLUME_DATA}: not built.
    */
   @Override
   public Set<Capability> capabilities() {
@@ -78,7 +79,8 @@ final class KubernetesDriver implements Driver {
         Capability.FOLLOW,
         Capability.STOP,
         Capability.TIMEOUT,
-        Capability.REATTACH);
+        Capability.REATTACH,
+        Capability.SANDBOX);
   }
 
   private void requireOpen() {
@@ -288,6 +290,21 @@ final class KubernetesDriver implements Driver {
         });
   }
 
+  /**
+   * Runs the task as {@link #runContainer} does, as a pod that lives as long as its main process;
+   * each step is an exec in its container (see {@link KubernetesSandbox}). A second call for the
+   * same task returns the same sandbox while its pod is known.
+   */
+  @Override
+  public Sandbox createSandbox(Task task) {
+    if (task == null) {
+      throw new IllegalArgumentException("task must not be null");
+    }
+    KubernetesContainer c = (KubernetesContainer) runContainer(task);
+    String user = task.user().orElse(null);
+    return c.sandbox(() -> new KubernetesSandbox(ctx, c, user, () -> closing));
+  }
+
   @Override
   public Optional<Container> find(String taskId) {
     Names.requireText("task id", taskId);
@@ -390,6 +407,7 @@ final class KubernetesDriver implements Driver {
       return;
     }
     closing = true;
+    containers.values().forEach(KubernetesContainer::closing);
     List<String> failures = new ArrayList<>();
     String ns = ctx.settings.kubeNamespace();
     try {
@@ -434,6 +452,7 @@ final class KubernetesDriver implements Driver {
     containers.values().forEach(KubernetesContainer::forgetAfterClose);
     containers.clear();
     ctx.events.stop();
+    ctx.close();
     ctx.client.close();
     closed = true;
     if (!failures.isEmpty()) {

@@ -251,7 +251,8 @@ class KubernetesDriverMockTest {
             Capability.FOLLOW,
             Capability.STOP,
             Capability.TIMEOUT,
-            Capability.REATTACH);
+            Capability.REATTACH,
+            Capability.SANDBOX);
   }
 
   @Test
