@@ -634,6 +634,79 @@ class KubernetesDriverMockTest {
         .containsExactly(other.id());
   }
 
+  /**
+   * A claim deleted behind the driver's back and kept by its pvc-protection finalizer reads a
+   * deletionTimestamp and can never be mounted: the driver refuses it, naming the volume, once the
+   * bounded wait for it to go (stop grace and a request timeout) is over, and makes the volume anew
+   * once it is gone.
+   */
+  @Test
+  void aClaimBeingDeletedIsRefusedThenMadeAnew() throws Exception {
+    Driver d = open("deleting", Map.of("stopGrace", "1", "requestTimeout", "2"));
+    d.createVolume("data", 0);
+    String claim = KubeNames.claim("deleting", "data");
+    var resource = client.persistentVolumeClaims().inNamespace(KUBE_NS).withName(claim);
+    String oldUid = resource.get().getMetadata().getUid();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    // as a pod using it would: the finalizer keeps the deleted claim, with a deletionTimestamp
+    resource.edit(
+        c -> {
+          c.getMetadata().setFinalizers(List.of("kubernetes.io/pvc-protection"));
+          return c;
+        });
+    resource.delete();
+    try {
+      assertThat(resource.get().getMetadata().getDeletionTimestamp()).isNotNull();
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> d.runContainer(task("reader").mount("data", "d").build()))
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("volume 'data'")
+          .hasMessageContaining("has been deleted");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+      assertThat(pods()).as("no pod naming a claim that cannot be mounted").isEmpty();
+      assertThatThrownBy(() -> d.createVolume("data", 0))
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("volume 'data'");
+
+      // the claim goes while a task waits for it: the task gets the volume made anew
+      Future<Container> waiting =
+          pool.submit(() -> d.runContainer(task("reader").mount("data", "d").build()));
+      int before = server.getRequestCount();
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.getRequestCount() > before + 3);
+      assertThat(waiting).isNotDone();
+      release(resource);
+      Container reader = waiting.get(30, TimeUnit.SECONDS);
+      PersistentVolumeClaim made = resource.get();
+      assertThat(made.getMetadata().getUid()).isNotEqualTo(oldUid);
+      assertThat(made.getMetadata().getDeletionTimestamp()).isNull();
+      assertThat(pod(reader).getSpec().getVolumes())
+          .extracting(
+              v ->
+                  v.getPersistentVolumeClaim() == null
+                      ? ""
+                      : v.getPersistentVolumeClaim().getClaimName())
+          .contains(claim);
+    } finally {
+      pool.shutdownNow();
+      if (resource.get() != null) {
+        release(resource);
+      }
+    }
+  }
+
+  /** Lets a claim kept by its finalizer go, as the pvc-protection controller would. */
+  private static void release(
+      io.fabric8.kubernetes.client.dsl.Resource<PersistentVolumeClaim> resource) {
+    resource.edit(
+        c -> {
+          c.getMetadata().setFinalizers(List.of());
+          return c;
+        });
+    if (resource.get() != null) {
+      resource.delete();
+    }
+  }
+
   @Test
   void closeRemovesItsNamespaceOnly() {
     Driver mine = open("mine");
