@@ -726,6 +726,47 @@ class KubernetesDriverMockTest {
         .isInstanceOf(IllegalStateException.class);
   }
 
+  /**
+   * close() on an API server that accepts connections and never answers ends within a few request
+   * timeouts (fabric8's retry would double each call), throwing what it could not confirm; a driver
+   * opened once the server answers again removes what is left.
+   */
+  @Test
+  void closeOnASilentServerEndsWithinTheRequestTimeoutsAndSaysWhatIsLeft() throws Exception {
+    java.net.URL master = client.getMasterUrl();
+    try (dev.orchestra.tck.FaultProxy proxy =
+        dev.orchestra.tck.FaultProxy.start(
+            new java.net.InetSocketAddress(master.getHost(), master.getPort()))) {
+      Path through = dir.resolve("through");
+      Files.writeString(
+          through,
+          Files.readString(kubeconfig)
+              .replace(
+                  "server: " + master,
+                  "server: http://127.0.0.1:" + proxy.address().getPort() + "/"));
+      Map<String, String> params = new HashMap<>();
+      params.put("kubeconfig", through.toString());
+      params.put("requestTimeout", "2");
+      Driver d = Orchestra.open("kubernetes", "silent", params);
+      drivers.add(d);
+      d.runContainer(task("a").mount("m", "m").build());
+      proxy.mode(dev.orchestra.tck.FaultProxy.Mode.UNANSWERED);
+
+      long start = System.nanoTime();
+      assertThatThrownBy(d::close)
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("did not answer within PT2S")
+          .hasMessageContaining("not tried");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
+      d.close();
+
+      proxy.mode(dev.orchestra.tck.FaultProxy.Mode.PASS);
+      open("silent").close();
+      assertThat(pods()).isEmpty();
+      assertThat(claims()).isEmpty();
+    }
+  }
+
   @Test
   void mergedLogStreamsFailLoudly() throws InterruptedException {
     // the mock answers any /log request with 200 (and the pod list): a server that ignores the
