@@ -454,39 +454,37 @@ final class KubernetesDriver implements Driver {
     List<RuntimeException> failures = new ArrayList<>();
     List<String> notTried = new ArrayList<>();
     String ns = ctx.settings.kubeNamespace();
-    try {
-      closeStep(
-          "deleting the pods of namespace '" + ctx.namespace + "'",
-          () ->
-              ctx.client
-                  .pods()
-                  .inNamespace(ns)
-                  .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
-                  .withGracePeriod(ctx.settings.stopGrace().toSeconds())
-                  .delete(),
-          failures,
-          notTried);
-      closeStep(
-          "deleting the claims of namespace '" + ctx.namespace + "'",
-          () ->
-              ctx.client
-                  .persistentVolumeClaims()
-                  .inNamespace(ns)
-                  .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
-                  .delete(),
-          failures,
-          notTried);
-      if (stalled(failures)) {
-        notTried.add("waiting for the pods and claims to go");
-      } else {
-        awaitRemoved(ns, failures);
-      }
-    } finally {
-      containers.values().forEach(KubernetesContainer::forgetAfterClose);
-      containers.clear();
-      release(notTried);
-      closed = true;
+    // each step rethrows an interruption: the rest is left to a later call
+    closeStep(
+        "deleting the pods of namespace '" + ctx.namespace + "'",
+        () ->
+            ctx.client
+                .pods()
+                .inNamespace(ns)
+                .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
+                .withGracePeriod(ctx.settings.stopGrace().toSeconds())
+                .delete(),
+        failures,
+        notTried);
+    closeStep(
+        "deleting the claims of namespace '" + ctx.namespace + "'",
+        () ->
+            ctx.client
+                .persistentVolumeClaims()
+                .inNamespace(ns)
+                .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
+                .delete(),
+        failures,
+        notTried);
+    if (stalled(failures)) {
+      notTried.add("waiting for the pods and claims to go");
+    } else {
+      awaitRemoved(ns, failures);
     }
+    containers.values().forEach(KubernetesContainer::forgetAfterClose);
+    containers.clear();
+    release(notTried);
+    closed = true;
     if (!failures.isEmpty() || !notTried.isEmpty()) {
       OrchestraException e =
           new OrchestraException(
