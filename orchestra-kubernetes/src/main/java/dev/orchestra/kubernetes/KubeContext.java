@@ -15,8 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -44,12 +50,77 @@ final class KubeContext {
   /** Where the steps' output is recorded; created on first use, deleted by {@link #close}. */
   private Path scratch;
 
+  /** Runs the calls of {@link #bounded}: daemon threads that end when idle. */
+  private final ThreadPoolExecutor boundedCalls;
+
   KubeContext(
       String namespace, KubernetesClient client, KubernetesDriverProvider.Settings settings) {
     this.namespace = namespace;
     this.client = client;
     this.settings = settings;
     this.namespaceLabel = KubeNames.labelValue(namespace);
+    AtomicInteger threads = new AtomicInteger();
+    this.boundedCalls =
+        new ThreadPoolExecutor(
+            0,
+            Integer.MAX_VALUE,
+            5,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t =
+                  new Thread(
+                      r,
+                      "orchestra-kubernetes-call-" + namespace + "-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Makes one API call as {@link #call} does, but gives up waiting for it after the request
+   * timeout: fabric8 retries a request that timed out (once, see {@link
+   * KubernetesDriverProvider#config}), so a call to a server that accepts connections and never
+   * answers would otherwise take twice the timeout and more. The call given up on is interrupted,
+   * which makes fabric8 abandon its request.
+   *
+   * @throws OrchestraException on a failure, or when the server did not answer in time: then its
+   *     cause is a {@link TimeoutException} (see {@link #unanswered})
+   * @throws OrchestraInterruptedException when the caller is interrupted while it waits
+   */
+  <T> T bounded(String what, Supplier<T> call) {
+    Duration timeout = settings.requestTimeout();
+    Future<T> f = boundedCalls.submit(() -> call(what, call));
+    try {
+      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new OrchestraException(
+          what
+              + " failed: the API server at "
+              + KubeNames.shown(client.getMasterUrl())
+              + " did not answer within "
+              + timeout,
+          e);
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new OrchestraInterruptedException(what + " was interrupted", e);
+    } catch (ExecutionException e) {
+      throw Exceptions.launder(what, e);
+    }
+  }
+
+  /** Whether a failure of {@link #bounded} is the server's silence. */
+  static boolean unanswered(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof TimeoutException
+          || c instanceof java.net.http.HttpTimeoutException
+          || c instanceof java.net.SocketTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   PodResource pod(String name) {

@@ -336,7 +336,10 @@ final class KubernetesDriver implements Driver {
         KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get());
     if (existing != null) {
       requireOurClaim(existing, name);
-      return volume;
+      if (existing.getMetadata().getDeletionTimestamp() == null) {
+        return volume;
+      }
+      awaitClaimGone(name, existing);
     }
     PersistentVolumeClaimBuilder spec =
         new PersistentVolumeClaimBuilder()
@@ -385,6 +388,54 @@ final class KubernetesDriver implements Driver {
     return volume;
   }
 
+  /**
+   * Waits for a claim being deleted to go, so that it can be made anew: a claim with a {@code
+   * deletionTimestamp} can never be mounted (a pod naming it stays Pending), and the
+   * kubernetes.io/pvc-protection finalizer keeps it while any pod uses it. The wait is bounded by
+   * the stop grace and a request timeout, time for the pods that used it to end and the controller
+   * to release it; a claim still there then (a running pod uses it) is refused.
+   *
+   * @throws OrchestraException naming the volume when the claim is still being deleted
+   */
+  private void awaitClaimGone(String name, PersistentVolumeClaim deleting) {
+    String claim = deleting.getMetadata().getName();
+    String uid = deleting.getMetadata().getUid();
+    Duration bound = ctx.settings.stopGrace().plus(ctx.settings.requestTimeout());
+    LOG.info(
+        "claim {} of volume '{}' of namespace '{}' is being deleted: waiting up to {} to make it"
+            + " anew",
+        claim,
+        name,
+        ctx.namespace,
+        bound);
+    long deadline = System.nanoTime() + bound.toNanos();
+    var claims = ctx.client.persistentVolumeClaims().inNamespace(ctx.settings.kubeNamespace());
+    while (true) {
+      PersistentVolumeClaim now =
+          KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get());
+      if (now == null || !uid.equals(now.getMetadata().getUid())) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new OrchestraException(
+            "volume '"
+                + name
+                + "' of namespace '"
+                + ctx.namespace
+                + "' cannot be used: its claim "
+                + claim
+                + " has been deleted (deletionTimestamp "
+                + deleting.getMetadata().getDeletionTimestamp()
+                + ") and is still there after "
+                + bound
+                + ", kept by its finalizers "
+                + now.getMetadata().getFinalizers()
+                + " (a pod still uses it); the driver makes the volume anew once it is gone");
+      }
+      KubeContext.sleep(Duration.ofMillis(200), "waiting for claim " + claim + " to go");
+    }
+  }
+
   private void requireOurClaim(PersistentVolumeClaim claim, String name) {
     Map<String, String> a = claim.getMetadata().getAnnotations();
     if (a == null
@@ -401,6 +452,16 @@ final class KubernetesDriver implements Driver {
     }
   }
 
+  /**
+   * Deletes the namespace's pods and claims, waits (bounded by {@link KubeContext#removalBound()})
+   * for them to go, and stops the watch. Every call to the API server is bounded by the request
+   * timeout; once one went unanswered the rest is not sent, as each would wait as long, so that
+   * close() ends within a few request timeouts on a server that stopped answering. The driver is
+   * closed in any case; what could not be done or confirmed is thrown afterwards as one {@link
+   * OrchestraException} (a driver opened later on the namespace removes what is left).
+   *
+   * @throws OrchestraException naming what was not removed, or not confirmed removed
+   */
   @Override
   public void close() {
     if (closed) {
@@ -408,38 +469,94 @@ final class KubernetesDriver implements Driver {
     }
     closing = true;
     containers.values().forEach(KubernetesContainer::closing);
-    List<String> failures = new ArrayList<>();
+    List<RuntimeException> failures = new ArrayList<>();
+    List<String> notTried = new ArrayList<>();
     String ns = ctx.settings.kubeNamespace();
-    try {
-      ctx.client
-          .pods()
-          .inNamespace(ns)
-          .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
-          .withGracePeriod(ctx.settings.stopGrace().toSeconds())
-          .delete();
-    } catch (KubernetesClientException e) {
-      KubeContext.rethrowInterruption("a call to the API server", e);
-      LOG.warn("deleting the pods of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
-      failures.add("pods: " + e.getMessage());
+    // each step rethrows an interruption: the rest is left to a later call
+    closeStep(
+        "deleting the pods of namespace '" + ctx.namespace + "'",
+        () ->
+            ctx.client
+                .pods()
+                .inNamespace(ns)
+                .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
+                .withGracePeriod(ctx.settings.stopGrace().toSeconds())
+                .delete(),
+        failures,
+        notTried);
+    closeStep(
+        "deleting the claims of namespace '" + ctx.namespace + "'",
+        () ->
+            ctx.client
+                .persistentVolumeClaims()
+                .inNamespace(ns)
+                .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
+                .delete(),
+        failures,
+        notTried);
+    if (stalled(failures)) {
+      notTried.add("waiting for the pods and claims to go");
+    } else {
+      awaitRemoved(ns, failures);
+    }
+    containers.values().forEach(KubernetesContainer::forgetAfterClose);
+    containers.clear();
+    release(notTried);
+    closed = true;
+    if (!failures.isEmpty() || !notTried.isEmpty()) {
+      OrchestraException e =
+          new OrchestraException(
+              "closing namespace '"
+                  + ctx.namespace
+                  + "' of the kubernetes driver could not confirm that nothing is left: "
+                  + String.join("; ", failures.stream().map(Throwable::getMessage).toList())
+                  + (notTried.isEmpty()
+                      ? ""
+                      : (failures.isEmpty() ? "" : "; ")
+                          + "not tried once the API server stopped answering: "
+                          + String.join(", ", notTried)));
+      failures.forEach(e::addSuppressed);
+      throw e;
+    }
+    LOG.info("kubernetes driver of namespace '{}' closed", ctx.namespace);
+  }
+
+  /** One call of close(), bounded; not sent once a call went unanswered. */
+  private void closeStep(
+      String what, Runnable call, List<RuntimeException> failures, List<String> notTried) {
+    if (stalled(failures)) {
+      notTried.add(what);
+      return;
     }
     try {
-      ctx.client
-          .persistentVolumeClaims()
-          .inNamespace(ns)
-          .withLabel(KubeNames.NAMESPACE_LABEL, ctx.namespaceLabel)
-          .delete();
-    } catch (KubernetesClientException e) {
-      KubeContext.rethrowInterruption("a call to the API server", e);
-      LOG.warn("deleting the claims of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
-      failures.add("claims: " + e.getMessage());
+      ctx.bounded(
+          what,
+          () -> {
+            call.run();
+            return null;
+          });
+    } catch (OrchestraInterruptedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("{}", e.getMessage());
+      failures.add(e);
     }
+  }
+
+  private static boolean stalled(List<RuntimeException> failures) {
+    return failures.stream().anyMatch(KubeContext::unanswered);
+  }
+
+  private void awaitRemoved(String ns, List<RuntimeException> failures) {
     long deadline = System.nanoTime() + ctx.removalBound().toNanos();
     try {
       int left;
       while ((left = remaining(ns)) > 0) {
         if (System.nanoTime() - deadline > 0) {
-          failures.add(left + " pods and claims still there after " + ctx.removalBound());
-          break;
+          failures.add(
+              new OrchestraException(
+                  left + " pods and claims still there after " + ctx.removalBound()));
+          return;
         }
         KubeContext.sleep(Duration.ofMillis(200), "closing namespace '" + ctx.namespace + "'");
       }
@@ -447,26 +564,35 @@ final class KubernetesDriver implements Driver {
       throw e;
     } catch (OrchestraException e) {
       LOG.warn("checking what is left of namespace '{}' failed: {}", ctx.namespace, e.getMessage());
-      failures.add(e.getMessage());
+      failures.add(e);
     }
-    containers.values().forEach(KubernetesContainer::forgetAfterClose);
-    containers.clear();
-    ctx.events.stop();
-    ctx.close();
-    ctx.client.close();
-    closed = true;
-    if (!failures.isEmpty()) {
-      throw new OrchestraException(
-          "closing namespace '"
-              + ctx.namespace
-              + "' of the kubernetes driver left something behind: "
-              + String.join("; ", failures));
+  }
+
+  /** Stops the watch and closes the client, each bounded: neither may hold close() up. */
+  private void release(List<String> notTried) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      closeStep(
+          "stopping the pod watch of namespace '" + ctx.namespace + "'",
+          ctx.events::stop,
+          new ArrayList<>(),
+          notTried);
+      closeStep(
+          "closing the client of namespace '" + ctx.namespace + "'",
+          ctx.client::close,
+          new ArrayList<>(),
+          notTried);
+    } finally {
+      // the sandbox steps' timers and recorded output: local, nothing to ask the server
+      ctx.close();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    LOG.info("kubernetes driver of namespace '{}' closed", ctx.namespace);
   }
 
   private int remaining(String ns) {
-    return KubeContext.call(
+    return ctx.bounded(
         "listing what is left of namespace '" + ctx.namespace + "'", () -> count(ns));
   }
 

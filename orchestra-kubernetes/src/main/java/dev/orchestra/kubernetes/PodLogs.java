@@ -12,11 +12,14 @@ import java.io.OutputStream;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +53,11 @@ final class PodLogs {
       waitStarted(c);
     }
     requireSplitStreams(c);
-    CompletableFuture<Void> o = stream(c, "Stdout", follow, out);
-    CompletableFuture<Void> e = stream(c, "Stderr", follow, err);
+    AtomicLong lastBytes = new AtomicLong(System.nanoTime());
+    CompletableFuture<Void> o = stream(c, "Stdout", follow, out, lastBytes);
+    CompletableFuture<Void> e = stream(c, "Stderr", follow, err, lastBytes);
     try {
-      CompletableFuture.allOf(o, e).get();
+      awaitStreams(c, CompletableFuture.allOf(o, e), lastBytes);
     } catch (InterruptedException ie) {
       o.cancel(true);
       e.cancel(true);
@@ -63,6 +67,10 @@ final class PodLogs {
       o.cancel(true);
       e.cancel(true);
       throw Exceptions.launder("reading the logs of " + c, ee);
+    } catch (RuntimeException re) {
+      o.cancel(true);
+      e.cancel(true);
+      throw re;
     }
     // the log API names the pod only by name: a pod re-created under it meanwhile would have
     // served its own log, which must not pass for this one's
@@ -78,6 +86,61 @@ final class PodLogs {
                 + " while the task still runs; follow() cannot resume a stream where it stopped");
       }
       LOG.debug("followed {} to its end", c);
+    }
+  }
+
+  /**
+   * Waits for the log streams to end. A stream may stay quiet as long as its task does, so quiet
+   * alone ends nothing; but nothing bounds the read of a response body that the server stopped
+   * sending, so once the streams delivered nothing for the request timeout the API server is asked
+   * (one call, bounded by the request timeout) for the pod. While it answers, quiet streams are
+   * waited on; when it does not, the read ends with an {@link OrchestraException}: the server
+   * stopped answering, and a later call opens new streams.
+   */
+  private static void awaitStreams(
+      KubernetesContainer c, CompletableFuture<Void> streams, AtomicLong lastBytes)
+      throws InterruptedException, ExecutionException {
+    KubeContext ctx = c.context();
+    long quietNanos = ctx.settings.requestTimeout().toNanos();
+    long period = Math.max(100, ctx.settings.requestTimeout().toMillis() / 2);
+    long lastAnswer = System.nanoTime();
+    while (true) {
+      try {
+        streams.get(period, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException quiet) {
+        long now = System.nanoTime();
+        if (now - Math.max(lastBytes.get(), lastAnswer) < quietNanos) {
+          continue;
+        }
+        LOG.debug(
+            "the log streams of {} quiet for {}: asking for the pod",
+            c,
+            Duration.ofNanos(now - lastBytes.get()));
+        try {
+          ctx.bounded("reading pod " + c.podName(), () -> c.context().pod(c.podName()).get());
+        } catch (OrchestraInterruptedException ie) {
+          throw ie;
+        } catch (OrchestraException noAnswer) {
+          if (streams.isDone()) {
+            continue;
+          }
+          OrchestraException failure =
+              new OrchestraException(
+                  "reading the logs of "
+                      + c
+                      + " failed: the streams were quiet for "
+                      + Duration.ofNanos(System.nanoTime() - lastBytes.get())
+                          .truncatedTo(ChronoUnit.MILLIS)
+                      + " and the API server at "
+                      + KubeNames.shown(ctx.client.getMasterUrl())
+                      + " did not answer a read of the pod: "
+                      + noAnswer.getMessage());
+          failure.addSuppressed(noAnswer);
+          throw failure;
+        }
+        lastAnswer = now;
+      }
     }
   }
 
@@ -152,13 +215,18 @@ final class PodLogs {
   }
 
   private static CompletableFuture<Void> stream(
-      KubernetesContainer c, String stream, boolean follow, OutputStream sink) {
+      KubernetesContainer c,
+      String stream,
+      boolean follow,
+      OutputStream sink,
+      AtomicLong lastBytes) {
     KubeContext ctx = c.context();
     HttpClient http = ctx.client.getHttpClient();
     HttpRequest request =
         http.newHttpRequestBuilder().uri(logUri(c, stream, follow)).forStreaming().build();
     AsyncBody.Consumer<List<ByteBuffer>> consumer =
         (buffers, body) -> {
+          lastBytes.set(System.nanoTime());
           for (ByteBuffer b : buffers) {
             byte[] bytes = new byte[b.remaining()];
             b.get(bytes);

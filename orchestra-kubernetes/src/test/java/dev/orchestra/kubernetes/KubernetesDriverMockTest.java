@@ -635,6 +635,79 @@ class KubernetesDriverMockTest {
         .containsExactly(other.id());
   }
 
+  /**
+   * A claim deleted behind the driver's back and kept by its pvc-protection finalizer reads a
+   * deletionTimestamp and can never be mounted: the driver refuses it, naming the volume, once the
+   * bounded wait for it to go (stop grace and a request timeout) is over, and makes the volume anew
+   * once it is gone.
+   */
+  @Test
+  void aClaimBeingDeletedIsRefusedThenMadeAnew() throws Exception {
+    Driver d = open("deleting", Map.of("stopGrace", "1", "requestTimeout", "2"));
+    d.createVolume("data", 0);
+    String claim = KubeNames.claim("deleting", "data");
+    var resource = client.persistentVolumeClaims().inNamespace(KUBE_NS).withName(claim);
+    String oldUid = resource.get().getMetadata().getUid();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    // as a pod using it would: the finalizer keeps the deleted claim, with a deletionTimestamp
+    resource.edit(
+        c -> {
+          c.getMetadata().setFinalizers(List.of("kubernetes.io/pvc-protection"));
+          return c;
+        });
+    resource.delete();
+    try {
+      assertThat(resource.get().getMetadata().getDeletionTimestamp()).isNotNull();
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> d.runContainer(task("reader").mount("data", "d").build()))
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("volume 'data'")
+          .hasMessageContaining("has been deleted");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+      assertThat(pods()).as("no pod naming a claim that cannot be mounted").isEmpty();
+      assertThatThrownBy(() -> d.createVolume("data", 0))
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("volume 'data'");
+
+      // the claim goes while a task waits for it: the task gets the volume made anew
+      Future<Container> waiting =
+          pool.submit(() -> d.runContainer(task("reader").mount("data", "d").build()));
+      int before = server.getRequestCount();
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.getRequestCount() > before + 3);
+      assertThat(waiting).isNotDone();
+      release(resource);
+      Container reader = waiting.get(30, TimeUnit.SECONDS);
+      PersistentVolumeClaim made = resource.get();
+      assertThat(made.getMetadata().getUid()).isNotEqualTo(oldUid);
+      assertThat(made.getMetadata().getDeletionTimestamp()).isNull();
+      assertThat(pod(reader).getSpec().getVolumes())
+          .extracting(
+              v ->
+                  v.getPersistentVolumeClaim() == null
+                      ? ""
+                      : v.getPersistentVolumeClaim().getClaimName())
+          .contains(claim);
+    } finally {
+      pool.shutdownNow();
+      if (resource.get() != null) {
+        release(resource);
+      }
+    }
+  }
+
+  /** Lets a claim kept by its finalizer go, as the pvc-protection controller would. */
+  private static void release(
+      io.fabric8.kubernetes.client.dsl.Resource<PersistentVolumeClaim> resource) {
+    resource.edit(
+        c -> {
+          c.getMetadata().setFinalizers(List.of());
+          return c;
+        });
+    if (resource.get() != null) {
+      resource.delete();
+    }
+  }
+
   @Test
   void closeRemovesItsNamespaceOnly() {
     Driver mine = open("mine");
@@ -652,6 +725,47 @@ class KubernetesDriverMockTest {
         .containsExactly(KubeNames.claim("theirs", "m"));
     assertThatThrownBy(() -> mine.runContainer(task("c").build()))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * close() on an API server that accepts connections and never answers ends within a few request
+   * timeouts (fabric8's retry would double each call), throwing what it could not confirm; a driver
+   * opened once the server answers again removes what is left.
+   */
+  @Test
+  void closeOnASilentServerEndsWithinTheRequestTimeoutsAndSaysWhatIsLeft() throws Exception {
+    java.net.URL master = client.getMasterUrl();
+    try (dev.orchestra.tck.FaultProxy proxy =
+        dev.orchestra.tck.FaultProxy.start(
+            new java.net.InetSocketAddress(master.getHost(), master.getPort()))) {
+      Path through = dir.resolve("through");
+      Files.writeString(
+          through,
+          Files.readString(kubeconfig)
+              .replace(
+                  "server: " + master,
+                  "server: http://127.0.0.1:" + proxy.address().getPort() + "/"));
+      Map<String, String> params = new HashMap<>();
+      params.put("kubeconfig", through.toString());
+      params.put("requestTimeout", "2");
+      Driver d = Orchestra.open("kubernetes", "silent", params);
+      drivers.add(d);
+      d.runContainer(task("a").mount("m", "m").build());
+      proxy.mode(dev.orchestra.tck.FaultProxy.Mode.UNANSWERED);
+
+      long start = System.nanoTime();
+      assertThatThrownBy(d::close)
+          .isInstanceOf(OrchestraException.class)
+          .hasMessageContaining("did not answer within PT2S")
+          .hasMessageContaining("not tried");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
+      d.close();
+
+      proxy.mode(dev.orchestra.tck.FaultProxy.Mode.PASS);
+      open("silent").close();
+      assertThat(pods()).isEmpty();
+      assertThat(claims()).isEmpty();
+    }
   }
 
   @Test

@@ -49,6 +49,8 @@ class PodLogsUnitTest {
   volatile String podUid = UID;
   volatile boolean terminated;
   final CountDownLatch releaseFollow = new CountDownLatch(1);
+  volatile boolean podReadsHang;
+  final CountDownLatch releasePodReads = new CountDownLatch(1);
 
   @BeforeEach
   void start() throws IOException {
@@ -68,6 +70,7 @@ class PodLogsUnitTest {
   @AfterEach
   void stop() {
     releaseFollow.countDown();
+    releasePodReads.countDown();
     client.close();
     server.stop(0);
   }
@@ -77,6 +80,13 @@ class PodLogsUnitTest {
     requests.add(uri);
     try (x) {
       if (uri.equals("/api/v1/namespaces/ci/pods/p")) {
+        if (podReadsHang) {
+          try {
+            releasePodReads.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         reply(x, 200, pod().getBytes(StandardCharsets.UTF_8), false);
       } else if (uri.startsWith("/api/v1/namespaces/ci/pods/p/log?container=task&stream=")) {
         String stream = uri.replaceAll(".*stream=([A-Za-z]+).*", "$1");
@@ -134,12 +144,16 @@ class PodLogsUnitTest {
   }
 
   KubernetesContainer container() {
+    return container(Duration.ofSeconds(5));
+  }
+
+  KubernetesContainer container(Duration requestTimeout) {
     KubernetesDriverProvider.Settings settings =
         new KubernetesDriverProvider.Settings(
             "ci",
             Optional.empty(),
             "ReadWriteOnce",
-            Duration.ofSeconds(5),
+            requestTimeout,
             Duration.ofSeconds(20),
             Duration.ofSeconds(10));
     return new KubernetesContainer(new KubeContext("ns", client, settings), "t", "p", UID);
@@ -234,5 +248,53 @@ class PodLogsUnitTest {
     assertThat(out2.toString(StandardCharsets.ISO_8859_1))
         .isEqualTo(new String(OUT, StandardCharsets.ISO_8859_1) + "!");
     assertThat(requests).anyMatch(r -> r.endsWith("stream=Stdout&follow=true"));
+  }
+
+  /**
+   * A follow whose streams go quiet asks the API server for the pod once per request timeout of
+   * quiet: while it answers, the quiet task is followed on; once it does not, the follow ends with
+   * an OrchestraException instead of blocking on streams that may never move again.
+   */
+  @Test
+  void aQuietFollowAsksForThePodAndEndsWhenTheServerIsSilent() throws Exception {
+    KubernetesContainer c = container(Duration.ofSeconds(1));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    Thread follower =
+        new Thread(
+            () -> {
+              try {
+                c.follow(out, new ByteArrayOutputStream());
+              } catch (Throwable t) {
+                thrown.set(t);
+              }
+            });
+    follower.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> out.size() == OUT.length);
+      long readsBefore = podReads();
+      await().atMost(Duration.ofSeconds(30)).until(() -> podReads() >= readsBefore + 3);
+      assertThat(follower.isAlive())
+          .as("a quiet task on a server that answers is followed")
+          .isTrue();
+      assertThat(thrown.get()).isNull();
+
+      podReadsHang = true;
+      follower.join(TimeUnit.SECONDS.toMillis(30));
+      assertThat(follower.isAlive())
+          .as("the follow ended once the server stopped answering")
+          .isFalse();
+      assertThat(thrown.get())
+          .isInstanceOf(dev.orchestra.OrchestraException.class)
+          .hasMessageContaining("quiet")
+          .hasMessageContaining("did not answer");
+    } finally {
+      follower.interrupt();
+      follower.join(TimeUnit.SECONDS.toMillis(30));
+    }
+  }
+
+  private long podReads() {
+    return requests.stream().filter(r -> r.equals("/api/v1/namespaces/ci/pods/p")).count();
   }
 }
