@@ -13,6 +13,7 @@ import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
 import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.StepOutput;
 import dev.orchestra.spi.TaskPaths;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -351,7 +352,7 @@ final class DockerStep implements Container {
   private void record(ExecSession session) {
     IOException streamFailure = null;
     try (session) {
-      session.copyOutput(output);
+      session.copyOutput(output::write);
     } catch (IOException e) {
       streamFailure = e;
     }

@@ -9,6 +9,7 @@ import dev.orchestra.OrchestraInterruptedException;
 import dev.orchestra.Task;
 import dev.orchestra.spi.Durations;
 import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.StepOutput;
 import dev.orchestra.spi.TaskPaths;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -167,9 +167,9 @@ final class Streams {
    * Follows a log until the container ended and all of it was sent, as the kubelet does (it reads
    * the container's log file to its end after the container exited). The engine's own follow may
    * end at the container's exit before it has sent everything written (tens of kilobytes of a fast
-   * writer were seen missing), so once the container has ended the log is read once more, whole,
-   * and what the follow did not send is sent: the engine keeps one entry per message, in order, so
-   * the messages already sent are skipped by count.
+   * writer were seen missing), so once the container has ended the log is read again, whole, and
+   * what the follow did not send is sent: the engine keeps one entry per message, in order, so the
+   * messages already sent are skipped by count.
    */
   private void follow(
       Kubelet.PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
@@ -191,10 +191,26 @@ final class Streams {
         return;
       }
     }
-    try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
-      copy(rest, sink, sent);
-    } catch (EngineStream.EngineAnswer e) {
-      LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
+    // The engine's log copier may still be writing when the container reads as exited: the whole
+    // log is read again until two reads in a row find nothing new (within a few seconds).
+    for (int quiet = 0, tries = 0; quiet < 2 && tries < 50; tries++) {
+      long total;
+      try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
+        total = copy(rest, sink, sent);
+      } catch (EngineStream.EngineAnswer e) {
+        LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
+        return;
+      }
+      quiet = total > sent ? 0 : quiet + 1;
+      sent = Math.max(sent, total);
+      if (quiet < 2) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

@@ -1,6 +1,5 @@
-package dev.orchestra.kubernetes;
+package dev.orchestra.spi;
 
-import dev.orchestra.spi.Exceptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -12,16 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The output of a sandbox step, recorded on the client's disk: Kubernetes keeps no log of an exec
- * (its output is only a stream of the exec's WebSocket, and not in the pod's log), so the driver
- * writes each stream to a file of its own as it arrives (as the Docker driver records its steps),
- * never holding it whole in memory, and reads it back for {@link dev.orchestra.Container#logs} (as
- * often as asked) and {@link dev.orchestra.Container#follow} (which waits for more until the step
- * has ended).
+ * The output of a sandbox step, recorded on the client's disk, for drivers whose platform keeps no
+ * log of a command run in a running container (a Docker engine's exec, a Kubernetes exec: the
+ * output is only a stream, and not in the container's log): the driver writes each stream to a file
+ * of its own as it arrives, never holding it whole in memory, and reads it back for {@link
+ * dev.orchestra.Container#logs} (as often as asked) and {@link dev.orchestra.Container#follow}
+ * (which waits for more until the step has ended).
  *
  * <p>Thread-safe: one thread writes, any number read.
  */
-final class StepOutput {
+public final class StepOutput {
 
   private static final Logger LOG = LoggerFactory.getLogger(StepOutput.class);
   private static final int CHUNK = 64 * 1024;
@@ -45,9 +44,11 @@ final class StepOutput {
   /**
    * Creates the directory and its two files.
    *
-   * @param dir a directory that does not exist yet
+   * @param dir a directory that does not exist yet (its parents are made)
+   * @return the output, open for writing
+   * @throws IOException if the directory or a file cannot be made
    */
-  static StepOutput create(Path dir) throws IOException {
+  public static StepOutput create(Path dir) throws IOException {
     Files.createDirectories(dir.getParent());
     Files.createDirectory(dir);
     Path[] files = {dir.resolve("stdout"), dir.resolve("stderr")};
@@ -68,8 +69,16 @@ final class StepOutput {
     return new StepOutput(dir, files, writers);
   }
 
-  /** Records bytes of standard output, or of standard error; called by one thread only. */
-  void write(boolean stderr, byte[] bytes, int offset, int length) throws IOException {
+  /**
+   * Records bytes of standard output, or of standard error; called by one thread only.
+   *
+   * @param stderr whether they come from standard error (else standard output)
+   * @param bytes the bytes
+   * @param offset where they start in {@code bytes}
+   * @param length how many there are
+   * @throws IOException if the file cannot be written
+   */
+  public void write(boolean stderr, byte[] bytes, int offset, int length) throws IOException {
     int stream = stderr ? 1 : 0;
     ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
     while (buffer.hasRemaining()) {
@@ -82,7 +91,7 @@ final class StepOutput {
   }
 
   /** Nothing more is written: closes the files. */
-  void closeWriting() {
+  public void closeWriting() {
     for (FileChannel w : writers) {
       try {
         w.close();
@@ -93,15 +102,21 @@ final class StepOutput {
   }
 
   /** The step has ended: readers that follow return once they have read everything. */
-  void finish() {
+  public void finish() {
     synchronized (this) {
       finished = true;
       notifyAll();
     }
   }
 
-  /** Writes everything recorded so far, standard output first; flushes both. */
-  void copyTo(OutputStream stdout, OutputStream stderr) throws IOException {
+  /**
+   * Writes everything recorded so far, standard output first; flushes both.
+   *
+   * @param stdout where standard output goes
+   * @param stderr where standard error goes
+   * @throws IOException if reading a file or writing to a target fails
+   */
+  public void copyTo(OutputStream stdout, OutputStream stderr) throws IOException {
     long[] upTo;
     synchronized (this) {
       upTo = lengths.clone();
@@ -115,9 +130,13 @@ final class StepOutput {
   /**
    * Writes everything, as it is recorded, until the step has ended and all is written.
    *
+   * @param stdout where standard output goes
+   * @param stderr where standard error goes
+   * @param what the step, for the message of an interruption
+   * @throws IOException if reading a file or writing to a target fails
    * @throws dev.orchestra.OrchestraInterruptedException if the thread is interrupted
    */
-  void follow(OutputStream stdout, OutputStream stderr, String what) throws IOException {
+  public void follow(OutputStream stdout, OutputStream stderr, String what) throws IOException {
     long[] written = new long[2];
     while (true) {
       long[] upTo;
@@ -148,7 +167,7 @@ final class StepOutput {
   }
 
   /** Deletes the files. */
-  void delete() {
+  public void delete() {
     for (Path file : files) {
       try {
         Files.deleteIfExists(file);
