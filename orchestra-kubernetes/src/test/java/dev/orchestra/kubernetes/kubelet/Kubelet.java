@@ -12,6 +12,7 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Volume;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -450,6 +452,7 @@ final class Kubelet {
         }
         sleep(POLL);
       }
+      awaitLogWritten(id);
       containerEnded = true;
       long exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong();
       boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
@@ -674,6 +677,37 @@ final class Kubelet {
         }
       }
       return binds;
+    }
+
+    /**
+     * Waits (at most 10 s) until the engine has written the container's whole log: it marks a
+     * container exited after waiting at most 2 s for the copy of its output, so under load the end
+     * of the log can still be on its way. A kubelet reports a container terminated once the runtime
+     * has closed its output (the log is whole then), so the emulation waits until the log's last
+     * entry stays the same for half a second.
+     */
+    private void awaitLogWritten(String id) {
+      String target = "/containers/" + id + "/logs?stdout=1&stderr=1&tail=1&timestamps=1";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      String last = null;
+      int same = 0;
+      while (same < 5 && System.nanoTime() - deadline < 0) {
+        String now;
+        try (EngineStream engine = EngineStream.open(socket, "GET", target, null, false)) {
+          StringBuilder read = new StringBuilder();
+          EngineStream.Frame frame = new EngineStream.Frame();
+          while (engine.nextFrame(frame)) {
+            read.append(frame.stream)
+                .append(new String(frame.bytes, 0, frame.length, StandardCharsets.ISO_8859_1));
+          }
+          now = read.toString();
+        } catch (IOException e) {
+          return;
+        }
+        same = now.equals(last) ? same + 1 : 0;
+        last = now;
+        sleep(Duration.ofMillis(100));
+      }
     }
 
     private static List<String> expanded(List<String> texts, Map<String, String> variables) {
