@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -214,6 +215,32 @@ final class KubeContext {
   /** How long a removal may take: the pods' grace and a minute for the API and the kubelet. */
   Duration removalBound() {
     return settings.stopGrace().plusSeconds(60);
+  }
+
+  /**
+   * Reads something every 200 ms while it is still there, at most {@code bound}.
+   *
+   * @param read one bounded read (a call to the API server)
+   * @param present whether what was read is still there
+   * @param bound how long to keep reading
+   * @param what the wait, for the message of an interruption
+   * @return {@code null} once it is gone; what was read last when it was still there after the
+   *     bound
+   * @throws OrchestraInterruptedException if the thread is interrupted
+   */
+  static <T> T readWhilePresent(
+      Supplier<T> read, Predicate<T> present, Duration bound, String what) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (true) {
+      T now = read.get();
+      if (!present.test(now)) {
+        return null;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        return now;
+      }
+      sleep(Duration.ofMillis(200), what);
+    }
   }
 
   static void sleep(Duration d, String what) {

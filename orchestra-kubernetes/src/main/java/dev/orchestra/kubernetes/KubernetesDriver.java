@@ -408,31 +408,28 @@ final class KubernetesDriver implements Driver {
         name,
         ctx.namespace,
         bound);
-    long deadline = System.nanoTime() + bound.toNanos();
     var claims = ctx.client.persistentVolumeClaims().inNamespace(ctx.settings.kubeNamespace());
-    while (true) {
-      PersistentVolumeClaim now =
-          KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get());
-      if (now == null || !uid.equals(now.getMetadata().getUid())) {
-        return;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new OrchestraException(
-            "volume '"
-                + name
-                + "' of namespace '"
-                + ctx.namespace
-                + "' cannot be used: its claim "
-                + claim
-                + " has been deleted (deletionTimestamp "
-                + deleting.getMetadata().getDeletionTimestamp()
-                + ") and is still there after "
-                + bound
-                + ", kept by its finalizers "
-                + now.getMetadata().getFinalizers()
-                + " (a pod still uses it); the driver makes the volume anew once it is gone");
-      }
-      KubeContext.sleep(Duration.ofMillis(200), "waiting for claim " + claim + " to go");
+    PersistentVolumeClaim left =
+        KubeContext.readWhilePresent(
+            () -> KubeContext.call("reading claim " + claim, () -> claims.withName(claim).get()),
+            now -> now != null && uid.equals(now.getMetadata().getUid()),
+            bound,
+            "waiting for claim " + claim + " to go");
+    if (left != null) {
+      throw new OrchestraException(
+          "volume '"
+              + name
+              + "' of namespace '"
+              + ctx.namespace
+              + "' cannot be used: its claim "
+              + claim
+              + " has been deleted (deletionTimestamp "
+              + deleting.getMetadata().getDeletionTimestamp()
+              + ") and is still there after "
+              + bound
+              + ", kept by its finalizers "
+              + left.getMetadata().getFinalizers()
+              + " (a pod still uses it); the driver makes the volume anew once it is gone");
     }
   }
 

@@ -5,8 +5,8 @@ import dev.orchestra.Volume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,21 +57,22 @@ final class KubernetesVolume implements Volume {
             "deleting claim " + claim + " of volume '" + name + "' failed: " + e.getMessage(), e);
       }
     }
-    long deadline = System.nanoTime() + ctx.removalBound().toNanos();
-    while (get() != null) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new OrchestraException(
-            "claim "
-                + claim
-                + " of volume '"
-                + name
-                + "' of namespace '"
-                + ctx.namespace
-                + "' was still there "
-                + ctx.removalBound()
-                + " after it was deleted (is a pod still using it?)");
-      }
-      KubeContext.sleep(Duration.ofMillis(200), "waiting for claim " + claim + " to go");
+    if (KubeContext.readWhilePresent(
+            this::get,
+            Objects::nonNull,
+            ctx.removalBound(),
+            "waiting for claim " + claim + " to go")
+        != null) {
+      throw new OrchestraException(
+          "claim "
+              + claim
+              + " of volume '"
+              + name
+              + "' of namespace '"
+              + ctx.namespace
+              + "' was still there "
+              + ctx.removalBound()
+              + " after it was deleted (is a pod still using it?)");
     }
     LOG.info("removed claim {} of volume '{}' of namespace '{}'", claim, name, ctx.namespace);
   }
