@@ -43,6 +43,7 @@ class DockerStalledEngineTest {
    * parallel lanes keep at a load of 19, a start once took longer than 10 s.
    */
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
   private static final Duration BOUND = TIMEOUT.multipliedBy(3);
   private static final Pattern START = Pattern.compile("POST [^ ]*/containers/[^/ ]+/start[ ?]");
 
