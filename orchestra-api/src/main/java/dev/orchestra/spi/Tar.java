@@ -168,17 +168,22 @@ public final class Tar {
       }
       default -> {
         replace(target, existing, entry);
-        try (OutputStream out =
-            Files.newOutputStream(
-                target,
-                StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
-          byte[] buffer = new byte[64 * 1024];
-          for (int n; (n = content.read(buffer)) >= 0; ) {
-            out.write(buffer, 0, n);
-          }
-        }
+        // open only while no process starts: a task may run this file (SpawnLock)
+        SpawnLock.writing(
+            "writing " + target,
+            () -> {
+              try (OutputStream out =
+                  Files.newOutputStream(
+                      target,
+                      StandardOpenOption.CREATE_NEW,
+                      StandardOpenOption.WRITE,
+                      LinkOption.NOFOLLOW_LINKS)) {
+                byte[] buffer = new byte[64 * 1024];
+                for (int n; (n = content.read(buffer)) >= 0; ) {
+                  out.write(buffer, 0, n);
+                }
+              }
+            });
         applyMetadata(target, entry);
       }
     }

@@ -6,6 +6,7 @@ import dev.orchestra.ContainerStatus;
 import dev.orchestra.ExitReason;
 import dev.orchestra.OrchestraException;
 import dev.orchestra.spi.Exceptions;
+import dev.orchestra.spi.SpawnLock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -277,7 +278,7 @@ final class LocalContainer implements Container {
     LOG.debug("starting {} in {}", description, planned.workDir());
     Process started;
     try {
-      started = builder.start();
+      started = SpawnLock.starting("starting " + description, builder::start);
     } catch (IOException e) {
       throw new OrchestraException(
           "starting "
