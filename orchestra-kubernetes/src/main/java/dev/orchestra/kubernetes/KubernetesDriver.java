@@ -105,25 +105,30 @@ final class KubernetesDriver implements Driver {
     Pod pod =
         PodSpecs.pod(ctx.namespace, podName, task, claims, ctx.settings.stopGrace(), Map.of());
     List<KubernetesVolume> created = new ArrayList<>();
-    Created made;
+    Created made = null;
     synchronized (taskLocks[Math.floorMod(task.id().hashCode(), LOCK_STRIPES)]) {
       KubernetesContainer known = containers.get(podName);
       if (known != null && !known.isForgotten()) {
         closeQuietly(task.stdin(), task.id());
-        return known;
-      }
-      try {
-        for (String volume : claims.keySet()) {
-          ensureClaim(volume, 0, created);
+        made = new Created(known, false);
+      } else {
+        try {
+          for (String volume : claims.keySet()) {
+            ensureClaim(volume, 0, created);
+          }
+          made = createPod(task, pod, podName);
+        } catch (RuntimeException e) {
+          closeQuietly(task.stdin(), task.id());
+          removeClaims(created, e);
+          throw e;
         }
-        made = createPod(task, pod, podName);
-      } catch (RuntimeException e) {
-        closeQuietly(task.stdin(), task.id());
-        removeClaims(created, e);
-        throw e;
       }
     }
     if (!made.fresh()) {
+      // the pod of an earlier call (of this driver, still starting, or one whose start was
+      // interrupted before it was known): returned once it runs, as a fresh one is, so that an
+      // exec into it finds its container; a failed start is the caller's who made it
+      made.container().awaitStart(ctx.settings.startTimeout());
       return made.container();
     }
     // outside the lock: a start may take minutes (scheduling, image pull), and other tasks share
@@ -171,7 +176,12 @@ final class KubernetesDriver implements Driver {
         task.stdin().ifPresent(in -> StdinFeeder.start(c, in));
         return new Created(c, true);
       } catch (KubernetesClientException e) {
-        KubeContext.rethrowInterruption("a call to the API server", e);
+        try {
+          KubeContext.rethrowInterruption("creating pod " + podName, e);
+        } catch (OrchestraInterruptedException interrupted) {
+          removeIfCreated(podName, task.id(), interrupted);
+          throw interrupted;
+        }
         if (e.getCode() != 409) {
           throw new OrchestraException(
               "creating pod "
@@ -206,6 +216,30 @@ final class KubernetesDriver implements Driver {
       LOG.debug("{} already has pod {}", ctx.describe(task.id()), podName);
       closeQuietly(task.stdin(), task.id());
       return new Created(register(task.id(), existing), false);
+    }
+  }
+
+  /**
+   * The create of a pod was interrupted: the API server may have made it all the same. Deletes it
+   * (if it is this task's), so that the interrupted call leaves nothing behind.
+   */
+  private void removeIfCreated(String podName, String taskId, RuntimeException interrupted) {
+    boolean flag = Thread.interrupted();
+    try {
+      Pod made = ctx.getPod(podName);
+      if (made != null
+          && made.getMetadata().getDeletionTimestamp() == null
+          && isOurs(made, taskId)) {
+        ctx.pod(podName).withGracePeriod(0).delete();
+        LOG.debug("deleted pod {} whose create was interrupted", podName);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("removing pod {} whose create was interrupted failed: {}", podName, e.toString());
+      interrupted.addSuppressed(e);
+    } finally {
+      if (flag) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -247,10 +281,14 @@ final class KubernetesDriver implements Driver {
     }
   }
 
-  private void requireOurs(Pod pod, String taskId) {
+  private boolean isOurs(Pod pod, String taskId) {
     Map<String, String> a = KubernetesContainer.annotations(pod);
-    if (!ctx.namespace.equals(a.get(KubeNames.NAMESPACE_ANNOTATION))
-        || !taskId.equals(a.get(KubeNames.TASK_ANNOTATION))) {
+    return ctx.namespace.equals(a.get(KubeNames.NAMESPACE_ANNOTATION))
+        && taskId.equals(a.get(KubeNames.TASK_ANNOTATION));
+  }
+
+  private void requireOurs(Pod pod, String taskId) {
+    if (!isOurs(pod, taskId)) {
       throw new OrchestraException(
           "pod "
               + pod.getMetadata().getName()

@@ -488,6 +488,33 @@ class KubernetesDriverMockTest {
   }
 
   @Test
+  void aPodMadeEarlierIsReturnedOnlyOnceItRuns() throws Exception {
+    // an earlier runContainer whose create reached the server but whose start it never saw (it
+    // was interrupted, or its process went): a second call, of another instance, gets that pod,
+    // and returns once its container runs, as a call that made it does
+    Driver first = open("early");
+    Driver second = open("early");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Task pending = Task.builder().id("e").image("pending:0").command("true").build();
+      Future<Container> made = pool.submit(() -> first.runContainer(pending));
+      await().atMost(Duration.ofSeconds(30)).until(() -> pods().size() == 1);
+      Future<Container> found = pool.submit(() -> second.runContainer(pending));
+      await()
+          .during(Duration.ofSeconds(1))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !found.isDone() && !made.isDone());
+      String name = pods().get(0).getMetadata().getName();
+      client.pods().inNamespace(KUBE_NS).withName(name).edit(KubernetesDriverMockTest::running);
+      assertThat(found.get(30, TimeUnit.SECONDS).id()).isEqualTo(name);
+      assertThat(made.get(30, TimeUnit.SECONDS).id()).isEqualTo(name);
+      assertThat(pods()).hasSize(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void exitCodeAndReasonFromThePodStatus() throws Exception {
     Driver d = open("exits");
     Container plain = d.runContainer(task("plain").build());

@@ -27,6 +27,21 @@ final class EngineStream implements Closeable {
   /** Takes output bytes of one stream (1 stdout, 2 stderr). */
   interface Sink {
     void write(int stream, byte[] bytes, int offset, int length) throws IOException;
+
+    /**
+     * Nothing more can be read without waiting for the engine: a sink that gathers bytes sends them
+     * now.
+     */
+    default void idle() throws IOException {}
+  }
+
+  /** Whether more output can be read at once, without waiting for the engine. */
+  boolean hasBuffered() {
+    try {
+      return body.available() > 0;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private final SocketChannel channel;
@@ -177,6 +192,11 @@ final class EngineStream implements Closeable {
       }
 
       @Override
+      public int available() throws IOException {
+        return (int) Math.min(left, super.available());
+      }
+
+      @Override
       public int read(byte[] b, int off, int len) throws IOException {
         if (left <= 0) {
           return -1;
@@ -223,13 +243,18 @@ final class EngineStream implements Closeable {
       int n;
       while ((n = body.read(buffer)) >= 0) {
         sink.write(1, buffer, 0, n);
+        if (!hasBuffered()) {
+          sink.idle();
+        }
       }
+      sink.idle();
       return;
     }
     byte[] header = new byte[8];
     while (true) {
       int got = body.readNBytes(header, 0, 8);
       if (got == 0) {
+        sink.idle();
         return;
       }
       if (got < 8) {
@@ -248,6 +273,9 @@ final class EngineStream implements Closeable {
         }
         sink.write(stream, buffer, 0, n);
         size -= n;
+      }
+      if (!hasBuffered()) {
+        sink.idle();
       }
     }
   }
@@ -317,6 +345,19 @@ final class EngineStream implements Closeable {
         }
       }
       return true;
+    }
+
+    /**
+     * What the current chunk has buffered; at a chunk's end, whether the next chunk has begun to
+     * arrive (a hint: its first byte may come with its header).
+     */
+    @Override
+    public int available() throws IOException {
+      if (done) {
+        return 0;
+      }
+      int buffered = in.available();
+      return left > 0 ? (int) Math.min(left, buffered) : buffered > 7 ? 1 : 0;
     }
 
     @Override

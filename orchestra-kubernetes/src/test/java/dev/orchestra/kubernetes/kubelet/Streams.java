@@ -130,16 +130,7 @@ final class Streams {
         exchange.param("limitBytes") == null
             ? Long.MAX_VALUE
             : Long.parseLong(exchange.param("limitBytes"));
-    long[] left = {limit};
-    EngineStream.Sink sink =
-        (st, bytes, offset, length) -> {
-          int n = (int) Math.min(length, left[0]);
-          exchange.chunk(bytes, offset, n);
-          left[0] -= n;
-          if (left[0] <= 0) {
-            throw new LimitReached();
-          }
-        };
+    LogSink sink = new LogSink(exchange, limit);
     try {
       if (exchange.flag("follow") && !worker.tty()) {
         follow(worker, exchange, target.toString(), sink);
@@ -151,6 +142,7 @@ final class Streams {
         }
       }
     } catch (LimitReached e) {
+      sink.idle();
       LOG.debug("log read of {} stopped at limitBytes", worker.name);
     } catch (EngineStream.EngineAnswer e) {
       throw new ApiStatus.Failure(
@@ -167,18 +159,21 @@ final class Streams {
    * Follows a log until the container ended and all of it was sent, as the kubelet does (it reads
    * the container's log file to its end after the container exited). The engine's own follow may
    * end at the container's exit before it has sent everything written (tens of kilobytes of a fast
-   * writer were seen missing), so once the container has ended the log is read again, whole, and
-   * what the follow did not send is sent: the engine keeps one entry per message, in order, so the
-   * messages already sent are skipped by count.
+   * writer were seen missing), so once the container has ended the end of the log is read again and
+   * what the follow did not send is sent. The engine stamps each message (one per line) with its
+   * own nanosecond time: the follow asks for the stamps and remembers the last message it sent, and
+   * the end of the log is read ({@code tail}, from the end of the file: cheap where a whole read of
+   * a megabyte of short lines takes the engine seconds) back to that message.
    */
   private void follow(
       Kubelet.PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
       throws IOException {
-    String whole = target.replace("&follow=1", "");
-    long sent;
-    try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", target, null, false)) {
+    boolean stamped = exchange.flag("timestamps");
+    String withStamps = stamped ? target : target + "&timestamps=1";
+    Followed followed = new Followed(sink, stamped);
+    try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", withStamps, null, false)) {
       exchange.startChunked(200, "text/plain");
-      sent = copy(engine, sink, 0);
+      copy(engine, followed, 0);
     }
     while (!worker.containerEnded()) {
       if (worker.startedContainer() == null) {
@@ -191,18 +186,25 @@ final class Streams {
         return;
       }
     }
-    // The engine's log copier may still be writing when the container reads as exited: the whole
-    // log is read again until two reads in a row find nothing new (within a few seconds).
+    String whole = withStamps.replace("&follow=1", "");
+    String base = whole.replaceAll("&tail=[0-9]+", "").replaceAll("&since=[^&]*", "");
+    // The engine's log copier may still be writing when the container reads as exited: the end
+    // of the log is read again until two reads in a row find nothing new (within a few seconds).
     for (int quiet = 0, tries = 0; quiet < 2 && tries < 50; tries++) {
-      long total;
-      try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
-        total = copy(rest, sink, sent);
+      long before = followed.count;
+      try {
+        if (followed.last == null) {
+          try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
+            copy(rest, followed, followed.count);
+          }
+        } else {
+          sendAfterLast(base, followed);
+        }
       } catch (EngineStream.EngineAnswer e) {
         LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
         return;
       }
-      quiet = total > sent ? 0 : quiet + 1;
-      sent = Math.max(sent, total);
+      quiet = followed.count > before ? 0 : quiet + 1;
       if (quiet < 2) {
         try {
           Thread.sleep(50);
@@ -211,6 +213,89 @@ final class Streams {
           return;
         }
       }
+    }
+  }
+
+  /**
+   * Reads the end of the log, {@code tail} messages, more each time until it holds the last message
+   * sent, and sends the messages after it.
+   */
+  private void sendAfterLast(String base, Followed followed) throws IOException {
+    for (long tail = 64; ; tail *= 8) {
+      List<Stamped> end = new java.util.ArrayList<>();
+      try (EngineStream engine =
+          EngineStream.open(kubelet.socket, "GET", base + "&tail=" + tail, null, false)) {
+        EngineStream.Frame frame = new EngineStream.Frame();
+        while (engine.nextFrame(frame)) {
+          end.add(Stamped.of(frame));
+        }
+      }
+      int at = -1;
+      for (int i = end.size() - 1; i >= 0; i--) {
+        if (end.get(i).sameMessage(followed.last)) {
+          at = i;
+          break;
+        }
+      }
+      if (at < 0 && end.size() >= tail) {
+        continue; // the last message sent is further back
+      }
+      // not found in the whole log (it can only have been rotated away): all of it is new
+      for (Stamped message : end.subList(at + 1, end.size())) {
+        followed.send(message);
+      }
+      followed.sink.idle();
+      return;
+    }
+  }
+
+  /** A message of the engine's log with its stamp: {@code bytes} hold {@code STAMP SP TEXT}. */
+  private record Stamped(int stream, byte[] bytes, int stampEnd) {
+    static Stamped of(EngineStream.Frame frame) {
+      byte[] bytes = java.util.Arrays.copyOf(frame.bytes, frame.length);
+      int space = 0;
+      while (space < bytes.length && bytes[space] != ' ') {
+        space++;
+      }
+      return new Stamped(frame.stream, bytes, space);
+    }
+
+    boolean sameMessage(Stamped other) {
+      return other != null && stream == other.stream && java.util.Arrays.equals(bytes, other.bytes);
+    }
+  }
+
+  /** Sends stamped messages, without their stamps unless asked, and remembers the last one. */
+  private static final class Followed implements EngineStream.Sink {
+    final EngineStream.Sink sink;
+    final boolean stamped;
+    Stamped last;
+    long count;
+
+    Followed(EngineStream.Sink sink, boolean stamped) {
+      this.sink = sink;
+      this.stamped = stamped;
+    }
+
+    @Override
+    public void write(int stream, byte[] bytes, int offset, int length) throws IOException {
+      EngineStream.Frame frame = new EngineStream.Frame();
+      frame.stream = stream;
+      frame.bytes = java.util.Arrays.copyOfRange(bytes, offset, offset + length);
+      frame.length = length;
+      send(Stamped.of(frame));
+    }
+
+    void send(Stamped message) throws IOException {
+      last = message;
+      count++;
+      int from = stamped ? 0 : Math.min(message.bytes.length, message.stampEnd + 1);
+      sink.write(message.stream, message.bytes, from, message.bytes.length - from);
+    }
+
+    @Override
+    public void idle() throws IOException {
+      sink.idle();
     }
   }
 
@@ -223,8 +308,55 @@ final class Streams {
       if (read++ >= skip) {
         sink.write(frame.stream, frame.bytes, 0, frame.length);
       }
+      if (!engine.hasBuffered()) {
+        sink.idle();
+      }
     }
+    sink.idle();
     return read;
+  }
+
+  /**
+   * The body of a log answer: the engine keeps one message per line, so bytes are gathered into
+   * chunks of up to 64 KiB, sent whenever the engine has nothing more at hand (a kubelet, too,
+   * copies its log file through a buffer, not line by line); stops at {@code limitBytes}.
+   */
+  private static final class LogSink implements EngineStream.Sink {
+    private final HttpExchange exchange;
+    private final byte[] pending = new byte[65536];
+    private int size;
+    private long left;
+
+    LogSink(HttpExchange exchange, long limit) {
+      this.exchange = exchange;
+      this.left = limit;
+    }
+
+    @Override
+    public void write(int stream, byte[] bytes, int offset, int length) throws IOException {
+      int n = (int) Math.min(length, left);
+      for (int done = 0; done < n; ) {
+        if (size == pending.length) {
+          idle();
+        }
+        int part = Math.min(n - done, pending.length - size);
+        System.arraycopy(bytes, offset + done, pending, size, part);
+        size += part;
+        done += part;
+      }
+      left -= n;
+      if (left <= 0) {
+        throw new LimitReached();
+      }
+    }
+
+    @Override
+    public void idle() throws IOException {
+      if (size > 0) {
+        exchange.chunk(pending, 0, size);
+        size = 0;
+      }
+    }
   }
 
   private static final class LimitReached extends IOException {
