@@ -411,6 +411,54 @@ final class KubernetesContainer implements Container {
   }
 
   /**
+   * The container runs: shortens the pod's deadline to the task's timeout from now on ({@link
+   * PodSpecs#pod}). A failure leaves the longer deadline of the create, with a warning.
+   */
+  void shortenDeadlineAfterStart(Duration timeout) {
+    Pod pod;
+    try {
+      pod = currentPod();
+    } catch (OrchestraInterruptedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "the deadline of pod {} of {} stays as created: {}",
+          podName,
+          ctx.describe(taskId),
+          e.toString());
+      return;
+    }
+    if (stopRequested) {
+      return;
+    }
+    Long deadline = PodSpecs.deadlineAfterStart(pod, timeout);
+    Long now = pod.getSpec() == null ? null : pod.getSpec().getActiveDeadlineSeconds();
+    if (deadline == null || (now != null && deadline >= now)) {
+      return;
+    }
+    String patch =
+        "{\"metadata\":{\"uid\":\""
+            + uid
+            + "\"},\"spec\":{\"activeDeadlineSeconds\":"
+            + deadline
+            + "}}";
+    try {
+      ctx.pod(podName).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      LOG.debug(
+          "pod {} of {}: deadline {} s from its start", podName, ctx.describe(taskId), deadline);
+    } catch (KubernetesClientException e) {
+      KubeContext.rethrowInterruption("a call to the API server", e);
+      LOG.warn(
+          "shortening the deadline of pod {} of {} to {} s failed, it keeps {} s: {}",
+          podName,
+          ctx.describe(taskId),
+          deadline,
+          now,
+          e.getMessage());
+    }
+  }
+
+  /**
    * Asks the kubelet to end the task and keep its status and logs: {@code activeDeadlineSeconds}
    * shortened to 1 (a deadline may only be shortened), and the {@value
    * KubeNames#STOPPED_ANNOTATION} annotation, in one merge patch. The kubelet then sends SIGTERM

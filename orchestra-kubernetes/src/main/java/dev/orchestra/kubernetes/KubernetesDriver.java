@@ -103,7 +103,14 @@ final class KubernetesDriver implements Driver {
       claims.put(m.name(), KubeNames.claim(ctx.namespace, m.name()));
     }
     Pod pod =
-        PodSpecs.pod(ctx.namespace, podName, task, claims, ctx.settings.stopGrace(), Map.of());
+        PodSpecs.pod(
+            ctx.namespace,
+            podName,
+            task,
+            claims,
+            ctx.settings.stopGrace(),
+            ctx.settings.startTimeout(),
+            Map.of());
     List<KubernetesVolume> created = new ArrayList<>();
     Created made = null;
     synchronized (taskLocks[Math.floorMod(task.id().hashCode(), LOCK_STRIPES)]) {
@@ -141,6 +148,7 @@ final class KubernetesDriver implements Driver {
       removeClaims(created, refused);
       throw refused;
     }
+    task.timeout().ifPresent(c::shortenDeadlineAfterStart);
     return c;
   }
 

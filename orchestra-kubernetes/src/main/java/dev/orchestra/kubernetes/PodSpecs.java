@@ -43,6 +43,12 @@ final class PodSpecs {
    * The pod of a task. Checks everything the task asks for first: a task that cannot be expressed
    * fails here, before anything is created.
    *
+   * <p>A timeout becomes {@code activeDeadlineSeconds}, which the kubelet counts from the pod's
+   * start, before its container is created (image pull and scheduling included). So the pod is
+   * created with the timeout plus {@code startAllowance} (the driver's {@code startTimeout}), and
+   * shortened once its container runs ({@link #deadlineAfterStart}): a busy node's slow start does
+   * not eat the task's time, and a client that goes away before that still leaves a bound.
+   *
    * @param claims the claim name of every volume the task mounts, by volume name
    * @throws IllegalArgumentException naming the bad value
    */
@@ -52,6 +58,7 @@ final class PodSpecs {
       Task task,
       Map<String, String> claims,
       Duration stopGrace,
+      Duration startAllowance,
       Map<String, String> extraAnnotations) {
     String image =
         task.image()
@@ -118,7 +125,11 @@ final class PodSpecs {
     annotations.put(KubeNames.NAMESPACE_ANNOTATION, namespace);
     annotations.put(KubeNames.TASK_ANNOTATION, task.id());
 
-    Long deadline = task.timeout().map(PodSpecs::deadlineSeconds).orElse(null);
+    Long deadline =
+        task.timeout()
+            .filter(t -> deadlineSeconds(t) != null)
+            .map(t -> deadlineSeconds(t.plus(startAllowance)))
+            .orElse(null);
     boolean stdin = task.stdin().isPresent();
     return new PodBuilder()
         .withNewMetadata()
@@ -174,6 +185,33 @@ final class PodSpecs {
     }
     long s = timeout.getSeconds() + (timeout.getNano() > 0 ? 1 : 0);
     return Math.max(1, s);
+  }
+
+  /**
+   * The deadline that gives the task its whole timeout from its container's start: the seconds from
+   * the pod's start to the container's (both as the API shows them, truncated to the second, hence
+   * one second more) plus the timeout; null when the pod does not show both starts.
+   */
+  static Long deadlineAfterStart(Pod pod, Duration timeout) {
+    Long seconds = deadlineSeconds(timeout);
+    io.fabric8.kubernetes.api.model.ContainerStatus task = KubernetesContainer.taskStatus(pod);
+    if (seconds == null
+        || pod.getStatus() == null
+        || pod.getStatus().getStartTime() == null
+        || task == null
+        || task.getState() == null
+        || task.getState().getRunning() == null
+        || task.getState().getRunning().getStartedAt() == null) {
+      return null;
+    }
+    try {
+      long podStart = java.time.Instant.parse(pod.getStatus().getStartTime()).getEpochSecond();
+      long containerStart =
+          java.time.Instant.parse(task.getState().getRunning().getStartedAt()).getEpochSecond();
+      return Math.max(0, containerStart - podStart) + 1 + seconds;
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
   }
 
   /**

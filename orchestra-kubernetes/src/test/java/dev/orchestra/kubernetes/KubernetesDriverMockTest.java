@@ -116,11 +116,12 @@ class KubernetesDriverMockTest {
                         return;
                       }
                       boolean missing = image.startsWith("missing");
+                      boolean slow = image.startsWith("slowstart");
                       client
                           .pods()
                           .inNamespace(pod.getMetadata().getNamespace())
                           .withName(pod.getMetadata().getName())
-                          .edit(p -> missing ? pullFailed(p) : running(p));
+                          .edit(p -> missing ? pullFailed(p) : slow ? startedLate(p) : running(p));
                     }
                   }
 
@@ -140,6 +141,26 @@ class KubernetesDriverMockTest {
             new ContainerStatusBuilder()
                 .withName("task")
                 .withState(new ContainerStateBuilder().withNewRunning().endRunning().build())
+                .build())
+        .endStatus()
+        .build();
+  }
+
+  /** Running, its container started 7 s after the pod (a slow pull, a busy node). */
+  static Pod startedLate(Pod p) {
+    return new PodBuilder(p)
+        .editOrNewStatus()
+        .withPhase("Running")
+        .withStartTime("2026-01-01T10:00:00Z")
+        .withContainerStatuses(
+            new ContainerStatusBuilder()
+                .withName("task")
+                .withState(
+                    new ContainerStateBuilder()
+                        .withNewRunning()
+                        .withStartedAt("2026-01-01T10:00:07Z")
+                        .endRunning()
+                        .build())
                 .build())
         .endStatus()
         .build();
@@ -347,7 +368,9 @@ class KubernetesDriverMockTest {
     var spec = p.getSpec();
     assertThat(spec.getRestartPolicy()).isEqualTo("Never");
     assertThat(spec.getShareProcessNamespace()).as("pause, not the task, is PID 1").isTrue();
-    assertThat(spec.getActiveDeadlineSeconds()).isEqualTo(2L);
+    assertThat(spec.getActiveDeadlineSeconds())
+        .as("timeout 1.5 s plus startTimeout 5 min: the pod shows no start to shorten it by")
+        .isEqualTo(302L);
     assertThat(spec.getTerminationGracePeriodSeconds()).isEqualTo(10L);
     assertThat(spec.getEnableServiceLinks()).isFalse();
     assertThat(spec.getAutomountServiceAccountToken()).isFalse();
@@ -512,6 +535,25 @@ class KubernetesDriverMockTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void theTimeoutCountsFromTheContainersStart() {
+    // the kubelet counts activeDeadlineSeconds from the pod's start: created with the timeout
+    // plus startTimeout, the deadline is shortened once the container runs, to the seconds the
+    // start took (+1, both starts being shown truncated) plus the timeout
+    Driver d = open("deadline", Map.of("startTimeout", "60"));
+    Container c =
+        d.runContainer(
+            Task.builder()
+                .id("late-start")
+                .image("slowstart:1")
+                .command("sleep", "300")
+                .timeout(Duration.ofMillis(2500))
+                .build());
+    assertThat(pod(c).getSpec().getActiveDeadlineSeconds()).isEqualTo(7L + 1 + 3);
+    Container none = d.runContainer(task("no-timeout").build());
+    assertThat(pod(none).getSpec().getActiveDeadlineSeconds()).isNull();
   }
 
   @Test
