@@ -31,9 +31,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Output</b> is recorded on the client's disk as it arrives ({@link StepOutput}): {@code
  *       logs} and {@code follow} read the record.
- *   <li><b>Status</b>: running until the driver reports the exec's end ({@link #ended} or {@link
- *       #failed}); the reason is {@code EXITED} unless a stop, a timeout or the sandbox's removal
- *       came first.
+ *   <li><b>Status</b>: running until the driver reports the exec's end ({@link #ended}); the reason
+ *       is {@code EXITED} unless a stop, a timeout or the sandbox's removal came first.
  *   <li><b>Stop and timeout</b>: the platform cannot signal an exec, so a helper exec ({@link
  *       #signalOnce}) runs {@link #SIGNAL_SCRIPT}, which signals every process whose environment
  *       holds {@link #MARKER} with this step's random value ({@link #marker()}): the step's own
@@ -97,7 +96,11 @@ public abstract class ExecStep implements Container {
     this.signalPatience = signalPatience;
   }
 
-  /** A new random value for {@link #MARKER}: 32 hexadecimal digits. */
+  /**
+   * A new random value for {@link #MARKER}.
+   *
+   * @return 32 random hexadecimal digits
+   */
   public static String newMarker() {
     byte[] bytes = new byte[16];
     RANDOM.nextBytes(bytes);
@@ -106,7 +109,11 @@ public abstract class ExecStep implements Container {
 
   // ---- what a driver provides
 
-  /** The step for messages, e.g. "step 'x' of sandbox 'y' in namespace 'z'". */
+  /**
+   * The step for messages.
+   *
+   * @return for example "step 'x' of sandbox 'y' in namespace 'z'"
+   */
   protected abstract String describe();
 
   /**
@@ -121,7 +128,12 @@ public abstract class ExecStep implements Container {
    */
   protected abstract int signalOnce(String signal, String what);
 
-  /** Runs {@code work} once after {@code delay}, on a timer of the driver; never blocks. */
+  /**
+   * Runs {@code work} once after {@code delay}, on a timer of the driver; never blocks.
+   *
+   * @param work what to run
+   * @param delay when
+   */
   protected abstract void schedule(Runnable work, Duration delay);
 
   /** The step was cleaned up: its sandbox forgets it, so that its id is free again. */
@@ -129,17 +141,29 @@ public abstract class ExecStep implements Container {
 
   // ---- for the driver
 
-  /** The step's id, as the caller gave it. */
+  /**
+   * The step's id.
+   *
+   * @return the id as the caller gave it
+   */
   public final String stepId() {
     return stepId;
   }
 
-  /** The value of {@link #MARKER} in this step's environment. */
+  /**
+   * The step's marker.
+   *
+   * @return the value of {@link #MARKER} in this step's environment
+   */
   protected final String marker() {
     return marker;
   }
 
-  /** Where the step's output is recorded. */
+  /**
+   * The step's recorded output.
+   *
+   * @return where the step's output is recorded
+   */
   protected final StepOutput output() {
     return output;
   }
@@ -148,6 +172,9 @@ public abstract class ExecStep implements Container {
    * The exec ended with {@code code} (clamped to 0..255), or, when {@code code} is null, its end
    * could not be learned: after a stop or the sandbox's removal it reads as killed (137), otherwise
    * the step fails with {@code failure}. Ends the recording of the output.
+   *
+   * @param code the exec's exit code, or null if it is unknown
+   * @param failure why it is unknown (may be null)
    */
   protected final void ended(Integer code, Throwable failure) {
     output.closeWriting();
@@ -177,6 +204,8 @@ public abstract class ExecStep implements Container {
   /**
    * The step ran out of time: SIGTERM now, SIGKILL after {@code grace}; never blocks for it. Meant
    * for {@link #schedule} at the step's timeout.
+   *
+   * @param grace the time between SIGTERM and SIGKILL
    */
   protected final void expire(Duration grace) {
     if (done != null || discarded || sandboxGone) {
@@ -217,7 +246,13 @@ public abstract class ExecStep implements Container {
     output.delete();
   }
 
-  /** The exception of an action on a step that was cleaned up or whose sandbox went. */
+  /**
+   * The exception of an action on a step that was cleaned up or whose sandbox went.
+   *
+   * @param action what failed, e.g. "reading the logs of"
+   * @param cause the platform's answer, or null
+   * @return the exception, naming the step
+   */
   protected final ContainerNotFoundException notFound(String action, Throwable cause) {
     return new ContainerNotFoundException(
         stepId,

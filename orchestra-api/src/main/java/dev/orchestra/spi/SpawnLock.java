@@ -27,18 +27,36 @@ public final class SpawnLock {
   /** Work that writes files and may fail with an I/O error. */
   @FunctionalInterface
   public interface Writing {
+    /**
+     * Does the work.
+     *
+     * @throws IOException if writing fails
+     */
     void run() throws IOException;
   }
 
-  /** Work that starts a process. */
+  /**
+   * Work that starts a process.
+   *
+   * @param <T> what the start returns, e.g. {@link Process}
+   */
   @FunctionalInterface
   public interface Starting<T> {
+    /**
+     * Starts it.
+     *
+     * @return what was started
+     * @throws IOException if the start fails
+     */
     T start() throws IOException;
   }
 
   /**
    * Runs {@code work}, which writes a file, while no process starts.
    *
+   * @param what what is written, for the error of an interrupted wait
+   * @param work the writing
+   * @throws IOException if {@code work} does
    * @throws dev.orchestra.OrchestraInterruptedException if interrupted while waiting
    */
   public static void writing(String what, Writing work) throws IOException {
@@ -54,7 +72,11 @@ public final class SpawnLock {
   /**
    * Starts a process once no file is being written.
    *
+   * @param <T> what the start returns
    * @param what what is started, for the error of an interrupted wait
+   * @param start the start
+   * @return what {@code start} returned
+   * @throws IOException if {@code start} does
    * @throws dev.orchestra.OrchestraInterruptedException if interrupted while waiting
    */
   public static <T> T starting(String what, Starting<T> start) throws IOException {
