@@ -269,7 +269,16 @@ final class DockerContainer implements Container {
       return cached;
     }
     requireDriverOpen("stopping");
-    ContainerStatus now = status();
+    ContainerStatus now;
+    try {
+      now = status();
+    } catch (OrchestraInterruptedException e) {
+      // Interrupted before the first signal (an engine that answers slowly): the task was asked
+      // to stop, so it ends all the same.
+      requested.compareAndSet(null, ExitReason.STOPPED);
+      killAfterInterrupt();
+      throw e;
+    }
     if (now.isDone()) {
       return now;
     }

@@ -402,12 +402,37 @@ final class KubernetesContainer implements Container {
       throw new IllegalArgumentException(
           "grace of stop() of " + ctx.describe(taskId) + " must be zero or positive, was " + grace);
     }
-    dev.orchestra.ContainerStatus now = status();
-    if (now.isDone()) {
-      return now;
+    try {
+      dev.orchestra.ContainerStatus now = status();
+      if (now.isDone()) {
+        return now;
+      }
+      requestStop();
+    } catch (OrchestraInterruptedException e) {
+      // interrupted before the stop was asked for (a server that answers slowly): the task was
+      // asked to stop, so it ends all the same
+      stopAfterInterrupt();
+      throw e;
     }
-    requestStop();
     return awaitEnd(ctx.removalBound());
+  }
+
+  /** Asks for the stop after the stopping thread was interrupted; the flag is cleared meanwhile. */
+  private void stopAfterInterrupt() {
+    boolean interrupted = Thread.interrupted();
+    try {
+      requestStop();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "stopping pod {} of {} after an interrupted stop failed: {}",
+          podName,
+          ctx.describe(taskId),
+          e.getMessage());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
