@@ -405,7 +405,7 @@ public abstract class ExecStep implements Container {
   /**
    * Sends a signal to the step's processes through the helper; returns once it has ended. While the
    * helper finds no process of a step that has not ended, it runs again, for up to the signal
-   * patience, pausing 20 ms, then twice as long each time, up to half a second.
+   * patience, waiting for the step's end 20 ms, then twice as long each time, up to half a second.
    */
   private void signal(String signal) {
     String what = "sending SIG" + signal + " to " + describe();
@@ -425,11 +425,15 @@ public abstract class ExecStep implements Container {
         return;
       }
       try {
-        Thread.sleep(pauseMillis);
+        exit.get(pauseMillis, TimeUnit.MILLISECONDS);
+        return; // it ended meanwhile: nothing left to signal
+      } catch (TimeoutException stillRunning) {
+        pauseMillis = Math.min(500, pauseMillis * 2);
+      } catch (ExecutionException ended) {
+        return;
       } catch (InterruptedException e) {
         throw Exceptions.launder(what, e);
       }
-      pauseMillis = Math.min(500, pauseMillis * 2);
     }
   }
 

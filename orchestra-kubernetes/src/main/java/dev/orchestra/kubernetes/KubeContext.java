@@ -156,6 +156,21 @@ final class KubeContext {
    * failed because its thread was interrupted; fabric8 reports that as a {@link
    * KubernetesClientException}.
    */
+  /**
+   * Runs {@code work} with the interrupt flag cleared and sets it again after: the clean-up after
+   * an interrupted call must still reach the API server.
+   */
+  static void uninterrupted(Runnable work) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      work.run();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   static void rethrowInterruption(String what, KubernetesClientException e) {
     Throwable cause = e.getCause();
     if (Thread.currentThread().isInterrupted()

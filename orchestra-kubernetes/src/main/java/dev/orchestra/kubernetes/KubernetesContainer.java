@@ -43,7 +43,9 @@ final class KubernetesContainer implements Container {
   private final String podName;
   private final String uid;
   private final CompletableFuture<ContainerStatus> exit = new CompletableFuture<>();
-  private final CompletableFuture<Void> started = new CompletableFuture<>();
+
+  /** Completed with the pod that first showed the container running (or ended). */
+  private final CompletableFuture<Pod> started = new CompletableFuture<>();
 
   private volatile ContainerStatus done;
   private volatile boolean stopRequested;
@@ -150,7 +152,7 @@ final class KubernetesContainer implements Container {
     if (refused != null) {
       started.completeExceptionally(refused);
     } else if (hasStarted(pod)) {
-      started.complete(null);
+      started.complete(pod);
     }
     if (now.isDone()) {
       synchronized (this) {
@@ -165,7 +167,7 @@ final class KubernetesContainer implements Container {
         }
       }
       exit.complete(done);
-      started.complete(null);
+      started.complete(pod);
       return done;
     }
     return now;
@@ -376,7 +378,7 @@ final class KubernetesContainer implements Container {
   }
 
   /** Completed once the container has run (or ended), exceptionally when its pod was deleted. */
-  CompletableFuture<Void> started() {
+  CompletableFuture<Pod> started() {
     return started;
   }
 
@@ -419,41 +421,28 @@ final class KubernetesContainer implements Container {
 
   /** Asks for the stop after the stopping thread was interrupted; the flag is cleared meanwhile. */
   private void stopAfterInterrupt() {
-    boolean interrupted = Thread.interrupted();
-    try {
-      requestStop();
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "stopping pod {} of {} after an interrupted stop failed: {}",
-          podName,
-          ctx.describe(taskId),
-          e.getMessage());
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    KubeContext.uninterrupted(
+        () -> {
+          try {
+            requestStop();
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "stopping pod {} of {} after an interrupted stop failed: {}",
+                podName,
+                ctx.describe(taskId),
+                e.getMessage());
+          }
+        });
   }
 
   /**
    * The container runs: shortens the pod's deadline to the task's timeout from now on ({@link
-   * PodSpecs#pod}). A failure leaves the longer deadline of the create, with a warning.
+   * PodSpecs#pod}), from the starts the pod that showed it running holds. A failure leaves the
+   * longer deadline of the create, with a warning.
    */
   void shortenDeadlineAfterStart(Duration timeout) {
-    Pod pod;
-    try {
-      pod = currentPod();
-    } catch (OrchestraInterruptedException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "the deadline of pod {} of {} stays as created: {}",
-          podName,
-          ctx.describe(taskId),
-          e.toString());
-      return;
-    }
-    if (stopRequested) {
+    Pod pod = started.isCompletedExceptionally() ? null : started.getNow(null);
+    if (pod == null || stopRequested) {
       return;
     }
     Long deadline = PodSpecs.deadlineAfterStart(pod, timeout);

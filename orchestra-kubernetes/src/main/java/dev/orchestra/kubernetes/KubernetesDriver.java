@@ -153,21 +153,17 @@ final class KubernetesDriver implements Driver {
   }
 
   private static void removeClaims(List<KubernetesVolume> created, RuntimeException failure) {
-    boolean interrupted = Thread.interrupted();
-    try {
-      for (KubernetesVolume v : created) {
-        try {
-          v.cleanup();
-        } catch (RuntimeException cleanupFailure) {
-          LOG.warn("removing {} after a failed start failed: {}", v, cleanupFailure.toString());
-          failure.addSuppressed(cleanupFailure);
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    KubeContext.uninterrupted(
+        () -> {
+          for (KubernetesVolume v : created) {
+            try {
+              v.cleanup();
+            } catch (RuntimeException cleanupFailure) {
+              LOG.warn("removing {} after a failed start failed: {}", v, cleanupFailure.toString());
+              failure.addSuppressed(cleanupFailure);
+            }
+          }
+        });
   }
 
   /** A task's container, and whether this call created its pod. */
@@ -232,42 +228,40 @@ final class KubernetesDriver implements Driver {
    * (if it is this task's), so that the interrupted call leaves nothing behind.
    */
   private void removeIfCreated(String podName, String taskId, RuntimeException interrupted) {
-    boolean flag = Thread.interrupted();
-    try {
-      Pod made = ctx.getPod(podName);
-      if (made != null
-          && made.getMetadata().getDeletionTimestamp() == null
-          && isOurs(made, taskId)) {
-        ctx.pod(podName).withGracePeriod(0).delete();
-        LOG.debug("deleted pod {} whose create was interrupted", podName);
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("removing pod {} whose create was interrupted failed: {}", podName, e.toString());
-      interrupted.addSuppressed(e);
-    } finally {
-      if (flag) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    KubeContext.uninterrupted(
+        () -> {
+          try {
+            Pod made = ctx.getPod(podName);
+            if (made != null
+                && made.getMetadata().getDeletionTimestamp() == null
+                && isOurs(made, taskId)) {
+              ctx.pod(podName).withGracePeriod(0).delete();
+              LOG.debug("deleted pod {} whose create was interrupted", podName);
+            }
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "removing pod {} whose create was interrupted failed: {}", podName, e.toString());
+            interrupted.addSuppressed(e);
+          }
+        });
   }
 
   /** Deletes the pod of a task that did not start, at once, so that nothing of it is left. */
   private void removeAfterFailedStart(KubernetesContainer c, RuntimeException refused) {
-    boolean interrupted = Thread.interrupted();
-    try {
-      ctx.pod(c.podName()).withGracePeriod(0).delete();
-      awaitGone(c);
-    } catch (RuntimeException e) {
-      LOG.warn("removing pod {} that did not start failed: {}", c.podName(), e.toString());
-      refused.addSuppressed(e);
-    } finally {
-      containers.remove(c.podName(), c);
-      ctx.events.forget(c);
-      c.forgetAfterClose();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    KubeContext.uninterrupted(
+        () -> {
+          try {
+            ctx.pod(c.podName()).withGracePeriod(0).delete();
+            awaitGone(c);
+          } catch (RuntimeException e) {
+            LOG.warn("removing pod {} that did not start failed: {}", c.podName(), e.toString());
+            refused.addSuppressed(e);
+          } finally {
+            containers.remove(c.podName(), c);
+            ctx.events.forget(c);
+            c.forgetAfterClose();
+          }
+        });
   }
 
   private void awaitGone(KubernetesContainer old) {

@@ -252,12 +252,16 @@ final class Streams {
   /** A message of the engine's log with its stamp: {@code bytes} hold {@code STAMP SP TEXT}. */
   private record Stamped(int stream, byte[] bytes, int stampEnd) {
     static Stamped of(EngineStream.Frame frame) {
-      byte[] bytes = java.util.Arrays.copyOf(frame.bytes, frame.length);
+      return of(frame.stream, frame.bytes, 0, frame.length);
+    }
+
+    static Stamped of(int stream, byte[] message, int offset, int length) {
+      byte[] bytes = java.util.Arrays.copyOfRange(message, offset, offset + length);
       int space = 0;
       while (space < bytes.length && bytes[space] != ' ') {
         space++;
       }
-      return new Stamped(frame.stream, bytes, space);
+      return new Stamped(stream, bytes, space);
     }
 
     boolean sameMessage(Stamped other) {
@@ -279,11 +283,7 @@ final class Streams {
 
     @Override
     public void write(int stream, byte[] bytes, int offset, int length) throws IOException {
-      EngineStream.Frame frame = new EngineStream.Frame();
-      frame.stream = stream;
-      frame.bytes = java.util.Arrays.copyOfRange(bytes, offset, offset + length);
-      frame.length = length;
-      send(Stamped.of(frame));
+      send(Stamped.of(stream, bytes, offset, length));
     }
 
     void send(Stamped message) throws IOException {
