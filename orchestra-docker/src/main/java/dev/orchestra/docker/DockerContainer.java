@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -572,10 +573,12 @@ final class DockerContainer implements Container {
    * <p>The reason, first match: {@link ExitReason#OOM_KILLED} when the engine reports {@code
    * OOMKilled}, or {@code oomReported} (its oom event came), and the exit code is not 0 (a child
    * killed for memory while the task succeeded reads EXITED); {@code requested} when this driver
-   * instance asked the task to end; {@link ExitReason#TIMED_OUT} when the task had a {@code
-   * timeout}, ran at least that long and exited 143 or 137 (SIGTERM, SIGKILL): so does another
-   * instance of the driver see the timeout that one enforced; otherwise derived from the exit code,
-   * as {@link ContainerStatus#exited(int)}.
+   * instance asked the task to end, except a timeout the task beat: it exited by itself with a code
+   * other than 143 and 137 after a run the engine measured shorter than the timeout (the timer
+   * fired as the task ended, on an engine slow to show the end); {@link ExitReason#TIMED_OUT} when
+   * the task had a {@code timeout}, ran at least that long and exited 143 or 137 (SIGTERM,
+   * SIGKILL): so does another instance of the driver see the timeout that one enforced; otherwise
+   * derived from the exit code, as {@link ContainerStatus#exited(int)}.
    */
   static ContainerStatus statusOf(
       InspectContainerResponse.ContainerState state,
@@ -605,23 +608,33 @@ final class DockerContainer implements Container {
     if ((oomReported || Boolean.TRUE.equals(state.getOOMKilled())) && code != 0) {
       return ContainerStatus.done(code, ExitReason.OOM_KILLED);
     }
+    boolean signalled = code == 143 || code == 137;
+    Optional<Duration> ran = ran(state);
+    if (requested == ExitReason.TIMED_OUT
+        && !signalled
+        && ran.filter(r -> r.compareTo(timeout) < 0).isPresent()) {
+      return ContainerStatus.exited(code);
+    }
     if (requested != null) {
       return ContainerStatus.done(code, requested);
     }
-    if (timeout != null && (code == 143 || code == 137) && ranAtLeast(state, timeout)) {
+    if (timeout != null && signalled && ran.filter(r -> r.compareTo(timeout) >= 0).isPresent()) {
       return ContainerStatus.done(code, ExitReason.TIMED_OUT);
     }
     return ContainerStatus.exited(code);
   }
 
-  private static boolean ranAtLeast(InspectContainerResponse.ContainerState state, Duration d) {
+  /**
+   * How long the engine says the container ran, from its start and finish times; empty if unknown.
+   */
+  private static Optional<Duration> ran(InspectContainerResponse.ContainerState state) {
     try {
       Instant started = Instant.parse(state.getStartedAt());
       Instant finished = Instant.parse(state.getFinishedAt());
-      return Duration.between(started, finished).compareTo(d) >= 0;
+      return Optional.of(Duration.between(started, finished));
     } catch (DateTimeParseException | NullPointerException e) {
       LOG.debug("cannot tell how long a container ran: {}", e.toString());
-      return false;
+      return Optional.empty();
     }
   }
 
