@@ -169,21 +169,74 @@ final class ContainerCreation {
   }
 
   /**
-   * The task's container if it exists.
+   * The task's container if it exists and has been started. One that was created and never started
+   * is returned once it starts: its creator, another thread or driver instance, starts it in a
+   * moment. One that stays unstarted for {@link ContainerRemoval#PATIENCE} was abandoned (its
+   * creator was cut off between create and start, and could not remove it): it is removed, and the
+   * caller creates the task's container anew.
    *
    * @throws OrchestraException if a container that is not the task's holds its name
    */
   private Optional<DockerContainer> lookup(String name, String taskId) {
+    Pause pause = null;
     InspectContainerResponse found;
+    while (true) {
+      found = inspect(name, taskId);
+      if (found == null) {
+        return Optional.empty();
+      }
+      requireTasks(found, name, taskId);
+      if (!unstarted(found)) {
+        return Optional.of(namespace.adopt(found, taskId, name));
+      }
+      if (pause == null) {
+        LOG.debug(
+            "container {} of {} exists and was not started yet: waiting for it to start",
+            name,
+            namespace.describe(taskId));
+        pause =
+            new Pause(
+                "waiting for container " + name + " of " + namespace.describe(taskId) + " to start",
+                ContainerRemoval.PATIENCE);
+      }
+      if (!pause.again()) {
+        break;
+      }
+    }
+    LOG.warn(
+        "container {} of {} was created and not started within {}: removing it to create it anew",
+        name,
+        namespace.describe(taskId),
+        ContainerRemoval.PATIENCE);
+    ContainerRemoval.remove(
+        namespace.api(),
+        found.getId(),
+        "container " + name + " of " + namespace.describe(taskId) + " that was never started");
+    return Optional.empty();
+  }
+
+  /** Whether the engine created the container and nobody started it yet (nor failed to). */
+  private static boolean unstarted(InspectContainerResponse found) {
+    InspectContainerResponse.ContainerState state = found.getState();
+    return state != null
+        && "created".equals(state.getStatus())
+        && (state.getError() == null || state.getError().isBlank());
+  }
+
+  /** The container that holds the name, or null if none does. */
+  private InspectContainerResponse inspect(String name, String taskId) {
     try {
       LOG.debug("inspecting container {} of {}", name, namespace.describe(taskId));
-      found = namespace.api().inspectContainerCmd(name).exec();
+      return namespace.api().inspectContainerCmd(name).exec();
     } catch (NotFoundException e) {
-      return Optional.empty();
+      return null;
     } catch (RuntimeException e) {
       throw EngineErrors.failure(
           "looking up container " + name + " of " + namespace.describe(taskId), e);
     }
+  }
+
+  private void requireTasks(InspectContainerResponse found, String name, String taskId) {
     if (!namespace.isTask(found, taskId)) {
       throw new OrchestraException(
           "the container name "
@@ -196,7 +249,6 @@ final class ContainerCreation {
               + Labels.owner(Labels.of(found), Labels.TASK_ID)
               + "; remove that container or use another namespace");
     }
-    return Optional.of(namespace.adopt(found, taskId, name));
   }
 
   private DockerContainer createAndStart(
@@ -204,7 +256,7 @@ final class ContainerCreation {
     String taskId = task.id();
     Optional<InputStream> stdin = task.stdin();
     String containerId = null;
-    Pause pause = new Pause("creating container " + name, ContainerRemoval.PATIENCE);
+    Pause pause = null;
     boolean pulled = false;
     while (containerId == null) {
       CreateContainerCmd create = createCommand(task, name, image, workDir, hostConfig);
@@ -230,7 +282,11 @@ final class ContainerCreation {
           return existing.get();
         }
         // The engine reserves the name before the container can be inspected, and the holder
-        // may be removed meanwhile: after a short pause, create (or find) it again.
+        // may be removed meanwhile: after a short pause, create (or find) it again. The patience
+        // counts from the first lookup's end, which waits for an unstarted container.
+        if (pause == null) {
+          pause = new Pause("creating container " + name, ContainerRemoval.PATIENCE);
+        }
         LOG.debug("container {} is not there yet after a name conflict; trying again", name);
         if (!pause.again()) {
           throw EngineErrors.failure(

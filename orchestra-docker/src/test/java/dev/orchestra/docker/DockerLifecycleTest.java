@@ -450,6 +450,61 @@ class DockerLifecycleTest {
     }
   }
 
+  /**
+   * Another caller created the task's container and starts it in a moment: runContainer returns
+   * that container once it runs, not before (an exec or a timeout on a container that never started
+   * would fail).
+   */
+  @Test
+  void aContainerAnotherCallerCreatedIsReturnedOnceItStarts() throws Exception {
+    String namespace = namespace("unstarted");
+    try (Driver driver = open(namespace)) {
+      String id = createUnstarted(namespace, "task", "echo from the creator");
+      CompletableFuture<Void> creator =
+          CompletableFuture.runAsync(
+              () -> engine().startContainerCmd(id).exec(),
+              CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS));
+
+      Container c = driver.runContainer(task("task", "sh", "-c", "echo from the caller").build());
+
+      assertThat(creator).isDone();
+      assertThat(awaitEnd(c).exitCode()).isZero();
+      assertThat(stdout(c)).isEqualTo("from the creator\n");
+    }
+  }
+
+  /**
+   * A container created and never started (its creator was cut off between create and start and
+   * could not remove it) is removed after the driver's patience, and the task runs in a new one.
+   */
+  @Test
+  void aContainerCreatedAndNeverStartedIsReplaced() {
+    String namespace = namespace("abandoned");
+    try (Driver driver = open(namespace)) {
+      String abandoned = createUnstarted(namespace, "task", "echo from the abandoned one");
+
+      Container c = driver.runContainer(task("task", "sh", "-c", "echo from the caller").build());
+
+      assertThat(awaitEnd(c).exitCode()).isZero();
+      assertThat(stdout(c)).isEqualTo("from the caller\n");
+      assertThat(DockerTesting.containersOf(namespace)).hasSize(1);
+      assertThatThrownBy(() -> engine().inspectContainerCmd(abandoned).exec())
+          .isInstanceOf(com.github.dockerjava.api.exception.NotFoundException.class);
+    }
+  }
+
+  /** Creates the task's container as a driver would, and leaves it unstarted. */
+  private static String createUnstarted(String namespace, String taskId, String script) {
+    return engine()
+        .createContainerCmd(IMAGE)
+        .withName(DockerNames.of(namespace, taskId))
+        .withLabels(Map.of(Labels.NAMESPACE, namespace, Labels.TASK_ID, taskId))
+        .withCmd("sh", "-c", script)
+        .withHostConfig(HostConfig.newHostConfig().withInit(true))
+        .exec()
+        .getId();
+  }
+
   /** Whether a thread is parked in {@link CompletableFuture#get}: stop() waits for the grace. */
   private static boolean isWaitingOnAFuture(Thread thread) {
     return thread.getState() == Thread.State.TIMED_WAITING
