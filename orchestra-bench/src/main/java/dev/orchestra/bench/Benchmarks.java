@@ -237,13 +237,16 @@ public final class Benchmarks {
     }
     long noisy = result.rows().stream().filter(Row::noisy).count();
     long notMet = result.rows().stream().filter(r -> !r.met()).count();
+    long outOfReach = result.rows().stream().filter(Row::outOfReach).count();
     md.append(
         String.format(
             Locale.ROOT,
-            "%n%d of %d rows met their target; %d noisy (the target lies within the range of"
-                + " their per-round ratios).%n",
+            "%n%d of %d rows met their target; %d out of reach here (not met, and their floor,"
+                + " measured in the same rotation, misses the target too); %d noisy (the target"
+                + " lies within the range of their per-round ratios).%n",
             result.rows().size() - notMet,
             result.rows().size(),
+            outOfReach,
             noisy));
     section(md, "What each row measures");
     for (Row r : result.rows()) {
@@ -316,6 +319,11 @@ public final class Benchmarks {
       same round's baseline sample, measured back to back. A row is **noisy** when its target lies \
       within that range: some rounds met it and some did not, so another run may well give the \
       other verdict. The verdict still comes from the medians.
+      - A row whose baseline is another client (`docker run`, `docker logs`, Testcontainers, \
+      plain processes) has a floor in the same rotation: the least any client must do for the same \
+      result on this platform. When such a row is not met and the floor's median, over the row's \
+      baseline median, is itself above the target, the row is **out of reach here**: the platform, \
+      not the library, sets the limit, and the floor row says how close the library comes to it.
       - A trial that fails (an error, a wrong exit code or byte count) is not run again: the round \
       has no sample for that side, the verdict counts the failed trials, and the row's paragraph \
       above says what failed. A side with no successful trial fails the row.

@@ -111,18 +111,7 @@ final class DockerRows {
               settings.runs(),
               List.of(library, dockerRun, rawFloor, testcontainers));
       String order = Rotation.describeOrder("L", "D", "F", "T");
-      return List.of(
-          Row.timed(
-              "docker latency",
-              "runContainer(true) + await",
-              "docker run --rm busybox true",
-              s.get(0),
-              s.get(1),
-              order,
-              0.9,
-              "One task at a time, from the call to the observed exit (code 0 checked); the"
-                  + " library's cleanup() and the container's removal are not timed, while"
-                  + " `docker run --rm` includes its own removal and the CLI's start."),
+      Row floorRow =
           Row.timed(
               "docker latency floor",
               "runContainer(true) + await",
@@ -136,18 +125,33 @@ final class DockerRows {
                   + " labels, init, `local` log driver, working directory), POST .../start, POST"
                   + " .../wait; removal not timed. The four contenders of the three latency rows"
                   + " take turns in one rotation (L the library, D `docker run --rm`, F the floor,"
-                  + " T Testcontainers)."),
+                  + " T Testcontainers).");
+      return List.of(
           Row.timed(
-              "docker latency vs Testcontainers",
-              "runContainer(true) + await",
-              "GenericContainer start-to-exit",
-              s.get(0),
-              s.get(3),
-              order,
-              0.9,
-              "Peer: Testcontainers' GenericContainer(busybox).withCommand(\"true\") with"
-                  + " OneShotStartupCheckStrategy, start() (returns once the container exited 0);"
-                  + " stop() not timed; reaper disabled (no registry here)."));
+                  "docker latency",
+                  "runContainer(true) + await",
+                  "docker run --rm busybox true",
+                  s.get(0),
+                  s.get(1),
+                  order,
+                  0.9,
+                  "One task at a time, from the call to the observed exit (code 0 checked); the"
+                      + " library's cleanup() and the container's removal are not timed, while"
+                      + " `docker run --rm` includes its own removal and the CLI's start.")
+              .judgedAgainst(floorRow, 0.9),
+          floorRow,
+          Row.timed(
+                  "docker latency vs Testcontainers",
+                  "runContainer(true) + await",
+                  "GenericContainer start-to-exit",
+                  s.get(0),
+                  s.get(3),
+                  order,
+                  0.9,
+                  "Peer: Testcontainers' GenericContainer(busybox).withCommand(\"true\") with"
+                      + " OneShotStartupCheckStrategy, start() (returns once the container exited 0);"
+                      + " stop() not timed; reaper disabled (no registry here).")
+              .judgedAgainst(floorRow, 0.9));
     }
   }
 
@@ -257,22 +261,7 @@ final class DockerRows {
       List<Samples> s =
           Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerRun, floor));
       String order = Rotation.describeOrder("L", "D", "F");
-      return List.of(
-          Row.timed(
-              "docker parallel",
-              n + " x runContainer at once + onExit",
-              n + " x docker run --rm at once",
-              s.get(0),
-              s.get(1),
-              order,
-              0.8,
-              n
-                  + " tasks started from "
-                  + n
-                  + " threads of one driver, until every onExit() completed (each exit 0"
-                  + " checked); cleanup not timed. Baseline: "
-                  + n
-                  + " `docker run --rm` processes started at once, until all exited."),
+      Row floorRow =
           Row.timed(
               "docker parallel floor",
               n + " x runContainer at once + onExit",
@@ -287,7 +276,25 @@ final class DockerRows {
                   + " doing create, start and wait (the latency floor's configuration) at once,"
                   + " until all returned; removal not timed. The three contenders of the two"
                   + " parallel rows take turns in one rotation (L the library, D `docker run"
-                  + " --rm`, F the floor)."));
+                  + " --rm`, F the floor).");
+      return List.of(
+          Row.timed(
+                  "docker parallel",
+                  n + " x runContainer at once + onExit",
+                  n + " x docker run --rm at once",
+                  s.get(0),
+                  s.get(1),
+                  order,
+                  0.8,
+                  n
+                      + " tasks started from "
+                      + n
+                      + " threads of one driver, until every onExit() completed (each exit 0"
+                      + " checked); cleanup not timed. Baseline: "
+                      + n
+                      + " `docker run --rm` processes started at once, until all exited.")
+              .judgedAgainst(floorRow, 0.8),
+          floorRow);
     } finally {
       for (EngineClient c : floors) {
         c.close();
@@ -353,16 +360,7 @@ final class DockerRows {
               + bytes
               + " bytes to stdout (`head -c`); logs() into a counting stream (count checked"
               + " each time)";
-      return List.of(
-          Row.timed(
-              "docker logs",
-              mb(bytes) + " through logs()",
-              "docker logs > /dev/null",
-              s.get(0),
-              s.get(1),
-              order,
-              0.7,
-              what + " against `docker logs ID` with stdout and stderr discarded."),
+      Row floorRow =
           Row.timed(
               "docker logs floor",
               mb(bytes) + " through logs()",
@@ -374,9 +372,21 @@ final class DockerRows {
               what
                   + " against the logs floor: GET /containers/{id}/logs on one kept-alive Unix"
                   + " socket, the chunked body read into one reused buffer and discarded without"
-                  + " parsing the engine's frames (so it does less than logs(), which separates the streams). The"
-                  + " three contenders of the two logs rows take turns in one rotation (L the"
-                  + " library, D `docker logs`, F the floor)."));
+                  + " parsing the engine's frames (so it does less than logs(), which separates"
+                  + " the streams). The three contenders of the two logs rows take turns in one"
+                  + " rotation (L the library, D `docker logs`, F the floor).");
+      return List.of(
+          Row.timed(
+                  "docker logs",
+                  mb(bytes) + " through logs()",
+                  "docker logs > /dev/null",
+                  s.get(0),
+                  s.get(1),
+                  order,
+                  0.7,
+                  what + " against `docker logs ID` with stdout and stderr discarded.")
+              .judgedAgainst(floorRow, 0.7),
+          floorRow);
     }
   }
 

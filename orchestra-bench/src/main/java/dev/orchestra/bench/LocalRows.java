@@ -106,19 +106,7 @@ final class LocalRows {
             + " the output into two log files (stdout, stderr: what logs() and follow() read),"
             + " and records the exit in a file (what a driver in a later JVM finds), which the"
             + " plain baseline does not.";
-    return List.of(
-        Row.timed(
-            "local spawn",
-            n + " x runContainer(true) + onExit",
-            "ProcessBuilder.start() + waitFor() x" + n,
-            s.get(0),
-            s.get(1),
-            order,
-            1.15,
-            what
-                + " Baseline: "
-                + n
-                + " processes started with output discarded, then waited for."),
+    Row floorRow =
         Row.timed(
             "local spawn floor",
             n + " x runContainer(true) + onExit",
@@ -134,7 +122,22 @@ final class LocalRows {
                 + " its exit a small record written to a temporary file and renamed into place;"
                 + " all awaited; the directories' removal not timed. The three contenders of the"
                 + " two local rows take turns in one rotation (L the library, B the plain"
-                + " baseline, F the floor)."));
+                + " baseline, F the floor).");
+    return List.of(
+        Row.timed(
+                "local spawn",
+                n + " x runContainer(true) + onExit",
+                "ProcessBuilder.start() + waitFor() x" + n,
+                s.get(0),
+                s.get(1),
+                order,
+                1.15,
+                what
+                    + " Baseline: "
+                    + n
+                    + " processes started with output discarded, then waited for.")
+            .judgedAgainst(floorRow, 1.15),
+        floorRow);
   }
 
   private static void record(Path task, int exitCode) {

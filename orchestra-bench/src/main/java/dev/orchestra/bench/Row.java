@@ -59,6 +59,60 @@ record Row(
     return new Row(name, library, baseline, lib, base, order, target, verdict, met, noisy, detail);
   }
 
+  /** How the verdict of a row out of reach on this machine starts: see {@link #judgedAgainst}. */
+  static final String OUT_OF_REACH = "NOT met, out of reach here";
+
+  /**
+   * This row judged against a floor measured in the same rotation (the floor row has the same
+   * library samples, the floor as its baseline). A row not met whose floor's median is itself over
+   * the target, against this row's baseline median, is out of reach on this machine: no client of
+   * the platform, however minimal, meets it here. The verdict says so, with that ratio; whether the
+   * library comes close to the floor is the floor row's own verdict. A row that was met, or whose
+   * floor meets the target, is returned as it is.
+   *
+   * @param floor the floor row of the same rotation
+   * @param maxRatio this row's target, as given to {@link #timed}
+   * @return this row, or a copy with the verdict that says it is out of reach
+   */
+  Row judgedAgainst(Row floor, double maxRatio) {
+    if (met
+        || librarySamples.isEmpty()
+        || baselineSamples.isEmpty()
+        || floor.baselineSamples().isEmpty()) {
+      return this;
+    }
+    double floorRatio = floor.baselineSamples().medianMillis() / baselineSamples.medianMillis();
+    if (floorRatio <= maxRatio) {
+      return this;
+    }
+    String reach =
+        String.format(
+            Locale.ROOT,
+            "%s: the floor is %.3f of the baseline%s",
+            OUT_OF_REACH,
+            floorRatio,
+            verdict.substring(verdict.indexOf("NOT met") + "NOT met".length()));
+    return new Row(
+        name,
+        library,
+        baseline,
+        librarySamples,
+        baselineSamples,
+        order,
+        target,
+        reach,
+        false,
+        noisy,
+        detail);
+  }
+
+  /**
+   * Whether the row was not met because its floor, measured in the same run, is over its target.
+   */
+  boolean outOfReach() {
+    return verdict.startsWith(OUT_OF_REACH);
+  }
+
   /**
    * A row that a run left out because what it needs is not there (an engine, a service); it stays
    * in the report, saying so, instead of vanishing.

@@ -81,7 +81,8 @@ class BenchmarksReportTest {
             "| local spawn | 5 x runContainer(true) + onExit | 2.0 ms / 3.0 ms / 4.0 ms |"
                 + " ProcessBuilder.start() + waitFor() x5 | 2.0 ms / 2.0 ms / 2.0 ms | 3 |"
                 + " L B, B L | 1.500 | 1.000 - 2.000 | <= 1.20 | NOT met, noisy |")
-        .contains("0 of 1 rows met their target; 1 noisy")
+        .contains("0 of 1 rows met their target; 0 out of reach here")
+        .contains("; 1 noisy (the target")
         .contains(
             "- **local spawn**: 5 tasks started one after the other. Samples (ms), round by"
                 + " round: library 3.0, 2.0, 4.0; baseline 2.0, 2.0, 2.0.")
@@ -112,6 +113,44 @@ class BenchmarksReportTest {
     assertThat(row.met()).isTrue();
     assertThat(row.noisy()).isFalse();
     assertThat(row.verdict()).isEqualTo("met");
+  }
+
+  @Test
+  void aRowWhoseFloorMissesTheTargetTooIsOutOfReachHere() {
+    Samples library = Samples.of(List.of(9_000_000L, 9_200_000L, 9_400_000L));
+    Samples baseline = Samples.of(List.of(10_000_000L, 10_000_000L, 10_000_000L));
+    Row bound = Row.timed("r", "l", "b", library, baseline, "L B F, F B L", 0.8, "d");
+    Row floorOver =
+        Row.timed(
+            "r floor",
+            "l",
+            "f",
+            library,
+            Samples.of(List.of(9_000_000L, 9_000_000L, 9_000_000L)),
+            "L B F, F B L",
+            1.05,
+            "d");
+    Row floorUnder =
+        Row.timed(
+            "r floor",
+            "l",
+            "f",
+            library,
+            Samples.of(List.of(5_000_000L, 5_000_000L, 5_000_000L)),
+            "L B F, F B L",
+            1.05,
+            "d");
+
+    Row judged = bound.judgedAgainst(floorOver, 0.8);
+    assertThat(judged.met()).isFalse();
+    assertThat(judged.outOfReach()).isTrue();
+    assertThat(judged.verdict())
+        .isEqualTo("NOT met, out of reach here: the floor is 0.900 of the baseline");
+    assertThat(bound.judgedAgainst(floorUnder, 0.8).verdict()).isEqualTo("NOT met");
+    assertThat(Benchmarks.markdown(SETTINGS, result("", judged, floorOver)))
+        .contains("1 of 2 rows met their target; 1 out of reach here");
+    Row met = Row.timed("r", "l", "b", library, baseline, "L B F, F B L", 0.95, "d");
+    assertThat(met.judgedAgainst(floorOver, 0.95)).isSameAs(met);
   }
 
   @Test
