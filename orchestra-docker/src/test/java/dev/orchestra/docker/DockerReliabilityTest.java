@@ -23,4 +23,9 @@ class DockerReliabilityTest extends EngineReliabilityKit {
   Driver open(String namespace, Map<String, String> params) {
     return DockerTesting.open(namespace, params);
   }
+
+  @Override
+  boolean exhaustive() {
+    return true;
+  }
 }
