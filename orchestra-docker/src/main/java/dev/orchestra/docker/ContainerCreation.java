@@ -216,7 +216,7 @@ final class ContainerCreation {
   }
 
   /** Whether the engine created the container and nobody started it yet (nor failed to). */
-  private static boolean unstarted(InspectContainerResponse found) {
+  static boolean unstarted(InspectContainerResponse found) {
     InspectContainerResponse.ContainerState state = found.getState();
     return state != null
         && "created".equals(state.getStatus())

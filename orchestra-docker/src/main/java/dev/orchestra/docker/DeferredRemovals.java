@@ -143,12 +143,7 @@ final class DeferredRemovals {
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up " + what, e);
     }
-    boolean ours = namespace.isTask(found, taskId);
-    boolean unstarted =
-        found.getState() != null
-            && "created".equals(found.getState().getStatus())
-            && (found.getState().getError() == null || found.getState().getError().isBlank());
-    if (ours && unstarted) {
+    if (namespace.isTask(found, taskId) && ContainerCreation.unstarted(found)) {
       ContainerRemoval.remove(namespace.api(), found.getId(), what);
     } else {
       LOG.debug("keeping {}: another run holds its name now", what);

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -91,16 +92,33 @@ class DockerStalledEngineTest {
 
         proxy.mode(FaultProxy.Mode.PASS);
         // Removed in the background once the engine answers, before any close(). A bound, not a
-        // target: the removal retries back off to one every 30 s while the engine stalls, and the
-        // volume goes only after its container, so on an engine that parallel tests keep busy (a
-        // load of 17 to 20) 90 s were once not enough.
-        await("the container and the volume of the failed start to be removed")
-            .atMost(Duration.ofMinutes(3))
-            .pollInterval(Duration.ofMillis(200))
-            .until(
-                () ->
-                    DockerTesting.containersOf(namespace).isEmpty()
-                        && DockerTesting.volumesOf(namespace).isEmpty());
+        // target: the removal retries back off to one every 30 s, each attempt bounded by the
+        // request timeout, and the volume goes only after its container; on an engine that
+        // parallel tests keep busy (a load of 17 to 21) 90 s, and once 3 minutes, were not
+        // enough. The driver's DeferredRemovals log each attempt (debug, in the test output).
+        try {
+          await("the container and the volume of the failed start to be removed")
+              .atMost(Duration.ofMinutes(5))
+              .pollInterval(Duration.ofMillis(200))
+              .until(
+                  () ->
+                      DockerTesting.containersOf(namespace).isEmpty()
+                          && DockerTesting.volumesOf(namespace).isEmpty());
+        } catch (ConditionTimeoutException e) {
+          throw new AssertionError(
+              "still on the engine: containers "
+                  + DockerTesting.engine()
+                      .listContainersCmd()
+                      .withShowAll(true)
+                      .withLabelFilter(Map.of(Labels.NAMESPACE, namespace))
+                      .exec()
+                      .stream()
+                      .map(c -> c.getId() + " " + c.getState() + " (" + c.getStatus() + ")")
+                      .toList()
+                  + ", volumes "
+                  + DockerTesting.volumesOf(namespace),
+              e);
+        }
 
         Container again = driver.runContainer(task);
         ContainerStatus status = DockerTesting.awaitDone(again);
