@@ -467,7 +467,7 @@ class DockerLifecycleTest {
 
       Container c = driver.runContainer(task("task", "sh", "-c", "echo from the caller").build());
 
-      assertThat(creator).isDone();
+      creator.get(TASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(awaitEnd(c).exitCode()).isZero();
       assertThat(stdout(c)).isEqualTo("from the creator\n");
     }
