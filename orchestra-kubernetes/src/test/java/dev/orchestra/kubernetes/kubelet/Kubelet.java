@@ -720,10 +720,26 @@ final class Kubelet {
       HostConfig host =
           HostConfig.newHostConfig()
               .withBinds(binds)
+              // The Docker driver's log files, written through a queue: Docker 20.10 gives a
+              // container's log copier 10 s after the exit and then closes the log, so on a busy
+              // machine the end of a log written fast in short lines was lost (the daemon warns
+              // "Logger didn't exit in time: logs may be truncated"), which no kubelet does. With
+              // mode=non-blocking the copier only queues (up to 512 MB of lines; none of the
+              // tests comes near) and closing the log writes out the whole queue first.
               .withLogConfig(
                   new LogConfig(
                       LogConfig.LoggingType.LOCAL,
-                      Map.of("max-size", "100m", "max-file", "11", "compress", "false")))
+                      Map.of(
+                          "max-size",
+                          "100m",
+                          "max-file",
+                          "11",
+                          "compress",
+                          "false",
+                          "mode",
+                          "non-blocking",
+                          "max-buffer-size",
+                          "512m")))
               .withPrivileged(security.path("privileged").asBoolean(false))
               // shareProcessNamespace: the pod's pause process is PID 1, not the container's
               // command (kubernetes.io, "Share Process Namespace between Containers in a Pod"),
