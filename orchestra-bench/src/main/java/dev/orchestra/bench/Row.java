@@ -88,10 +88,11 @@ record Row(
     String reach =
         String.format(
             Locale.ROOT,
-            "%s: the floor is %.3f of the baseline%s",
+            "%s: the floor is %.3f of the baseline%s%s",
             OUT_OF_REACH,
             floorRatio,
-            verdict.substring(verdict.indexOf("NOT met") + "NOT met".length()));
+            noisy ? ", noisy" : "",
+            failures(librarySamples, baselineSamples));
     return new Row(
         name,
         library,

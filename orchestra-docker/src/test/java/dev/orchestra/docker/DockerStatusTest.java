@@ -10,7 +10,7 @@ import dev.orchestra.ExitReason;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** {@link DockerContainer#statusOf}: the engine's state as a status, without an engine. */
+/** {@link EngineStates#statusOf}: the engine's state as a status, without an engine. */
 class DockerStatusTest {
 
   private static final Duration TWO_SECONDS = Duration.ofSeconds(2);
@@ -19,9 +19,9 @@ class DockerStatusTest {
   void aTaskThatBeatItsTimeoutReadsExitedEvenWhenTheTimerFiredAsItEnded() {
     ContainerState quick = exited(3, "2026-12-02T16:40:00.100Z", "2026-12-02T16:40:00.350Z");
 
-    assertThat(DockerContainer.statusOf(quick, ExitReason.TIMED_OUT, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(quick, ExitReason.TIMED_OUT, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.exited(3));
-    assertThat(DockerContainer.statusOf(quick, null, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(quick, null, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.exited(3));
   }
 
@@ -32,14 +32,14 @@ class DockerStatusTest {
     // Killed at once by a timer that fired early by the engine's clock: the signal's code tells.
     ContainerState early = exited(137, "2026-12-02T16:40:00.100Z", "2026-12-02T16:40:01.900Z");
 
-    assertThat(DockerContainer.statusOf(termed, ExitReason.TIMED_OUT, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(termed, ExitReason.TIMED_OUT, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.done(143, ExitReason.TIMED_OUT));
-    assertThat(DockerContainer.statusOf(trapped, ExitReason.TIMED_OUT, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(trapped, ExitReason.TIMED_OUT, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.done(3, ExitReason.TIMED_OUT));
-    assertThat(DockerContainer.statusOf(early, ExitReason.TIMED_OUT, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(early, ExitReason.TIMED_OUT, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.done(137, ExitReason.TIMED_OUT));
     // Another instance of the driver, which did not enforce the timeout, sees it from the state.
-    assertThat(DockerContainer.statusOf(termed, null, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(termed, null, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.done(143, ExitReason.TIMED_OUT));
   }
 
@@ -47,9 +47,9 @@ class DockerStatusTest {
   void withoutTheEnginesTimesARequestedTimeoutStands() {
     ContainerState unknown = exited(3, null, null);
 
-    assertThat(DockerContainer.statusOf(unknown, ExitReason.TIMED_OUT, TWO_SECONDS, false))
+    assertThat(EngineStates.statusOf(unknown, ExitReason.TIMED_OUT, TWO_SECONDS, false))
         .isEqualTo(ContainerStatus.done(3, ExitReason.TIMED_OUT));
-    assertThat(DockerContainer.statusOf(unknown, ExitReason.STOPPED, null, false))
+    assertThat(EngineStates.statusOf(unknown, ExitReason.STOPPED, null, false))
         .isEqualTo(ContainerStatus.done(3, ExitReason.STOPPED));
   }
 
