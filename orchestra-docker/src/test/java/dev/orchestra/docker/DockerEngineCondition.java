@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * EngineHealthProbe}, bounded), at most once per {@link #HEALTH_REUSE}: those that start within it
  * of a passed probe share its result. An engine that answers but is hung fails the class or test at
  * once, naming the known deadlock and how to recover, instead of letting every test wait on it
- * until CI's time limit. Once the engine was found hung, every later class and test fails at once
- * without probing again.
+ * until CI's time limit. Where the build may restart the engine ({@link EngineRestart}, as {@code
+ * .ci/run} allows), it does so and goes on; otherwise, or when restarts do not help, every later
+ * class and test fails at once without probing again.
  */
 final class DockerEngineCondition implements ExecutionCondition {
 
@@ -38,8 +39,12 @@ final class DockerEngineCondition implements ExecutionCondition {
   private static volatile boolean probed;
   private static final Set<String> WARNED = new HashSet<>();
 
-  private static final HealthGate HEALTH =
-      new HealthGate(() -> EngineHealthProbe.problem(Optional.empty()), HEALTH_REUSE);
+  /** The health of the engine that {@code DOCKER_HOST} names, shared by every test of the JVM. */
+  static final HealthGate HEALTH =
+      new HealthGate(
+          () -> EngineHealthProbe.problem(Optional.empty()),
+          HEALTH_REUSE,
+          EngineRestart.fromEnvironment().orElse(null));
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -101,22 +106,46 @@ final class DockerEngineCondition implements ExecutionCondition {
   /**
    * Fails (whether Docker is required or not: a hung engine is no reason to skip) when the engine
    * does not pass its health probe, or failed it before: then at once, without probing again.
+   *
+   * <p>With a {@link Restart} (in CI: {@link EngineRestart#fromEnvironment()}), an engine that
+   * fails its probe is restarted, at most {@link #RESTARTS} times per JVM, and probed again; the
+   * class or test then runs. Every probe that failed and every restart is a moment of trouble: a
+   * test that failed while one happened may run again ({@link EngineTroubleRetries}).
    */
   static final class HealthGate {
 
+    /** How many times one JVM restarts a hung engine before it fails every later test. */
+    static final int RESTARTS = 3;
+
     private final Supplier<String> probe;
     private final Duration reuse;
+    private final Restart restart;
+    private int restartsLeft = RESTARTS;
     private String hung;
     private long healthyAt;
     private boolean everHealthy;
+    private long troubleAt;
+    private boolean everTroubled;
 
     /**
+     * A gate that never restarts the engine.
+     *
      * @param probe returns {@code null} when the engine is healthy, else what is wrong
      * @param reuse how long a passed probe stands for the classes and tests that start meanwhile
      */
     HealthGate(Supplier<String> probe, Duration reuse) {
+      this(probe, reuse, null);
+    }
+
+    /**
+     * @param probe returns {@code null} when the engine is healthy, else what is wrong
+     * @param reuse how long a passed probe stands for the classes and tests that start meanwhile
+     * @param restart restarts a hung engine, or {@code null} to fail at once
+     */
+    HealthGate(Supplier<String> probe, Duration reuse, Restart restart) {
       this.probe = probe;
       this.reuse = reuse;
+      this.restart = restart;
     }
 
     /**
@@ -130,6 +159,69 @@ final class DockerEngineCondition implements ExecutionCondition {
       if (everHealthy && System.nanoTime() - healthyAt < reuse.toNanos()) {
         return;
       }
+      check(testClass);
+    }
+
+    /**
+     * Whether the engine was found in trouble (a failed probe, a restart) at or after {@code
+     * since}: when no trouble is known since then, the engine is probed now, so that a test that
+     * failed in a hang nobody probed yet is told so.
+     *
+     * @param since a {@link System#nanoTime()}, when the failed test started
+     * @param what the test that failed, for messages
+     */
+    synchronized boolean troubledSince(long since, String what) {
+      if (hung != null || troubledAfter(since)) {
+        return true;
+      }
+      try {
+        check("a look at the engine after " + what + " failed");
+      } catch (IllegalStateException stillHung) {
+        return true;
+      }
+      return troubledAfter(since);
+    }
+
+    private boolean troubledAfter(long since) {
+      return everTroubled && troubleAt - since >= 0;
+    }
+
+    /** Probes now; restarts a hung engine while it may; fails for good if it stays hung. */
+    private void check(String testClass) {
+      String problem = probe(testClass);
+      while (problem != null) {
+        troubled();
+        if (restart == null || restartsLeft == 0) {
+          break;
+        }
+        restartsLeft--;
+        LOG.warn(
+            "restarting the Docker engine before {} ({} restart(s) left after this one): {}",
+            testClass,
+            restartsLeft,
+            problem);
+        String failed = restart.run();
+        troubled();
+        if (failed != null) {
+          problem += "; restarting it failed: " + failed;
+          break;
+        }
+        problem = probe(testClass + ", after a restart of the engine");
+      }
+      if (problem != null) {
+        hung = hungMessage(problem);
+        LOG.error(hung);
+        throw new IllegalStateException(hung);
+      }
+    }
+
+    private void troubled() {
+      everTroubled = true;
+      troubleAt = System.nanoTime();
+    }
+
+    /** Runs the probe once; {@code null} when the engine passed it, else what is wrong. */
+    private String probe(String testClass) {
       long start = System.nanoTime();
       String problem = probe.get();
       long millis = (System.nanoTime() - start) / 1_000_000;
@@ -137,11 +229,14 @@ final class DockerEngineCondition implements ExecutionCondition {
         everHealthy = true;
         healthyAt = System.nanoTime();
         LOG.info("the Docker engine passed its health probe in {} ms before {}", millis, testClass);
-        return;
+      } else {
+        LOG.error(
+            "the Docker engine failed its health probe before {} in {} ms: {}",
+            testClass,
+            millis,
+            problem);
       }
-      hung = hungMessage(problem);
-      LOG.error("{} (probe took {} ms)", hung, millis);
-      throw new IllegalStateException(hung);
+      return problem;
     }
 
     private static String hungMessage(String problem) {
@@ -155,5 +250,17 @@ final class DockerEngineCondition implements ExecutionCondition {
           + " restarts a hung engine by itself). Every later Docker test of this run fails at"
           + " once.";
     }
+  }
+
+  /** Restarts a hung engine. */
+  @FunctionalInterface
+  interface Restart {
+
+    /**
+     * Restarts the engine, bounded.
+     *
+     * @return {@code null} when the restart ran to its end, else what failed
+     */
+    String run();
   }
 }

@@ -84,4 +84,84 @@ class DockerEngineHealthTest {
     gate.require("SecondTest");
     assertThat(probes).as("probes").hasValue(1);
   }
+
+  @Test
+  void aHungEngineIsRestartedAndTheTestsGoOn() {
+    AtomicInteger probes = new AtomicInteger();
+    AtomicInteger restarts = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> probes.incrementAndGet() == 1 ? "hung" : null,
+            Duration.ZERO,
+            () -> {
+              restarts.incrementAndGet();
+              return null;
+            });
+    long before = System.nanoTime();
+    gate.require("FirstTest");
+    gate.require("SecondTest");
+    assertThat(restarts).as("restarts").hasValue(1);
+    assertThat(probes).as("probes").hasValue(3);
+    assertThat(gate.troubledSince(before, "a test that ran in the hang")).isTrue();
+    assertThat(gate.troubledSince(System.nanoTime(), "a test that started after it")).isFalse();
+  }
+
+  @Test
+  void anEngineThatStaysHungIsRestartedAFewTimesThenFailsEveryLaterTest() {
+    AtomicInteger restarts = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> "hung",
+            Duration.ZERO,
+            () -> {
+              restarts.incrementAndGet();
+              return null;
+            });
+    assertThatThrownBy(() -> gate.require("FirstTest")).hasMessageContaining("moby/moby#46661");
+    assertThatThrownBy(() -> gate.require("SecondTest"))
+        .hasMessageContaining("not probed again before SecondTest");
+    assertThat(restarts).as("restarts").hasValue(DockerEngineCondition.HealthGate.RESTARTS);
+  }
+
+  @Test
+  void aRestartThatFailsIsNamedAndNotTriedAgain() {
+    AtomicInteger restarts = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> "hung",
+            Duration.ZERO,
+            () -> restarts.incrementAndGet() > 0 ? "'restart' exited with 1" : null);
+    assertThatThrownBy(() -> gate.require("FirstTest"))
+        .hasMessageContaining("restarting it failed: 'restart' exited with 1");
+    assertThat(restarts).as("restarts").hasValue(1);
+  }
+
+  @Test
+  void aTestThatFailsWithAHealthyEngineWasNotInTrouble() {
+    AtomicInteger probes = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> {
+              probes.incrementAndGet();
+              return null;
+            },
+            Duration.ofHours(1));
+    long start = System.nanoTime();
+    gate.require("FirstTest");
+    assertThat(gate.troubledSince(start, "FirstTest")).isFalse();
+    assertThat(probes).as("a failure probes the engine afresh").hasValue(2);
+  }
+
+  @Test
+  void aTestThatFailsInAHangNobodyProbedYetFindsIt() {
+    AtomicInteger probes = new AtomicInteger();
+    DockerEngineCondition.HealthGate gate =
+        new DockerEngineCondition.HealthGate(
+            () -> probes.incrementAndGet() == 1 ? null : "hung", Duration.ofHours(1));
+    long start = System.nanoTime();
+    gate.require("FirstTest");
+    assertThat(gate.troubledSince(start, "FirstTest")).isTrue();
+    assertThatThrownBy(() -> gate.require("SecondTest"))
+        .hasMessageContaining("not probed again before SecondTest");
+  }
 }

@@ -1,0 +1,140 @@
+package dev.orchestra.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Restarts the build's Docker engine when it is hung, with the command that {@code
+ * ORCHESTRA_RESTART_HUNG_ENGINE} names ({@code .ci/run} sets it to {@code scripts/docker-up.sh},
+ * run as root: it restarts an engine that answers but does not run containers). Unset, the build
+ * never restarts the engine, and a hung one fails every later test ({@link DockerEngineCondition}).
+ *
+ * <p>After the command, it removes what the tests that were running left on the engine: every
+ * container and volume of an Orchestra namespace created before the restart. Their tests failed in
+ * the hang or the restart and run again in namespaces of their own ({@link EngineTroubleRetries});
+ * what they left would otherwise fail the build's leftover check ({@link LeftoverCheck}), which is
+ * there for leaks of the driver, not of a dead engine.
+ */
+final class EngineRestart implements DockerEngineCondition.Restart {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EngineRestart.class);
+
+  /** The variable that names the restart command, run with {@code sh -c}. */
+  static final String VARIABLE = "ORCHESTRA_RESTART_HUNG_ENGINE";
+
+  /** The most the command may take: the script waits up to a minute for each of its steps. */
+  static final Duration BOUND = Duration.ofMinutes(5);
+
+  private final String command;
+
+  private EngineRestart(String command) {
+    this.command = command;
+  }
+
+  /** The restart that {@link #VARIABLE} names, if it is set and not blank. */
+  static Optional<DockerEngineCondition.Restart> fromEnvironment() {
+    String command = System.getenv(VARIABLE);
+    return command == null || command.isBlank()
+        ? Optional.empty()
+        : Optional.of(new EngineRestart(command));
+  }
+
+  @Override
+  public String run() {
+    String failed = runCommand();
+    if (failed != null) {
+      return failed;
+    }
+    try {
+      removeWhatTheHangLeft();
+    } catch (RuntimeException e) {
+      return "removing what the tests left before the restart failed: " + EngineErrors.answer(e);
+    }
+    return null;
+  }
+
+  /** Runs the command, bounded; its output goes to the test log. */
+  private String runCommand() {
+    Path output = null;
+    try {
+      output = Files.createTempFile("orchestra-engine-restart-", ".log");
+      Process process =
+          new ProcessBuilder("sh", "-c", command)
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
+      boolean ended = process.waitFor(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+      if (!ended) {
+        process.destroyForcibly();
+      }
+      String printed = Files.readString(output, StandardCharsets.UTF_8).strip();
+      LOG.warn("{} ({}) printed:\n{}", command, VARIABLE, printed);
+      if (!ended) {
+        return "'" + command + "' did not end within " + BOUND;
+      }
+      return process.exitValue() == 0
+          ? null
+          : "'" + command + "' exited with " + process.exitValue();
+    } catch (IOException e) {
+      return "'" + command + "' could not run: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted while '" + command + "' ran";
+    } finally {
+      if (output != null) {
+        try {
+          Files.deleteIfExists(output);
+        } catch (IOException ignored) {
+          // a temporary file; the system's cleanup takes it
+        }
+      }
+    }
+  }
+
+  /** Removes every container and volume of an Orchestra namespace. */
+  private static void removeWhatTheHangLeft() {
+    List<String> removed = new ArrayList<>();
+    try (DockerConnection connection = DockerConnection.open(Optional.empty())) {
+      DockerClient docker = connection.api();
+      for (var c :
+          docker
+              .listContainersCmd()
+              .withShowAll(true)
+              .withLabelFilter(List.of(Labels.NAMESPACE))
+              .exec()) {
+        try {
+          docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException gone) {
+          // removed meanwhile
+        }
+        removed.add("container " + String.join(",", c.getNames()));
+      }
+      var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
+      for (InspectVolumeResponse v :
+          volumes.getVolumes() == null ? List.<InspectVolumeResponse>of() : volumes.getVolumes()) {
+        try {
+          docker.removeVolumeCmd(v.getName()).exec();
+        } catch (NotFoundException gone) {
+          // removed meanwhile
+        }
+        removed.add("volume " + v.getName());
+      }
+    }
+    LOG.warn(
+        "removed {} container(s) and volume(s) that tests running in the hang left: {}",
+        removed.size(),
+        removed);
+  }
+}
