@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * again after a pause (growing from 0.5 to 30 seconds while the engine does not answer), and every
  * watched container reads its status once the new stream runs, for an exit the gap hid. Handlers
  * run on the driver's executor, never on the thread that reads the stream.
+ *
+ * <p>An engine may also fail to deliver an event on a stream that runs (Podman did, for a container
+ * that exited at once just after the first subscription). So while containers are watched, every
+ * {@link #SWEEP_PERIOD} one request lists the namespace's exited containers, and each watched one
+ * among them reads its status: an exit without its event is seen within that period, at the cost of
+ * one engine call per driver, however many tasks wait.
  */
 final class ExitEvents implements AutoCloseable {
 
@@ -40,6 +46,9 @@ final class ExitEvents implements AutoCloseable {
 
   private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
+
+  /** How often, while containers are watched, the namespace's exited containers are listed. */
+  static final Duration SWEEP_PERIOD = Duration.ofSeconds(10);
 
   private final DockerNamespace namespace;
   private final ConcurrentHashMap<String, DockerContainer> watched = new ConcurrentHashMap<>();
@@ -53,6 +62,9 @@ final class ExitEvents implements AutoCloseable {
 
   /** The pause before the next attempt to subscribe again; guarded by {@link #lock}. */
   private Duration pause = FIRST_PAUSE;
+
+  /** Whether a sweep is scheduled; guarded by {@link #lock}. */
+  private boolean sweepScheduled;
 
   /** How many streams were opened: for tests, which check that one serves everyone. */
   private int opened;
@@ -71,6 +83,7 @@ final class ExitEvents implements AutoCloseable {
    */
   void watch(DockerContainer container) {
     watched.put(container.id(), container);
+    sweepLater();
     EventStream current = current();
     // The engine accepts a subscription at once: a wait as long as any request's.
     Duration patience = namespace.connection().requestTimeout();
@@ -111,8 +124,9 @@ final class ExitEvents implements AutoCloseable {
         return false;
       }
       watched.put(container.id(), container);
-      return true;
     }
+    sweepLater();
+    return true;
   }
 
   /** Stops watching a container (it is done, or forgotten). */
@@ -214,6 +228,59 @@ final class ExitEvents implements AutoCloseable {
         return;
       }
       stream = open(true);
+    }
+  }
+
+  /** Schedules a sweep in {@link #SWEEP_PERIOD}, unless one is scheduled or the driver closed. */
+  private void sweepLater() {
+    synchronized (lock) {
+      if (closed || sweepScheduled) {
+        return;
+      }
+      sweepScheduled = true;
+    }
+    namespace.schedule(this::sweep, SWEEP_PERIOD);
+  }
+
+  /**
+   * Lists the namespace's exited containers; each watched one among them reads its status, for an
+   * exit whose event never came. Then schedules the next sweep, while anything is watched.
+   */
+  private void sweep() {
+    synchronized (lock) {
+      sweepScheduled = false;
+      if (closed || watched.isEmpty()) {
+        return;
+      }
+    }
+    try {
+      for (com.github.dockerjava.api.model.Container listed :
+          namespace
+              .api()
+              .listContainersCmd()
+              .withShowAll(true)
+              .withLabelFilter(Map.of(Labels.NAMESPACE, namespace.name()))
+              .withStatusFilter(List.of("exited", "dead"))
+              .exec()) {
+        DockerContainer container = watched.get(listed.getId());
+        if (container != null) {
+          LOG.debug(
+              "container {} of namespace '{}' exited and its event did not come; reading its"
+                  + " status",
+              listed.getId(),
+              namespace.name());
+          namespace.execute(container::recheck);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug(
+          "listing the exited containers of namespace '{}' failed; trying again in {} s: {}",
+          namespace.name(),
+          SWEEP_PERIOD.toSeconds(),
+          e.toString());
+    }
+    if (!watched.isEmpty()) {
+      sweepLater();
     }
   }
 

@@ -295,6 +295,34 @@ class DockerLifecycleTest {
     }
   }
 
+  /**
+   * An exit whose event the engine never delivered on a running stream (Podman did not, once) is
+   * still seen: the driver lists the namespace's exited containers while anyone waits.
+   */
+  @Test
+  void anExitWhoseEventNeverCameIsSeenWithinTheSweepPeriod() throws Exception {
+    try (Driver driver = open(namespace("sweep"))) {
+      DockerContainer c =
+          (DockerContainer)
+              driver.runContainer(task("lost", "sh", "-c", "sleep 2; exit 5").build());
+      ExitEvents events = ((DockerDriver) driver).namespace().events();
+      CompletableFuture<ContainerStatus> exit = c.onExit();
+      // Its die event now finds nobody: as if the engine had not sent it.
+      events.unwatch(c);
+      await()
+          .atMost(TASK_TIMEOUT)
+          .until(() -> !engine().inspectContainerCmd(c.id()).exec().getState().getRunning());
+      assertThat(exit).as("no status read and no event yet").isNotDone();
+      // Watched again, as before a start: no status read, only events, and its event is gone.
+      assertThat(events.watchBeforeStart(c)).isTrue();
+
+      ContainerStatus s =
+          exit.get(ExitEvents.SWEEP_PERIOD.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+      assertThat(s.exitCode()).isEqualTo(5);
+      assertThat(s.reason()).isEqualTo(ExitReason.EXITED);
+    }
+  }
+
   @Test
   void theEventStreamComesBackAfterADropAndCatchesTheExitItMissed() throws Exception {
     String dockerHost = System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock");
