@@ -2,6 +2,7 @@ package dev.orchestra.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.orchestra.docker.RequiresDocker;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * .ci/run} allows), it does so and goes on; otherwise, or when restarts do not help, every later
  * class and test fails at once without probing again.
  */
-final class DockerEngineCondition implements ExecutionCondition {
+public final class DockerEngineCondition implements ExecutionCondition {
 
   private static final Logger LOG = LoggerFactory.getLogger(DockerEngineCondition.class);
 
@@ -45,6 +45,24 @@ final class DockerEngineCondition implements ExecutionCondition {
           () -> EngineHealthProbe.problem(Optional.empty()),
           HEALTH_REUSE,
           EngineRestart.fromEnvironment().orElse(null));
+
+  /**
+   * Public for the tests of other modules whose work runs on this engine: see {@link
+   * #requireHealthy}.
+   */
+  public DockerEngineCondition() {}
+
+  /**
+   * Checks the engine's health as this condition does before each class and test, for the tests of
+   * other modules whose work runs on it (the Kubernetes driver's emulated kubelet): with the same
+   * probe, its reuse, and the restart of a hung engine.
+   *
+   * @param what the class or test about to run, for messages
+   * @throws IllegalStateException naming the deadlock and the recovery, if the engine is hung
+   */
+  public static void requireHealthy(String what) {
+    HEALTH.require(what);
+  }
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {

@@ -10,6 +10,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -49,15 +51,26 @@ class DockerEngineHealthTest {
     }
   }
 
+  /** A probe that counts its calls and answers the n-th (from 1) with {@code answer.apply(n)}. */
+  private static Supplier<String> probe(AtomicInteger probes, IntFunction<String> answer) {
+    return () -> answer.apply(probes.incrementAndGet());
+  }
+
+  /** A restart that counts its calls and answers with {@code answer}. */
+  private static DockerEngineCondition.Restart restart(AtomicInteger restarts, String answer) {
+    return () -> {
+      restarts.incrementAndGet();
+      return answer;
+    };
+  }
+
   @Test
   void aHungEngineFailsEveryLaterClassAtOnceNamingTheDeadlockAndTheRecovery() {
     AtomicInteger probes = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
         new DockerEngineCondition.HealthGate(
-            () -> {
-              probes.incrementAndGet();
-              return "the engine at unix:///x did not run a busybox container within PT1M";
-            },
+            probe(
+                probes, n -> "the engine at unix:///x did not run a busybox container within PT1M"),
             Duration.ofSeconds(5));
     assertThatThrownBy(() -> gate.require("FirstTest"))
         .hasMessageContaining("did not run a busybox container")
@@ -74,12 +87,7 @@ class DockerEngineHealthTest {
   void classesStartingTogetherShareOnePassedProbe() {
     AtomicInteger probes = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
-        new DockerEngineCondition.HealthGate(
-            () -> {
-              probes.incrementAndGet();
-              return null;
-            },
-            Duration.ofHours(1));
+        new DockerEngineCondition.HealthGate(probe(probes, n -> null), Duration.ofHours(1));
     gate.require("FirstTest");
     gate.require("SecondTest");
     assertThat(probes).as("probes").hasValue(1);
@@ -91,12 +99,7 @@ class DockerEngineHealthTest {
     AtomicInteger restarts = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
         new DockerEngineCondition.HealthGate(
-            () -> probes.incrementAndGet() == 1 ? "hung" : null,
-            Duration.ZERO,
-            () -> {
-              restarts.incrementAndGet();
-              return null;
-            });
+            probe(probes, n -> n == 1 ? "hung" : null), Duration.ZERO, restart(restarts, null));
     long before = System.nanoTime();
     gate.require("FirstTest");
     gate.require("SecondTest");
@@ -111,12 +114,7 @@ class DockerEngineHealthTest {
     AtomicInteger restarts = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
         new DockerEngineCondition.HealthGate(
-            () -> "hung",
-            Duration.ZERO,
-            () -> {
-              restarts.incrementAndGet();
-              return null;
-            });
+            probe(new AtomicInteger(), n -> "hung"), Duration.ZERO, restart(restarts, null));
     assertThatThrownBy(() -> gate.require("FirstTest")).hasMessageContaining("moby/moby#46661");
     assertThatThrownBy(() -> gate.require("SecondTest"))
         .hasMessageContaining("not probed again before SecondTest");
@@ -128,9 +126,9 @@ class DockerEngineHealthTest {
     AtomicInteger restarts = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
         new DockerEngineCondition.HealthGate(
-            () -> "hung",
+            probe(new AtomicInteger(), n -> "hung"),
             Duration.ZERO,
-            () -> restarts.incrementAndGet() > 0 ? "'restart' exited with 1" : null);
+            restart(restarts, "'restart' exited with 1"));
     assertThatThrownBy(() -> gate.require("FirstTest"))
         .hasMessageContaining("restarting it failed: 'restart' exited with 1");
     assertThat(restarts).as("restarts").hasValue(1);
@@ -140,12 +138,7 @@ class DockerEngineHealthTest {
   void aTestThatFailsWithAHealthyEngineWasNotInTrouble() {
     AtomicInteger probes = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
-        new DockerEngineCondition.HealthGate(
-            () -> {
-              probes.incrementAndGet();
-              return null;
-            },
-            Duration.ofHours(1));
+        new DockerEngineCondition.HealthGate(probe(probes, n -> null), Duration.ofHours(1));
     long start = System.nanoTime();
     gate.require("FirstTest");
     assertThat(gate.troubledSince(start, "FirstTest")).isFalse();
@@ -154,10 +147,9 @@ class DockerEngineHealthTest {
 
   @Test
   void aTestThatFailsInAHangNobodyProbedYetFindsIt() {
-    AtomicInteger probes = new AtomicInteger();
     DockerEngineCondition.HealthGate gate =
         new DockerEngineCondition.HealthGate(
-            () -> probes.incrementAndGet() == 1 ? null : "hung", Duration.ofHours(1));
+            probe(new AtomicInteger(), n -> n == 1 ? null : "hung"), Duration.ofHours(1));
     long start = System.nanoTime();
     gate.require("FirstTest");
     assertThat(gate.troubledSince(start, "FirstTest")).isTrue();

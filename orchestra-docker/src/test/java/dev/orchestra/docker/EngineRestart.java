@@ -108,12 +108,7 @@ final class EngineRestart implements DockerEngineCondition.Restart {
     List<String> removed = new ArrayList<>();
     try (DockerConnection connection = DockerConnection.open(Optional.empty())) {
       DockerClient docker = connection.api();
-      for (var c :
-          docker
-              .listContainersCmd()
-              .withShowAll(true)
-              .withLabelFilter(List.of(Labels.NAMESPACE))
-              .exec()) {
+      for (var c : LeftoverCheck.namespaceContainers(docker)) {
         try {
           docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
         } catch (NotFoundException gone) {
@@ -121,9 +116,7 @@ final class EngineRestart implements DockerEngineCondition.Restart {
         }
         removed.add("container " + String.join(",", c.getNames()));
       }
-      var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
-      for (InspectVolumeResponse v :
-          volumes.getVolumes() == null ? List.<InspectVolumeResponse>of() : volumes.getVolumes()) {
+      for (InspectVolumeResponse v : LeftoverCheck.namespaceVolumes(docker)) {
         try {
           docker.removeVolumeCmd(v.getName()).exec();
         } catch (NotFoundException gone) {

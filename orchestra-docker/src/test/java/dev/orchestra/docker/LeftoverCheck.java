@@ -2,6 +2,7 @@ package dev.orchestra.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
+import com.github.dockerjava.api.model.Container;
 import dev.orchestra.spi.Names;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -44,6 +45,21 @@ public final class LeftoverCheck {
     return left;
   }
 
+  /** Every container of an Orchestra namespace on the engine, running or not. */
+  static List<Container> namespaceContainers(DockerClient docker) {
+    return docker
+        .listContainersCmd()
+        .withShowAll(true)
+        .withLabelFilter(List.of(Labels.NAMESPACE))
+        .exec();
+  }
+
+  /** Every volume of an Orchestra namespace on the engine. */
+  static List<InspectVolumeResponse> namespaceVolumes(DockerClient docker) {
+    var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
+    return volumes.getVolumes() == null ? List.of() : volumes.getVolumes();
+  }
+
   /** Lists the containers and volumes of Orchestra namespaces on one engine: ours, or others'. */
   private static void list(
       DockerClient docker,
@@ -51,12 +67,7 @@ public final class LeftoverCheck {
       Set<String> ours,
       List<String> left,
       List<String> others) {
-    for (var c :
-        docker
-            .listContainersCmd()
-            .withShowAll(true)
-            .withLabelFilter(List.of(Labels.NAMESPACE))
-            .exec()) {
+    for (var c : namespaceContainers(docker)) {
       String namespace = c.getLabels().get(Labels.NAMESPACE);
       String what =
           "container "
@@ -69,14 +80,11 @@ public final class LeftoverCheck {
               + engine;
       (ours == null || ours.contains(namespace) ? left : others).add(what);
     }
-    var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.NAMESPACE)).exec();
-    if (volumes.getVolumes() != null) {
-      for (InspectVolumeResponse v : volumes.getVolumes()) {
-        Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
-        String namespace = labels.get(Labels.NAMESPACE);
-        String what = "volume " + v.getName() + " of namespace '" + namespace + "' on " + engine;
-        (ours == null || ours.contains(namespace) ? left : others).add(what);
-      }
+    for (InspectVolumeResponse v : namespaceVolumes(docker)) {
+      Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
+      String namespace = labels.get(Labels.NAMESPACE);
+      String what = "volume " + v.getName() + " of namespace '" + namespace + "' on " + engine;
+      (ours == null || ours.contains(namespace) ? left : others).add(what);
     }
   }
 

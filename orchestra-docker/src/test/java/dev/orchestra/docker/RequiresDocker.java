@@ -8,11 +8,11 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Marks a test class that needs a Docker engine. Without one the class is skipped with one loud
+ * Marks a test class or test that needs a Docker engine. Without one it is skipped with one loud
  * reason, or fails when {@code ORCHESTRA_REQUIRE_DOCKER=true} (or {@code -Dorchestra.requireDocker=
  * true}), as in CI. See {@link DockerEngineCondition}.
  */
-@Target(ElementType.TYPE)
+@Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Inherited
 @ExtendWith(DockerEngineCondition.class)

@@ -1,5 +1,6 @@
 package dev.orchestra.kubernetes;
 
+import dev.orchestra.docker.DockerEngineCondition;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -7,7 +8,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Runs the emulated kubelet's tests only with a Docker engine. Without one they fail, unless {@code
  * -Dorchestra.requireDocker=false} is set (and {@code ORCHESTRA_REQUIRE_DOCKER} is not {@code
- * true}): then they are skipped with the reason.
+ * true}): then they are skipped with the reason. With one, before each class and test, the engine
+ * must pass the Docker driver's tests' health probe ({@link DockerEngineCondition#requireHealthy}):
+ * a hung engine fails them at once, or is restarted where the build allows it.
  */
 final class EmulatedKubeletCondition implements ExecutionCondition {
 
@@ -23,6 +26,7 @@ final class EmulatedKubeletCondition implements ExecutionCondition {
       }
     }
     if (reason == null) {
+      DockerEngineCondition.requireHealthy(context.getDisplayName());
       return ConditionEvaluationResult.enabled("a Docker engine runs the emulated kubelet's pods");
     }
     boolean optional =

@@ -5,6 +5,7 @@ import dev.orchestra.tck.DriverTck;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The whole driver contract against the EMULATED kubelet ({@link EmulatedKubelet}): a strict API
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
  */
 @DisabledIfSystemProperty(named = TestCluster.REAL_CLUSTER, matches = "true")
 @DisplayName("DriverTck: kubernetes against the EMULATED kubelet")
+@ExtendWith(EmulatedKubeletCondition.class)
 class KubernetesDriverTckTest extends DriverTck {
 
   @Override

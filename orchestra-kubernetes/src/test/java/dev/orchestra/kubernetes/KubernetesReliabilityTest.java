@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The driver's reliability run against the EMULATED kubelet ({@link EmulatedKubelet}). Leftovers
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
  */
 @DisabledIfSystemProperty(named = TestCluster.REAL_CLUSTER, matches = "true")
 @DisplayName("ReliabilityTck: kubernetes against the EMULATED kubelet")
+@ExtendWith(EmulatedKubeletCondition.class)
 class KubernetesReliabilityTest extends ReliabilityTck {
 
   /** The request timeout of the drivers behind the kit's proxy. */

@@ -51,10 +51,10 @@ final class Streams {
   }
 
   /** The started container, or a 400 as the kubelet answers for one waiting to start. */
-  private Kubelet.PodWorker started(ObjectNode pod, String container) {
+  private PodWorker started(ObjectNode pod, String container) {
     String namespace = pod.path("metadata").path("namespace").asString();
     String name = pod.path("metadata").path("name").asString();
-    Kubelet.PodWorker worker = kubelet.worker(namespace, name);
+    PodWorker worker = kubelet.worker(namespace, name);
     if (worker == null || worker.startedContainer() == null) {
       String reason = Json.text(pod, "/status/containerStatuses/0/state/waiting/reason");
       throw ApiStatus.Failure.badRequest(
@@ -79,7 +79,7 @@ final class Streams {
               + pod.path("metadata").path("name").asString()
               + "\" not found");
     }
-    Kubelet.PodWorker worker = started(pod, container);
+    PodWorker worker = started(pod, container);
     String stream = exchange.param("stream");
     if (mergingStreams || stream == null || stream.isEmpty()) {
       stream = "All";
@@ -166,7 +166,7 @@ final class Streams {
    * a megabyte of short lines takes the engine seconds) back to that message.
    */
   private void follow(
-      Kubelet.PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
+      PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
       throws IOException {
     boolean stamped = exchange.flag("timestamps");
     String withStamps = stamped ? target : target + "&timestamps=1";
@@ -369,7 +369,7 @@ final class Streams {
   void exec(HttpExchange exchange, ObjectNode pod) throws IOException {
     refuseCompleted(pod, "exec into");
     String container = containerName(pod, exchange.param("container"));
-    Kubelet.PodWorker worker = started(pod, container);
+    PodWorker worker = started(pod, container);
     List<String> command = exchange.params("command");
     if (command.isEmpty()) {
       throw ApiStatus.Failure.badRequest("you must specify at least 1 command");
@@ -442,7 +442,7 @@ final class Streams {
   void attach(HttpExchange exchange, ObjectNode pod) throws IOException {
     refuseCompleted(pod, "attach to");
     String container = containerName(pod, exchange.param("container"));
-    Kubelet.PodWorker worker = started(pod, container);
+    PodWorker worker = started(pod, container);
     boolean stdin = exchange.flag("stdin");
     boolean stdout = exchange.flag("stdout");
     boolean stderr = exchange.flag("stderr");
