@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.orchestra.Container;
+import dev.orchestra.Driver;
+import dev.orchestra.Task;
 import dev.orchestra.tck.FaultProxy;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -155,5 +158,22 @@ class DockerEngineHealthTest {
     assertThat(gate.troubledSince(start, "FirstTest")).isTrue();
     assertThatThrownBy(() -> gate.require("SecondTest"))
         .hasMessageContaining("not probed again before SecondTest");
+  }
+
+  @Test
+  void aRestartCommandThatLeavesTheDaemonRunningRemovesNothing() {
+    String ns = DockerTesting.namespace("norestart");
+    try (Driver driver = DockerTesting.open(ns)) {
+      Container c =
+          driver.runContainer(
+              Task.builder().id("kept").image(DockerTesting.IMAGE).command("sleep", "60").build());
+      assertThat(new EngineRestart("true", () -> "42").run()).isNull();
+      assertThat(c.status().isDone()).as("the task of a running test, still there").isFalse();
+    }
+  }
+
+  @Test
+  void aRestartCommandThatFailsIsNamed() {
+    assertThat(new EngineRestart("exit 3", () -> "42").run()).isEqualTo("'exit 3' exited with 3");
   }
 }

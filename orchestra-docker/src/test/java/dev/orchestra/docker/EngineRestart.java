@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * run as root: it restarts an engine that answers but does not run containers). Unset, the build
  * never restarts the engine, and a hung one fails every later test ({@link DockerEngineCondition}).
  *
- * <p>After the command, it removes what the tests that were running left on the engine: every
- * container and volume of an Orchestra namespace created before the restart. Their tests failed in
- * the hang or the restart and run again in namespaces of their own ({@link EngineTroubleRetries});
- * what they left would otherwise fail the build's leftover check ({@link LeftoverCheck}), which is
- * there for leaks of the driver, not of a dead engine.
+ * <p>After the command, if the daemon's pid changed (the command leaves a healthy engine running as
+ * it is), it removes every container and volume of an Orchestra namespace: no test starts during a
+ * restart ({@link DockerEngineCondition.HealthGate} holds them), so all of it belongs to tests
+ * caught in the hang or the restart. They fail, and run again in namespaces of their own ({@link
+ * EngineTroubleRetries}); what they left would otherwise fail the build's leftover check ({@link
+ * LeftoverCheck}), which is there for leaks of the driver, not of a dead engine.
  */
 final class EngineRestart implements DockerEngineCondition.Restart {
 
@@ -38,9 +40,16 @@ final class EngineRestart implements DockerEngineCondition.Restart {
   static final Duration BOUND = Duration.ofMinutes(5);
 
   private final String command;
+  private final Supplier<String> daemonPid;
 
-  private EngineRestart(String command) {
+  /**
+   * @param command the restart command, run with {@code sh -c}
+   * @param daemonPid reads the daemon's pid, or {@code null} when it cannot: compared before and
+   *     after the command, to tell whether it restarted the engine
+   */
+  EngineRestart(String command, Supplier<String> daemonPid) {
     this.command = command;
+    this.daemonPid = daemonPid;
   }
 
   /** The restart that {@link #VARIABLE} names, if it is set and not blank. */
@@ -48,14 +57,22 @@ final class EngineRestart implements DockerEngineCondition.Restart {
     String command = System.getenv(VARIABLE);
     return command == null || command.isBlank()
         ? Optional.empty()
-        : Optional.of(new EngineRestart(command));
+        : Optional.of(new EngineRestart(command, EngineRestart::daemonPid));
   }
 
   @Override
   public String run() {
+    String before = daemonPid.get();
     String failed = runCommand();
     if (failed != null) {
       return failed;
+    }
+    String after = daemonPid.get();
+    if (before != null && before.equals(after)) {
+      // The command found the engine healthy again (it was slow, not hung): the tests' containers
+      // still run, and are theirs to remove.
+      LOG.warn("the Docker engine was not restarted (dockerd is still pid {})", before);
+      return null;
     }
     try {
       removeWhatTheHangLeft();
@@ -63,6 +80,20 @@ final class EngineRestart implements DockerEngineCondition.Restart {
       return "removing what the tests left before the restart failed: " + EngineErrors.answer(e);
     }
     return null;
+  }
+
+  /**
+   * The pid in the daemon's pid file ({@code DOCKER_PIDFILE}, else {@code /var/run/docker.pid}, as
+   * {@code scripts/docker-up.sh} reads it), or {@code null} when it cannot be read: then a restart
+   * is assumed.
+   */
+  static String daemonPid() {
+    Path file = Path.of(System.getenv().getOrDefault("DOCKER_PIDFILE", "/var/run/docker.pid"));
+    try {
+      return Files.readString(file, StandardCharsets.US_ASCII).strip();
+    } catch (IOException | SecurityException e) {
+      return null;
+    }
   }
 
   /** Runs the command, bounded; its output goes to the test log. */
