@@ -218,13 +218,17 @@ final class Streams {
 
   /**
    * Reads the end of the log, {@code tail} messages, more each time until it holds the last message
-   * sent, and sends the messages after it.
+   * sent, and sends the messages after it. The engine counts {@code tail} over both streams even
+   * when asked for one, so where one stream is followed, fewer messages than asked for do not mean
+   * that the log began there: only a read of the whole log can tell that the last message sent is
+   * not in it.
    */
   private void sendAfterLast(String base, Followed followed) throws IOException {
-    for (long tail = 64; ; tail *= 8) {
+    boolean bothStreams = base.contains("stdout=1") && base.contains("stderr=1");
+    for (long tail = 64; ; tail = tail < 0 ? tail : tail * 8) {
       List<Stamped> end = new java.util.ArrayList<>();
-      try (EngineStream engine =
-          EngineStream.open(kubelet.socket, "GET", base + "&tail=" + tail, null, false)) {
+      String target = tail < 0 ? base : base + "&tail=" + tail;
+      try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", target, null, false)) {
         EngineStream.Frame frame = new EngineStream.Frame();
         while (engine.nextFrame(frame)) {
           end.add(Stamped.of(frame));
@@ -237,8 +241,12 @@ final class Streams {
           break;
         }
       }
-      if (at < 0 && end.size() >= tail) {
+      if (at < 0 && tail > 0 && end.size() >= tail) {
         continue; // the last message sent is further back
+      }
+      if (at < 0 && tail > 0 && !bothStreams) {
+        tail = -1; // the other stream's messages may have filled the tail: read the whole log
+        continue;
       }
       // not found in the whole log (it can only have been rotated away): all of it is new
       for (Stamped message : end.subList(at + 1, end.size())) {
