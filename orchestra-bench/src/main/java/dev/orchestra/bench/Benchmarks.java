@@ -51,7 +51,7 @@ public final class Benchmarks {
     s.put("docker-parallel", settings -> new DockerRows(settings).parallel());
     s.put("docker-logs", settings -> new DockerRows(settings).logs());
     s.put("docker-ssh", settings -> List.of(new SshRow(settings).latency()));
-    s.put("podman", settings -> List.of(new PodmanRow(settings).latency()));
+    s.put("podman", settings -> new PodmanRow(settings).latency());
     s.put("local-spawn", settings -> new LocalRows(settings).spawn());
     s.put("status", settings -> List.of(new DockerRows(settings).status()));
     s.put(

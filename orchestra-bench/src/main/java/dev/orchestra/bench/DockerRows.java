@@ -78,17 +78,8 @@ final class DockerRows {
           timedCommand(
               "docker run --rm",
               () -> runCommand("docker", "run", "--rm", settings.image(), "true"));
-      String createBody = floorCreateBody(ns);
       Rotation.Trial rawFloor =
-          round -> {
-            String[] id = new String[1];
-            long t0 = System.nanoTime();
-            int code = floor.runToExit(ns + "-floor-" + round, createBody, id);
-            long t1 = System.nanoTime();
-            floor.expect(204, "DELETE", "/containers/" + id[0] + "?force=true", null);
-            requireExit(0, code, "the raw floor");
-            return t1 - t0;
-          };
+          floorTrial(floor, ns, floorCreateBody(settings.image(), ns, DOCKER_LOG_CONFIG));
       Rotation.Trial testcontainers =
           round -> {
             GenericContainer<?> c =
@@ -155,16 +146,42 @@ final class DockerRows {
     }
   }
 
-  /** The floor's create body: the configuration the driver sends, written out by hand. */
-  private String floorCreateBody(String ns) {
+  /**
+   * A trial of the one-socket floor: create, start and wait for a {@code true} container on one
+   * kept-alive connection, timed from the create to the wait's answer (code 0 checked); its removal
+   * is not timed.
+   */
+  static Rotation.Trial floorTrial(EngineClient floor, String ns, String createBody) {
+    return round -> {
+      String[] id = new String[1];
+      long t0 = System.nanoTime();
+      int code = floor.runToExit(ns + "-floor-" + round, createBody, id);
+      long t1 = System.nanoTime();
+      floor.expect(204, "DELETE", "/containers/" + id[0] + "?force=true", null);
+      requireExit(0, code, "the raw floor");
+      return t1 - t0;
+    };
+  }
+
+  /** The log configuration the driver asks Docker's engine for, as JSON. */
+  static final String DOCKER_LOG_CONFIG =
+      "{\"Type\":\"local\",\"Config\":{\"max-size\":\"100m\",\"max-file\":\"11\","
+          + "\"compress\":\"false\"}}";
+
+  /**
+   * The floor's create body: the configuration the driver sends (labels, init, the log
+   * configuration it chooses for the engine, working directory), written out by hand.
+   */
+  static String floorCreateBody(String image, String ns, String logConfig) {
     return "{\"Image\":\""
-        + settings.image()
+        + image
         + "\",\"Cmd\":[\"true\"],\"Entrypoint\":[\"\"],\"WorkingDir\":\"/tmp/orchestra/floor\","
         + "\"Labels\":{\"dev.orchestra.namespace\":\""
         + ns
         + "\"},\"AttachStdin\":false,\"AttachStdout\":false,\"AttachStderr\":false,"
-        + "\"HostConfig\":{\"Init\":true,\"LogConfig\":{\"Type\":\"local\",\"Config\":"
-        + "{\"max-size\":\"100m\",\"max-file\":\"11\",\"compress\":\"false\"}}}}";
+        + "\"HostConfig\":{\"Init\":true,\"LogConfig\":"
+        + logConfig
+        + "}}";
   }
 
   /**
@@ -224,7 +241,7 @@ final class DockerRows {
             }
             return System.nanoTime() - t0;
           };
-      String createBody = floorCreateBody(ns);
+      String createBody = floorCreateBody(settings.image(), ns, DOCKER_LOG_CONFIG);
       Rotation.Trial floor =
           round -> {
             List<Future<Integer>> runs = new ArrayList<>();
