@@ -323,7 +323,9 @@ public final class Benchmarks {
       plain processes) has a floor in the same rotation: the least any client must do for the same \
       result on this platform. When such a row is not met and the floor's median, over the row's \
       baseline median, is itself above the target, the row is **out of reach here**: the platform, \
-      not the library, sets the limit, and the floor row says how close the library comes to it.
+      not the library, sets the limit, and the floor row says how close the library comes to it. \
+      A floor that the library beat in every round is no floor (it is not the least a client must \
+      do there): it proves no limit, and the row's verdict says so.
       - A trial that fails (an error, a wrong exit code or byte count) is not run again: the round \
       has no sample for that side, the verdict counts the failed trials, and the row's paragraph \
       above says what failed. A side with no successful trial fails the row.

@@ -68,7 +68,9 @@ record Row(
    * the target, against this row's baseline median, is out of reach on this machine: no client of
    * the platform, however minimal, meets it here. The verdict says so, with that ratio; whether the
    * library comes close to the floor is the floor row's own verdict. A row that was met, or whose
-   * floor meets the target, is returned as it is.
+   * floor meets the target, is returned as it is. So is a row whose library beat the floor in every
+   * round: that floor is not the least a client must do on this platform, and proves no limit (the
+   * verdict says so).
    *
    * @param floor the floor row of the same rotation
    * @param maxRatio this row's target, as given to {@link #timed}
@@ -85,14 +87,22 @@ record Row(
     if (floorRatio <= maxRatio) {
       return this;
     }
-    String reach =
+    List<Double> againstFloor = roundRatios(librarySamples, floor.baselineSamples());
+    if (!againstFloor.isEmpty() && againstFloor.stream().allMatch(r -> r < 1.0)) {
+      return withVerdict(verdict + " (its floor is none: the library beat it in every round)");
+    }
+    return withVerdict(
         String.format(
             Locale.ROOT,
             "%s: the floor is %.3f of the baseline%s%s",
             OUT_OF_REACH,
             floorRatio,
             noisy ? ", noisy" : "",
-            failures(librarySamples, baselineSamples));
+            failures(librarySamples, baselineSamples)));
+  }
+
+  /** A copy of this row, not met, with another verdict. */
+  private Row withVerdict(String newVerdict) {
     return new Row(
         name,
         library,
@@ -101,7 +111,7 @@ record Row(
         baselineSamples,
         order,
         target,
-        reach,
+        newVerdict,
         false,
         noisy,
         detail);

@@ -149,6 +149,20 @@ class BenchmarksReportTest {
     assertThat(bound.judgedAgainst(floorUnder, 0.8).verdict()).isEqualTo("NOT met");
     assertThat(Benchmarks.markdown(SETTINGS, result("", judged, floorOver)))
         .contains("1 of 2 rows met their target; 1 out of reach here");
+    Row beaten =
+        Row.timed(
+            "r floor",
+            "l",
+            "f",
+            library,
+            Samples.of(List.of(9_500_000L, 9_500_000L, 9_500_000L)),
+            "L B F, F B L",
+            1.05,
+            "d");
+    Row notJudged = bound.judgedAgainst(beaten, 0.8);
+    assertThat(notJudged.outOfReach()).isFalse();
+    assertThat(notJudged.verdict())
+        .isEqualTo("NOT met (its floor is none: the library beat it in every round)");
     Row met = Row.timed("r", "l", "b", library, baseline, "L B F, F B L", 0.95, "d");
     assertThat(met.judgedAgainst(floorOver, 0.95)).isSameAs(met);
   }
