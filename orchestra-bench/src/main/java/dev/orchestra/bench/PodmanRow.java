@@ -20,8 +20,7 @@ import java.util.Optional;
 final class PodmanRow {
 
   private static final String NAME = "podman one task";
-  private static final String UNIX = "unix://";
-  private static final String DEFAULT_HOST = UNIX + "/run/orchestra-podman/podman.sock";
+  private static final String DEFAULT_HOST = "unix:///run/orchestra-podman/podman.sock";
 
   /** The log configuration the driver asks Podman for, as JSON: json-file, without options. */
   private static final String PODMAN_LOG_CONFIG = "{\"Type\":\"json-file\",\"Config\":{}}";
@@ -41,7 +40,7 @@ final class PodmanRow {
     if (host != null && !host.isBlank()) {
       return Optional.of(host.strip());
     }
-    return Files.exists(Path.of(DEFAULT_HOST.substring(UNIX.length())))
+    return Files.exists(UnixSockets.socketOf(DEFAULT_HOST).orElseThrow())
         ? Optional.of(DEFAULT_HOST)
         : Optional.empty();
   }
@@ -64,10 +63,9 @@ final class PodmanRow {
     }
     String host = given.get();
     String ns = DockerRows.freshNamespace();
+    Optional<Path> socket = UnixSockets.socketOf(host);
     Optional<EngineClient> floorClient =
-        host.startsWith(UNIX)
-            ? Optional.of(new EngineClient(Path.of(host.substring(UNIX.length()))))
-            : Optional.empty();
+        socket.isPresent() ? Optional.of(new EngineClient(socket.get())) : Optional.empty();
     try (Driver driver = Orchestra.open("docker", ns, Map.of("host", host))) {
       List<Rotation.Trial> trials = new ArrayList<>();
       trials.add(DockerRows.oneTask(driver, settings.image(), "podman-", "library on Podman"));

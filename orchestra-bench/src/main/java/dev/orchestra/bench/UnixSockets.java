@@ -8,6 +8,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Streams over a Unix domain socket. {@code Channels.newInputStream} would serialise a blocking
@@ -15,13 +16,18 @@ import java.nio.file.Path;
  */
 final class UnixSockets {
 
+  private static final String UNIX = "unix://";
+
   /** The engine's socket: {@code DOCKER_HOST} when it is a {@code unix://} address. */
   static Path engineSocket() {
-    String host = System.getenv("DOCKER_HOST");
-    if (host != null && host.startsWith("unix://")) {
-      return Path.of(host.substring("unix://".length()));
-    }
-    return Path.of("/var/run/docker.sock");
+    return socketOf(System.getenv("DOCKER_HOST")).orElse(Path.of("/var/run/docker.sock"));
+  }
+
+  /** The socket of a {@code unix://} engine address; empty for any other address, or none. */
+  static Optional<Path> socketOf(String host) {
+    return host != null && host.startsWith(UNIX)
+        ? Optional.of(Path.of(host.substring(UNIX.length())))
+        : Optional.empty();
   }
 
   private UnixSockets() {}
