@@ -166,6 +166,46 @@ class EmulatedKubeletTest {
   }
 
   @Test
+  void tailLinesTimestampsAndSinceTimeSelectTheLogsLines() throws Exception {
+    String name = name("select");
+    client.resource(pod(name, "sh", "-c", "printf 'a\\nb\\nc'")).create();
+    awaitPhase(name, "Succeeded");
+    assertThat(new String(log(name, "tailLines=2"), StandardCharsets.UTF_8)).isEqualTo("b\nc");
+    String stamped = new String(log(name, "timestamps=true"), StandardCharsets.UTF_8);
+    assertThat(stamped)
+        .matches(
+            "(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z a\\n)"
+                + "(\\d{4}-\\S+Z b\\n)(\\d{4}-\\S+Z c)");
+    String first = stamped.substring(0, stamped.indexOf(' '));
+    assertThat(log(name, "sinceTime=2000-01-01T00:00:00Z")).hasSize(5);
+    assertThat(log(name, "sinceTime=2999-01-01T00:00:00Z")).isEmpty();
+    assertThat(new String(log(name, "sinceTime=" + first), StandardCharsets.UTF_8))
+        .startsWith("a\n");
+  }
+
+  @Test
+  void aLogIsWholeOnceItsPodEndedEvenWhenManyEndAtOnce() throws Exception {
+    // the line at the end without a newline is the last the container writes, as it exits
+    String script = "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done; printf end";
+    StringBuilder expected = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      expected.append("line ").append(i).append('\n');
+    }
+    expected.append("end");
+    List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      names.add(name("whole"));
+      client.resource(pod(names.get(i), "sh", "-c", script)).create();
+    }
+    for (String name : names) {
+      awaitPhase(name, "Succeeded");
+      assertThat(new String(log(name, "stream=Stdout"), StandardCharsets.UTF_8))
+          .as("the log of %s", name)
+          .isEqualTo(expected.toString());
+    }
+  }
+
+  @Test
   void aServerWithoutTheSplitStreamsGateMergesStreams() throws Exception {
     try (EmulatedKubelet merging = EmulatedKubelet.mergingStreams();
         KubernetesClient other =

@@ -11,7 +11,6 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Volume;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +48,8 @@ final class PodWorker implements Runnable {
   private boolean deleting;
   private long deletionGrace;
   private volatile boolean containerEnded;
+  private final ContainerLog log = new ContainerLog();
+  private volatile EngineStream output;
   private Instant startTime;
 
   PodWorker(Kubelet kubelet, String namespace, String name, String uid) {
@@ -69,6 +70,11 @@ final class PodWorker implements Runnable {
 
   boolean containerEnded() {
     return containerEnded;
+  }
+
+  /** The container's log: empty until it starts, whole once {@link #containerEnded()}. */
+  ContainerLog log() {
+    return log;
   }
 
   void requestDeletion(long grace, boolean finished) {
@@ -199,8 +205,10 @@ final class PodWorker implements Runnable {
     }
     tty = container.path("tty").asBoolean(false);
     try {
+      attachOutput(id);
       kubelet.docker.startContainerCmd(id).exec();
-    } catch (DockerException e) {
+    } catch (DockerException | IOException e) {
+      closeOutput();
       terminatedWithoutStart(containerName, container, "StartError", e.getMessage());
       waitDeletion(null);
       return;
@@ -258,7 +266,7 @@ final class PodWorker implements Runnable {
       }
       sleep(POLL);
     }
-    awaitLogWritten(id);
+    awaitOutputEnd();
     containerEnded = true;
     long exit = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong();
     boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
@@ -372,6 +380,7 @@ final class PodWorker implements Runnable {
       }
     }
     runningContainer = null;
+    closeOutput();
     for (String volume : emptyDirs) {
       // the engine may still hold the volume for a moment after the container's removal
       for (int attempt = 1; ; attempt++) {
@@ -483,34 +492,59 @@ final class PodWorker implements Runnable {
   }
 
   /**
-   * Waits (at most 10 s) until the engine has written the container's whole log: it marks a
-   * container exited after waiting at most 2 s for the copy of its output, so under load the end of
-   * the log can still be on its way. A kubelet reports a container terminated once the runtime has
-   * closed its output (the log is whole then), so the emulation waits until the log's last entry
-   * stays the same for half a second.
+   * Attaches to the created container's output, as the container runtime does before it starts one,
+   * and copies it into {@link #log} on a thread of its own until the output ends.
    */
-  private void awaitLogWritten(String id) {
-    String target = "/containers/" + id + "/logs?stdout=1&stderr=1&tail=1&timestamps=1";
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    String last = null;
-    int same = 0;
-    while (same < 5 && System.nanoTime() - deadline < 0) {
-      String now;
-      try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", target, null, false)) {
-        StringBuilder read = new StringBuilder();
-        EngineStream.Frame frame = new EngineStream.Frame();
-        while (engine.nextFrame(frame)) {
-          read.append(frame.stream)
-              .append(new String(frame.bytes, 0, frame.length, StandardCharsets.ISO_8859_1));
-        }
-        now = read.toString();
-      } catch (IOException e) {
-        return;
+  private void attachOutput(String id) throws IOException {
+    EngineStream attached =
+        EngineStream.open(
+            kubelet.socket,
+            "POST",
+            "/containers/" + id + "/attach?stream=1&stdout=1&stderr=1",
+            null,
+            true);
+    output = attached;
+    boolean raw = tty;
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                attached.pump(raw, log::write);
+              } catch (IOException e) {
+                LOG.debug("the output of pod {}/{} ended: {}", namespace, name, e.toString());
+              } finally {
+                log.end();
+                attached.close();
+              }
+            },
+            "emulated-kubelet-output-" + name);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /**
+   * Waits until the container's output has ended, as a runtime closes a container's log before it
+   * reports the container exited. The engine ends the output when it marks the container exited
+   * (after at most 2 s of copying, under load); a minute is a bound for an engine that stopped
+   * answering, after which the log ends where it is.
+   */
+  private void awaitOutputEnd() {
+    try {
+      if (!log.awaitEnd(TimeUnit.MINUTES.toMillis(1))) {
+        LOG.warn("the output of pod {}/{} did not end with its container", namespace, name);
       }
-      same = now.equals(last) ? same + 1 : 0;
-      last = now;
-      sleep(Duration.ofMillis(100));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    closeOutput();
+  }
+
+  private void closeOutput() {
+    EngineStream attached = output;
+    if (attached != null) {
+      attached.close();
+    }
+    log.end();
   }
 
   private static List<String> expanded(List<String> texts, Map<String, String> variables) {
@@ -523,26 +557,8 @@ final class PodWorker implements Runnable {
     HostConfig host =
         HostConfig.newHostConfig()
             .withBinds(binds)
-            // The Docker driver's log files, written through a queue: Docker 20.10 gives a
-            // container's log copier 10 s after the exit and then closes the log, so on a busy
-            // machine the end of a log written fast in short lines was lost (the daemon warns
-            // "Logger didn't exit in time: logs may be truncated"), which no kubelet does. With
-            // mode=non-blocking the copier only queues (up to 512 MB of lines; none of the
-            // tests comes near) and closing the log writes out the whole queue first.
-            .withLogConfig(
-                new LogConfig(
-                    LogConfig.LoggingType.LOCAL,
-                    Map.of(
-                        "max-size",
-                        "100m",
-                        "max-file",
-                        "11",
-                        "compress",
-                        "false",
-                        "mode",
-                        "non-blocking",
-                        "max-buffer-size",
-                        "512m")))
+            // the log is the node's own (ContainerLog), not the engine's
+            .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE, Map.of()))
             .withPrivileged(security.path("privileged").asBoolean(false))
             // shareProcessNamespace: the pod's pause process is PID 1, not the container's
             // command (kubernetes.io, "Share Process Namespace between Containers in a Pod"),

@@ -2,8 +2,6 @@ package dev.orchestra.kubernetes.kubelet;
 
 import com.github.dockerjava.api.exception.DockerException;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
@@ -18,7 +16,8 @@ import tools.jackson.databind.node.ObjectNode;
  * https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-query-split-streams
  * unless the server emulates a cluster without the PodLogsQuerySplitStreams gate), {@code exec} and
  * {@code attach} over WebSocket (https://kubernetes.io/docs/reference/using-api/websockets/ and the
- * KEP-4006 channel protocols), bridged to the Docker engine's own log, exec and attach streams.
+ * KEP-4006 channel protocols). The log is the node's own ({@link ContainerLog}); exec and attach
+ * are bridged to the Docker engine's.
  */
 final class Streams {
 
@@ -100,234 +99,58 @@ final class Streams {
           "tailLines",
           "Forbidden: tailLines cannot be set when stream is not All");
     }
-    StringBuilder target =
-        new StringBuilder("/containers/").append(worker.startedContainer()).append("/logs?");
-    target.append("stdout=").append(stream.equals("Stderr") ? 0 : 1);
-    target.append("&stderr=").append(stream.equals("Stdout") ? 0 : 1);
-    if (exchange.flag("follow")) {
-      target.append("&follow=1");
-    }
-    if (exchange.flag("timestamps")) {
-      target.append("&timestamps=1");
-    }
-    if (exchange.param("tailLines") != null) {
-      target.append("&tail=").append(Long.parseLong(exchange.param("tailLines")));
-    }
+    boolean stdout = !stream.equals("Stderr");
+    boolean stderr = !stream.equals("Stdout");
+    Instant since = null;
     if (exchange.param("sinceTime") != null) {
-      Instant since = Instant.parse(exchange.param("sinceTime"));
-      target
-          .append("&since=")
-          .append(
-              URLEncoder.encode(
-                  since.getEpochSecond() + "." + String.format("%09d", since.getNano()),
-                  StandardCharsets.UTF_8));
+      since = Instant.parse(exchange.param("sinceTime"));
     } else if (exchange.param("sinceSeconds") != null) {
-      target
-          .append("&since=")
-          .append(Instant.now().getEpochSecond() - Long.parseLong(exchange.param("sinceSeconds")));
+      since = Instant.now().minusSeconds(Long.parseLong(exchange.param("sinceSeconds")));
     }
     long limit =
         exchange.param("limitBytes") == null
             ? Long.MAX_VALUE
             : Long.parseLong(exchange.param("limitBytes"));
+    boolean follow = exchange.flag("follow");
+    boolean timestamps = exchange.flag("timestamps");
+    ContainerLog source = worker.log();
+    int next =
+        exchange.param("tailLines") == null
+            ? 0
+            : source.tailStart(Long.parseLong(exchange.param("tailLines")), stdout, stderr);
     LogSink sink = new LogSink(exchange, limit);
+    exchange.startChunked(200, "text/plain");
     try {
-      if (exchange.flag("follow") && !worker.tty()) {
-        follow(worker, exchange, target.toString(), sink);
-      } else {
-        try (EngineStream engine =
-            EngineStream.open(kubelet.socket, "GET", target.toString(), null, false)) {
-          exchange.startChunked(200, "text/plain");
-          engine.pump(worker.tty(), sink);
+      while (true) {
+        List<ContainerLog.Entry> entries = source.from(next, follow ? 1000 : 0);
+        next += entries.size();
+        for (ContainerLog.Entry e : entries) {
+          if ((e.stream() == 1 ? stdout : stderr) && (since == null || !e.time().isBefore(since))) {
+            if (timestamps) {
+              byte[] stamp = e.stamp();
+              sink.write(e.stream(), stamp, 0, stamp.length);
+            }
+            sink.write(e.stream(), e.bytes(), 0, e.bytes().length);
+          }
+        }
+        sink.idle();
+        if (!follow || (entries.isEmpty() && source.ended()) || kubelet.isClosed()) {
+          break;
         }
       }
     } catch (LimitReached e) {
       sink.idle();
       LOG.debug("log read of {} stopped at limitBytes", worker.name);
-    } catch (EngineStream.EngineAnswer e) {
-      throw new ApiStatus.Failure(
-          e.code == 404 ? 404 : 500,
-          e.code == 404 ? "NotFound" : "InternalError",
-          e.getMessage(),
-          "pods",
-          worker.name);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     exchange.endChunked();
   }
 
   /**
-   * Follows a log until the container ended and all of it was sent, as the kubelet does (it reads
-   * the container's log file to its end after the container exited). The engine's own follow may
-   * end at the container's exit before it has sent everything written (tens of kilobytes of a fast
-   * writer were seen missing), so once the container has ended the end of the log is read again and
-   * what the follow did not send is sent. The engine stamps each message (one per line) with its
-   * own nanosecond time: the follow asks for the stamps and remembers the last message it sent, and
-   * the end of the log is read ({@code tail}, from the end of the file: cheap where a whole read of
-   * a megabyte of short lines takes the engine seconds) back to that message.
-   */
-  private void follow(
-      PodWorker worker, HttpExchange exchange, String target, EngineStream.Sink sink)
-      throws IOException {
-    boolean stamped = exchange.flag("timestamps");
-    String withStamps = stamped ? target : target + "&timestamps=1";
-    Followed followed = new Followed(sink, stamped);
-    try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", withStamps, null, false)) {
-      exchange.startChunked(200, "text/plain");
-      copy(engine, followed, 0);
-    }
-    while (!worker.containerEnded()) {
-      if (worker.startedContainer() == null) {
-        return;
-      }
-      try {
-        Thread.sleep(20); // the engine ended the follow at the exit the worker has yet to see
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-    String whole = withStamps.replace("&follow=1", "");
-    String base = whole.replaceAll("&tail=[0-9]+", "").replaceAll("&since=[^&]*", "");
-    // The engine's log copier may still be writing when the container reads as exited: the end
-    // of the log is read again until two reads in a row find nothing new (within a few seconds).
-    for (int quiet = 0, tries = 0; quiet < 2 && tries < 50; tries++) {
-      long before = followed.count;
-      try {
-        if (followed.last == null) {
-          try (EngineStream rest = EngineStream.open(kubelet.socket, "GET", whole, null, false)) {
-            copy(rest, followed, followed.count);
-          }
-        } else {
-          sendAfterLast(base, followed);
-        }
-      } catch (EngineStream.EngineAnswer e) {
-        LOG.debug("the log of {} went while followed: {}", worker.name, e.getMessage());
-        return;
-      }
-      quiet = followed.count > before ? 0 : quiet + 1;
-      if (quiet < 2) {
-        try {
-          Thread.sleep(50);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  /**
-   * Reads the end of the log, {@code tail} messages, more each time until it holds the last message
-   * sent, and sends the messages after it. The engine counts {@code tail} over both streams even
-   * when asked for one, so where one stream is followed, fewer messages than asked for do not mean
-   * that the log began there: only a read of the whole log can tell that the last message sent is
-   * not in it.
-   */
-  private void sendAfterLast(String base, Followed followed) throws IOException {
-    boolean bothStreams = base.contains("stdout=1") && base.contains("stderr=1");
-    for (long tail = 64; ; tail = tail < 0 ? tail : tail * 8) {
-      List<Stamped> end = new java.util.ArrayList<>();
-      String target = tail < 0 ? base : base + "&tail=" + tail;
-      try (EngineStream engine = EngineStream.open(kubelet.socket, "GET", target, null, false)) {
-        EngineStream.Frame frame = new EngineStream.Frame();
-        while (engine.nextFrame(frame)) {
-          end.add(Stamped.of(frame));
-        }
-      }
-      int at = -1;
-      for (int i = end.size() - 1; i >= 0; i--) {
-        if (end.get(i).sameMessage(followed.last)) {
-          at = i;
-          break;
-        }
-      }
-      if (at < 0 && tail > 0 && end.size() >= tail) {
-        continue; // the last message sent is further back
-      }
-      if (at < 0 && tail > 0 && !bothStreams) {
-        tail = -1; // the other stream's messages may have filled the tail: read the whole log
-        continue;
-      }
-      // not found in the whole log (it can only have been rotated away): all of it is new
-      for (Stamped message : end.subList(at + 1, end.size())) {
-        followed.send(message);
-      }
-      followed.sink.idle();
-      return;
-    }
-  }
-
-  /** A message of the engine's log with its stamp: {@code bytes} hold {@code STAMP SP TEXT}. */
-  private record Stamped(int stream, byte[] bytes, int stampEnd) {
-    static Stamped of(EngineStream.Frame frame) {
-      return of(frame.stream, frame.bytes, 0, frame.length);
-    }
-
-    static Stamped of(int stream, byte[] message, int offset, int length) {
-      byte[] bytes = java.util.Arrays.copyOfRange(message, offset, offset + length);
-      int space = 0;
-      while (space < bytes.length && bytes[space] != ' ') {
-        space++;
-      }
-      return new Stamped(stream, bytes, space);
-    }
-
-    boolean sameMessage(Stamped other) {
-      return other != null && stream == other.stream && java.util.Arrays.equals(bytes, other.bytes);
-    }
-  }
-
-  /** Sends stamped messages, without their stamps unless asked, and remembers the last one. */
-  private static final class Followed implements EngineStream.Sink {
-    final EngineStream.Sink sink;
-    final boolean stamped;
-    Stamped last;
-    long count;
-
-    Followed(EngineStream.Sink sink, boolean stamped) {
-      this.sink = sink;
-      this.stamped = stamped;
-    }
-
-    @Override
-    public void write(int stream, byte[] bytes, int offset, int length) throws IOException {
-      send(Stamped.of(stream, bytes, offset, length));
-    }
-
-    void send(Stamped message) throws IOException {
-      last = message;
-      count++;
-      int from = stamped ? 0 : Math.min(message.bytes.length, message.stampEnd + 1);
-      sink.write(message.stream, message.bytes, from, message.bytes.length - from);
-    }
-
-    @Override
-    public void idle() throws IOException {
-      sink.idle();
-    }
-  }
-
-  /** Sends the engine's messages after the first {@code skip}; returns how many it read. */
-  private static long copy(EngineStream engine, EngineStream.Sink sink, long skip)
-      throws IOException {
-    long read = 0;
-    EngineStream.Frame frame = new EngineStream.Frame();
-    while (engine.nextFrame(frame)) {
-      if (read++ >= skip) {
-        sink.write(frame.stream, frame.bytes, 0, frame.length);
-      }
-      if (!engine.hasBuffered()) {
-        sink.idle();
-      }
-    }
-    sink.idle();
-    return read;
-  }
-
-  /**
-   * The body of a log answer: the engine keeps one message per line, so bytes are gathered into
-   * chunks of up to 64 KiB, sent whenever the engine has nothing more at hand (a kubelet, too,
-   * copies its log file through a buffer, not line by line); stops at {@code limitBytes}.
+   * The body of a log answer: the log keeps one entry per line, so bytes are gathered into chunks
+   * of up to 64 KiB, sent whenever the log has nothing more at hand (a kubelet, too, copies its log
+   * file through a buffer, not line by line); stops at {@code limitBytes}.
    */
   private static final class LogSink implements EngineStream.Sink {
     private final HttpExchange exchange;
