@@ -115,31 +115,26 @@ class BenchmarksReportTest {
     assertThat(row.verdict()).isEqualTo("met");
   }
 
+  /** A floor row beside {@code library}: every trial of its baseline took {@code nanos}. */
+  private static Row floor(Samples library, long nanos) {
+    return Row.timed(
+        "r floor",
+        "l",
+        "f",
+        library,
+        Samples.of(List.of(nanos, nanos, nanos)),
+        "L B F, F B L",
+        1.05,
+        "d");
+  }
+
   @Test
   void aRowWhoseFloorMissesTheTargetTooIsOutOfReachHere() {
     Samples library = Samples.of(List.of(9_000_000L, 9_200_000L, 9_400_000L));
     Samples baseline = Samples.of(List.of(10_000_000L, 10_000_000L, 10_000_000L));
     Row bound = Row.timed("r", "l", "b", library, baseline, "L B F, F B L", 0.8, "d");
-    Row floorOver =
-        Row.timed(
-            "r floor",
-            "l",
-            "f",
-            library,
-            Samples.of(List.of(9_000_000L, 9_000_000L, 9_000_000L)),
-            "L B F, F B L",
-            1.05,
-            "d");
-    Row floorUnder =
-        Row.timed(
-            "r floor",
-            "l",
-            "f",
-            library,
-            Samples.of(List.of(5_000_000L, 5_000_000L, 5_000_000L)),
-            "L B F, F B L",
-            1.05,
-            "d");
+    Row floorOver = floor(library, 9_000_000L);
+    Row floorUnder = floor(library, 5_000_000L);
 
     Row judged = bound.judgedAgainst(floorOver, 0.8);
     assertThat(judged.met()).isFalse();
@@ -149,16 +144,7 @@ class BenchmarksReportTest {
     assertThat(bound.judgedAgainst(floorUnder, 0.8).verdict()).isEqualTo("NOT met");
     assertThat(Benchmarks.markdown(SETTINGS, result("", judged, floorOver)))
         .contains("1 of 2 rows met their target; 1 out of reach here");
-    Row beaten =
-        Row.timed(
-            "r floor",
-            "l",
-            "f",
-            library,
-            Samples.of(List.of(9_500_000L, 9_500_000L, 9_500_000L)),
-            "L B F, F B L",
-            1.05,
-            "d");
+    Row beaten = floor(library, 9_500_000L);
     Row notJudged = bound.judgedAgainst(beaten, 0.8);
     assertThat(notJudged.outOfReach()).isFalse();
     assertThat(notJudged.verdict())

@@ -1,6 +1,7 @@
 package dev.orchestra.kubernetes.kubelet;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -33,15 +34,23 @@ final class ContainerLog {
 
   /** One entry: {@code stream} 1 stdout or 2 stderr, the time the runtime read it, its bytes. */
   record Entry(int stream, Instant time, byte[] bytes) {
+    /** Whether the entry is of a stream asked for. */
+    boolean of(boolean stdout, boolean stderr) {
+      return stream == 1 ? stdout : stderr;
+    }
+
     byte[] stamp() {
-      return (STAMP.format(time) + " ").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      return (STAMP.format(time) + " ").getBytes(StandardCharsets.US_ASCII);
     }
   }
 
   private final List<Entry> entries = new ArrayList<>();
+
+  /** Each stream's line so far, by stream number (1 and 2). */
   private final ByteArrayOutputStream[] lines = {
     new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()
   };
+
   private boolean ended;
 
   /** Adds output of {@code stream} (1 or 2), split into entries at each newline. */
@@ -50,12 +59,13 @@ final class ContainerLog {
       return;
     }
     Instant now = Instant.now();
-    ByteArrayOutputStream line = lines[stream == 2 ? 2 : 1];
+    int of = stream == 2 ? 2 : 1;
+    ByteArrayOutputStream line = lines[of];
     int start = offset;
     for (int i = offset; i < offset + length; i++) {
       if (bytes[i] == '\n' || line.size() + (i - start) + 1 >= MAX_LINE) {
         line.write(bytes, start, i + 1 - start);
-        add(stream, now, line);
+        add(of, now, line);
         start = i + 1;
       }
     }
@@ -63,7 +73,7 @@ final class ContainerLog {
   }
 
   private void add(int stream, Instant time, ByteArrayOutputStream line) {
-    entries.add(new Entry(stream == 2 ? 2 : 1, time, line.toByteArray()));
+    entries.add(new Entry(stream, time, line.toByteArray()));
     line.reset();
     notifyAll();
   }
@@ -100,12 +110,11 @@ final class ContainerLog {
     return true;
   }
 
-  /** The index of the first of the last {@code tail} entries of the streams {@code wanted}. */
+  /** The index of the first of the last {@code tail} entries of the streams asked for. */
   synchronized int tailStart(long tail, boolean stdout, boolean stderr) {
     int i = entries.size();
     for (long n = 0; n < tail && i > 0; ) {
-      Entry e = entries.get(--i);
-      if (e.stream() == 1 ? stdout : stderr) {
+      if (entries.get(--i).of(stdout, stderr)) {
         n++;
       }
     }

@@ -493,7 +493,8 @@ final class PodWorker implements Runnable {
 
   /**
    * Attaches to the created container's output, as the container runtime does before it starts one,
-   * and copies it into {@link #log} on a thread of its own until the output ends.
+   * and copies it into {@link #log} on a thread of its own until the output ends ({@link
+   * #closeOutput} closes the attach).
    */
   private void attachOutput(String id) throws IOException {
     EngineStream attached =
@@ -514,7 +515,6 @@ final class PodWorker implements Runnable {
                 LOG.debug("the output of pod {}/{} ended: {}", namespace, name, e.toString());
               } finally {
                 log.end();
-                attached.close();
               }
             },
             "emulated-kubelet-output-" + name);

@@ -125,7 +125,7 @@ final class Streams {
         List<ContainerLog.Entry> entries = source.from(next, follow ? 1000 : 0);
         next += entries.size();
         for (ContainerLog.Entry e : entries) {
-          if ((e.stream() == 1 ? stdout : stderr) && (since == null || !e.time().isBefore(since))) {
+          if (e.of(stdout, stderr) && (since == null || !e.time().isBefore(since))) {
             if (timestamps) {
               byte[] stamp = e.stamp();
               sink.write(e.stream(), stamp, 0, stamp.length);
