@@ -1,14 +1,15 @@
 package dev.orchestra.kubernetes;
 
+import static dev.orchestra.kubernetes.EmulatedPods.HTTP;
+import static dev.orchestra.kubernetes.EmulatedPods.name;
+import static dev.orchestra.kubernetes.EmulatedPods.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -20,10 +21,7 @@ import io.fabric8.kubernetes.client.dsl.ExecWatch;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -33,14 +31,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -52,90 +47,16 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Execution(ExecutionMode.SAME_THREAD)
 class EmulatedKubeletTest {
 
-  private static final AtomicInteger COUNTER = new AtomicInteger();
-  private static EmulatedKubelet kubelet;
-  private static KubernetesClient client;
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
-  @BeforeAll
-  static void start() {
-    kubelet = EmulatedKubelet.start();
-    client = new KubernetesClientBuilder().withConfig(kubelet.config()).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (kubelet != null) {
-      kubelet.close();
-      assertThat(kubelet.leftovers()).isEmpty();
-    }
-  }
-
-  @AfterEach
-  void deletePods() {
-    client.pods().withGracePeriod(0).delete();
-  }
-
-  private static String name(String prefix) {
-    return prefix + "-" + COUNTER.incrementAndGet();
-  }
-
-  private static Pod pod(String name, String... command) {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withLabels(Map.of("test", "emulated"))
-        .endMetadata()
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withContainers(
-            new ContainerBuilder()
-                .withName("main")
-                .withImage("busybox")
-                .withCommand(command)
-                .build())
-        .endSpec()
-        .build();
-  }
-
-  private static Pod awaitPhase(String name, String phase) {
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> phase.equals(client.pods().withName(name).get().getStatus().getPhase()));
-    return client.pods().withName(name).get();
-  }
-
-  private static byte[] log(String name, String query) throws IOException, InterruptedException {
-    HttpResponse<byte[]> answer =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        kubelet.url()
-                            + "/api/v1/namespaces/default/pods/"
-                            + name
-                            + "/log?"
-                            + query))
-                .timeout(Duration.ofSeconds(60))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
-    assertThat(answer.statusCode())
-        .as(new String(answer.body(), StandardCharsets.UTF_8))
-        .isEqualTo(200);
-    return answer.body();
-  }
+  @RegisterExtension static final EmulatedPods pods = new EmulatedPods();
 
   @Test
   void aPodRunsToSucceededWithExitZeroAndToFailedWithExitThree() {
     String ok = name("ok");
     String bad = name("bad");
-    client.resource(pod(ok, "sh", "-c", "exit 0")).create();
-    client.resource(pod(bad, "sh", "-c", "exit 3")).create();
-    Pod succeeded = awaitPhase(ok, "Succeeded");
-    Pod failed = awaitPhase(bad, "Failed");
+    pods.client.resource(pod(ok, "sh", "-c", "exit 0")).create();
+    pods.client.resource(pod(bad, "sh", "-c", "exit 3")).create();
+    Pod succeeded = pods.awaitPhase(ok, "Succeeded");
+    Pod failed = pods.awaitPhase(bad, "Failed");
     var okState = succeeded.getStatus().getContainerStatuses().get(0).getState().getTerminated();
     assertThat(okState.getExitCode()).isZero();
     assertThat(okState.getReason()).isEqualTo("Completed");
@@ -151,142 +72,10 @@ class EmulatedKubeletTest {
   }
 
   @Test
-  void logsSplitByStreamAreByteExactWithBinaryAndNoFinalNewline() throws Exception {
-    String name = name("logs");
-    client
-        .resource(pod(name, "sh", "-c", "printf 'out\\000\\377\\n2nd'; printf 'err\\001' >&2"))
-        .create();
-    awaitPhase(name, "Succeeded");
-    byte[] out = {'o', 'u', 't', 0, (byte) 0xff, '\n', '2', 'n', 'd'};
-    assertThat(log(name, "stream=Stdout")).isEqualTo(out);
-    assertThat(log(name, "stream=Stderr")).isEqualTo(new byte[] {'e', 'r', 'r', 1});
-    assertThat(log(name, "")).hasSize(out.length + 4);
-    assertThat(log(name, "stream=Stdout&limitBytes=4")).isEqualTo(new byte[] {'o', 'u', 't', 0});
-    assertThat(client.pods().withName(name).getLog()).startsWith("out");
-  }
-
-  @Test
-  void tailLinesTimestampsAndSinceTimeSelectTheLogsLines() throws Exception {
-    String name = name("select");
-    client.resource(pod(name, "sh", "-c", "printf 'a\\nb\\nc'")).create();
-    awaitPhase(name, "Succeeded");
-    assertThat(new String(log(name, "tailLines=2"), StandardCharsets.UTF_8)).isEqualTo("b\nc");
-    String stamped = new String(log(name, "timestamps=true"), StandardCharsets.UTF_8);
-    assertThat(stamped)
-        .matches(
-            "(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z a\\n)"
-                + "(\\d{4}-\\S+Z b\\n)(\\d{4}-\\S+Z c)");
-    String first = stamped.substring(0, stamped.indexOf(' '));
-    assertThat(log(name, "sinceTime=2000-01-01T00:00:00Z")).hasSize(5);
-    assertThat(log(name, "sinceTime=2999-01-01T00:00:00Z")).isEmpty();
-    assertThat(new String(log(name, "sinceTime=" + first), StandardCharsets.UTF_8))
-        .startsWith("a\n");
-  }
-
-  @Test
-  void aLogIsWholeOnceItsPodEndedEvenWhenManyEndAtOnce() throws Exception {
-    // the line at the end without a newline is the last the container writes, as it exits
-    String script = "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done; printf end";
-    StringBuilder expected = new StringBuilder();
-    for (int i = 0; i < 200; i++) {
-      expected.append("line ").append(i).append('\n');
-    }
-    expected.append("end");
-    List<String> names = new java.util.ArrayList<>();
-    for (int i = 0; i < 12; i++) {
-      names.add(name("whole"));
-      client.resource(pod(names.get(i), "sh", "-c", script)).create();
-    }
-    for (String name : names) {
-      awaitPhase(name, "Succeeded");
-      assertThat(new String(log(name, "stream=Stdout"), StandardCharsets.UTF_8))
-          .as("the log of %s", name)
-          .isEqualTo(expected.toString());
-    }
-  }
-
-  @Test
-  void aServerWithoutTheSplitStreamsGateMergesStreams() throws Exception {
-    try (EmulatedKubelet merging = EmulatedKubelet.mergingStreams();
-        KubernetesClient other =
-            new KubernetesClientBuilder().withConfig(merging.config()).build()) {
-      String name = name("merged");
-      other.resource(pod(name, "sh", "-c", "printf o; printf e >&2")).create();
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> "Succeeded".equals(other.pods().withName(name).get().getStatus().getPhase()));
-      HttpResponse<byte[]> answer =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          merging.url()
-                              + "/api/v1/namespaces/default/pods/"
-                              + name
-                              + "/log?stream=Stdout"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
-      assertThat(answer.body()).hasSize(2);
-      other.pods().withName(name).withGracePeriod(0).delete();
-      await().atMost(Duration.ofSeconds(30)).until(() -> merging.leftovers().isEmpty());
-    }
-  }
-
-  @Test
-  void aFollowedLogStreamsUntilTheContainerEnds() throws Exception {
-    String name = name("follow");
-    client
-        .resource(pod(name, "sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.3; done"))
-        .create();
-    awaitPhase(name, "Running");
-    HttpResponse<InputStream> answer =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        kubelet.url()
-                            + "/api/v1/namespaces/default/pods/"
-                            + name
-                            + "/log?follow=true"))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-    try (InputStream body = answer.body()) {
-      assertThat(new String(body.readAllBytes(), StandardCharsets.UTF_8))
-          .isEqualTo("line1\nline2\nline3\n");
-    }
-    assertThat(client.pods().withName(name).get().getStatus().getPhase())
-        .isIn("Running", "Succeeded");
-    awaitPhase(name, "Succeeded");
-    HttpResponse<String> refused =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        kubelet.url()
-                            + "/api/v1/namespaces/default/pods/"
-                            + name
-                            + "/exec?command=true&stdout=true"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(refused.statusCode()).isEqualTo(400);
-    assertThat(refused.body())
-        .contains("cannot exec into a container in a completed pod; current phase is Succeeded");
-    HttpResponse<String> previous =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        kubelet.url()
-                            + "/api/v1/namespaces/default/pods/"
-                            + name
-                            + "/log?previous=true"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(previous.statusCode()).isEqualTo(400);
-  }
-
-  @Test
   void attachDeliversSeveralMebibytesOfStdinThenEndOfFile() throws Exception {
     String name = name("attach");
-    client.resource(stdinPod(name, "wc -c")).create();
-    awaitPhase(name, "Running");
+    pods.client.resource(stdinPod(name, "wc -c")).create();
+    pods.awaitPhase(name, "Running");
     byte[] data = new byte[5 * 1024 * 1024 + 7];
     new Random(42).nextBytes(data);
     // the JDK's WebSocket takes one message at a time: each send is awaited (fabric8 8.0.0 does
@@ -306,16 +95,16 @@ class EmulatedKubeletTest {
     } finally {
       stream.socket.abort();
     }
-    awaitPhase(name, "Succeeded");
+    pods.awaitPhase(name, "Succeeded");
   }
 
   @Test
   void aFabric8AttachEndsTheInputOfAStdinOncePodWhenItCloses() throws Exception {
     String name = name("attach-fabric8");
-    client.resource(stdinPod(name, "wc -c")).create();
-    awaitPhase(name, "Running");
+    pods.client.resource(stdinPod(name, "wc -c")).create();
+    pods.awaitPhase(name, "Running");
     try (ExecWatch watch =
-        client
+        pods.client
             .pods()
             .withName(name)
             .redirectingInput()
@@ -326,8 +115,8 @@ class EmulatedKubeletTest {
       // v4.channel.k8s.io has no end of input but the end of the stream: with stdinOnce, the
       // runtime closes the process's input when the attach ends
     }
-    awaitPhase(name, "Succeeded");
-    assertThat(new String(log(name, ""), StandardCharsets.UTF_8).trim()).isEqualTo("1000");
+    pods.awaitPhase(name, "Succeeded");
+    assertThat(new String(pods.log(name, ""), StandardCharsets.UTF_8).trim()).isEqualTo("1000");
   }
 
   private static Pod stdinPod(String name, String script) {
@@ -351,7 +140,7 @@ class EmulatedKubeletTest {
               .subprotocols("v5.channel.k8s.io")
               .buildAsync(
                   URI.create(
-                      kubelet.url().toString().replace("http:", "ws:")
+                      pods.kubelet.url().toString().replace("http:", "ws:")
                           + "/api/v1/namespaces/default/pods/"
                           + pod
                           + "/"
@@ -384,13 +173,13 @@ class EmulatedKubeletTest {
   @Test
   void execAnswersItsOutputAndExitStatus() throws Exception {
     String name = name("exec");
-    client.resource(pod(name, "sleep", "600")).create();
-    awaitPhase(name, "Running");
-    assertThat(client.pods().withName(name).get().getStatus().getPodIP()).isNotBlank();
+    pods.client.resource(pod(name, "sleep", "600")).create();
+    pods.awaitPhase(name, "Running");
+    assertThat(pods.client.pods().withName(name).get().getStatus().getPodIP()).isNotBlank();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (ExecWatch watch =
-        client
+        pods.client
             .pods()
             .withName(name)
             .writingOutput(out)
@@ -400,14 +189,14 @@ class EmulatedKubeletTest {
     }
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("hi\n");
     assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("oops\n");
-    try (ExecWatch watch = client.pods().withName(name).writingOutput(out).exec("true")) {
+    try (ExecWatch watch = pods.client.pods().withName(name).writingOutput(out).exec("true")) {
       assertThat(watch.exitCode().get(60, TimeUnit.SECONDS)).isZero();
     }
     ByteArrayOutputStream echoed = new ByteArrayOutputStream();
     // fabric8 8.0.0 speaks v4.channel.k8s.io, which cannot end an exec's input alone: closing it
     // closes the whole stream, and the status is lost; so this command ends by itself
     try (ExecWatch watch =
-        client
+        pods.client
             .pods()
             .withName(name)
             .redirectingInput()
@@ -426,14 +215,14 @@ class EmulatedKubeletTest {
     Pod pod = pod(name, "sleep", "600");
     pod.getSpec().setActiveDeadlineSeconds(2L);
     pod.getSpec().setTerminationGracePeriodSeconds(1L);
-    client.resource(pod).create();
-    Pod failed = awaitPhase(name, "Failed");
+    pods.client.resource(pod).create();
+    Pod failed = pods.awaitPhase(name, "Failed");
     assertThat(failed.getStatus().getReason()).isEqualTo("DeadlineExceeded");
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                client
+                pods.client
                         .pods()
                         .withName(name)
                         .get()
@@ -451,11 +240,11 @@ class EmulatedKubeletTest {
     Pod pod = pod(name, "sleep", "600");
     pod.getSpec().setActiveDeadlineSeconds(600L);
     pod.getSpec().setTerminationGracePeriodSeconds(1L);
-    client.resource(pod).create();
-    awaitPhase(name, "Running");
+    pods.client.resource(pod).create();
+    pods.awaitPhase(name, "Running");
     assertThatThrownBy(
             () ->
-                client
+                pods.client
                     .pods()
                     .withName(name)
                     .patch(
@@ -465,7 +254,7 @@ class EmulatedKubeletTest {
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
     assertThatThrownBy(
             () ->
-                client
+                pods.client
                     .pods()
                     .withName(name)
                     .patch(
@@ -473,7 +262,7 @@ class EmulatedKubeletTest {
                         "{\"spec\":{\"restartPolicy\":\"Always\"}}"))
         .isInstanceOfSatisfying(
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
-    client
+    pods.client
         .pods()
         .withName(name)
         .edit(
@@ -481,7 +270,7 @@ class EmulatedKubeletTest {
               p.getSpec().setActiveDeadlineSeconds(1L);
               return p;
             });
-    Pod failed = awaitPhase(name, "Failed");
+    Pod failed = pods.awaitPhase(name, "Failed");
     assertThat(failed.getStatus().getReason()).isEqualTo("DeadlineExceeded");
     assertThat(failed.getSpec().getActiveDeadlineSeconds()).isEqualTo(1L);
   }
@@ -489,14 +278,18 @@ class EmulatedKubeletTest {
   @Test
   void deletionWithGraceKillsATermIgnoringProcessAfterTheGrace() {
     String name = name("grace");
-    client.resource(pod(name, "sh", "-c", "trap '' TERM; while true; do sleep 1; done")).create();
-    awaitPhase(name, "Running");
+    pods.client
+        .resource(pod(name, "sh", "-c", "trap '' TERM; while true; do sleep 1; done"))
+        .create();
+    pods.awaitPhase(name, "Running");
     long start = System.nanoTime();
-    client.pods().withName(name).withGracePeriod(2).delete();
-    Pod deleting = client.pods().withName(name).get();
+    pods.client.pods().withName(name).withGracePeriod(2).delete();
+    Pod deleting = pods.client.pods().withName(name).get();
     assertThat(deleting).isNotNull();
     assertThat(deleting.getMetadata().getDeletionTimestamp()).isNotNull();
-    await().atMost(Duration.ofSeconds(60)).until(() -> client.pods().withName(name).get() == null);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> pods.client.pods().withName(name).get() == null);
     assertThat(Duration.ofNanos(System.nanoTime() - start))
         .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
   }
@@ -506,7 +299,7 @@ class EmulatedKubeletTest {
     String name = name("watched");
     List<String> events = new CopyOnWriteArrayList<>();
     try (Watch watch =
-        client
+        pods.client
             .pods()
             .withLabel("test", "emulated")
             .withField("metadata.name", name)
@@ -521,9 +314,9 @@ class EmulatedKubeletTest {
                   public void onClose(WatcherException cause) {}
                 })) {
       assertThat(watch).isNotNull();
-      client.resource(pod(name, "true")).create();
-      awaitPhase(name, "Succeeded");
-      client.pods().withName(name).delete();
+      pods.client.resource(pod(name, "true")).create();
+      pods.awaitPhase(name, "Succeeded");
+      pods.client.pods().withName(name).delete();
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> events.stream().anyMatch(e -> e.startsWith("DELETED")));
@@ -535,8 +328,8 @@ class EmulatedKubeletTest {
   @Test
   void errorsAreShapedAsTheRealServersStatusObjects() throws Exception {
     String name = name("dup");
-    client.resource(pod(name, "sleep", "600")).create();
-    assertThatThrownBy(() -> client.resource(pod(name, "true")).create())
+    pods.client.resource(pod(name, "sleep", "600")).create();
+    assertThatThrownBy(() -> pods.client.resource(pod(name, "true")).create())
         .isInstanceOfSatisfying(
             KubernetesClientException.class,
             e -> {
@@ -544,7 +337,7 @@ class EmulatedKubeletTest {
               assertThat(e.getStatus().getReason()).isEqualTo("AlreadyExists");
               assertThat(e.getStatus().getDetails().getName()).isEqualTo(name);
             });
-    assertThatThrownBy(() -> client.resource(pod("Not_Valid", "true")).create())
+    assertThatThrownBy(() -> pods.client.resource(pod("Not_Valid", "true")).create())
         .isInstanceOfSatisfying(
             KubernetesClientException.class,
             e -> {
@@ -553,13 +346,13 @@ class EmulatedKubeletTest {
             });
     Pod badLabel = pod(name("label"), "true");
     badLabel.getMetadata().setLabels(Map.of("bad key", "x"));
-    assertThatThrownBy(() -> client.resource(badLabel).create())
+    assertThatThrownBy(() -> pods.client.resource(badLabel).create())
         .isInstanceOfSatisfying(
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
     HttpResponse<String> missing =
         HTTP.send(
             HttpRequest.newBuilder(
-                    URI.create(kubelet.url() + "/api/v1/namespaces/default/pods/nope"))
+                    URI.create(pods.kubelet.url() + "/api/v1/namespaces/default/pods/nope"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(missing.statusCode()).isEqualTo(404);
@@ -570,13 +363,14 @@ class EmulatedKubeletTest {
             "\"code\":404",
             "\"message\":\"pods \\\"nope\\\" not found\"",
             "\"details\":{\"name\":\"nope\",\"kind\":\"pods\"}");
-    assertThat(client.pods().withName("nope").get()).isNull();
-    Pod withStatus = client.pods().withName(name).get();
+    assertThat(pods.client.pods().withName("nope").get()).isNull();
+    Pod withStatus = pods.client.pods().withName(name).get();
     withStatus.getStatus().setPhase("Succeeded");
     withStatus.getMetadata().setResourceVersion(null);
-    client.resource(withStatus).update();
-    assertThat(client.pods().withName(name).get().getStatus().getPhase()).isNotEqualTo("Succeeded");
-    assertThat(client.getKubernetesVersion().getMinor()).isEqualTo("33");
+    pods.client.resource(withStatus).update();
+    assertThat(pods.client.pods().withName(name).get().getStatus().getPhase())
+        .isNotEqualTo("Succeeded");
+    assertThat(pods.client.getKubernetesVersion().getMinor()).isEqualTo("33");
     Pod configMap = pod(name("configmap"), "true");
     configMap
         .getSpec()
@@ -588,7 +382,7 @@ class EmulatedKubeletTest {
                     .withName("settings")
                     .endConfigMap()
                     .build()));
-    assertThatThrownBy(() -> client.resource(configMap).create())
+    assertThatThrownBy(() -> pods.client.resource(configMap).create())
         .isInstanceOfSatisfying(
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
   }
@@ -608,32 +402,32 @@ class EmulatedKubeletTest {
             .endResources()
             .endSpec()
             .build();
-    client.resource(pvc).create();
-    assertThat(client.persistentVolumeClaims().withName(claim).get().getStatus().getPhase())
+    pods.client.resource(pvc).create();
+    assertThat(pods.client.persistentVolumeClaims().withName(claim).get().getStatus().getPhase())
         .isEqualTo("Bound");
     String writer = name("writer");
     String reader = name("reader");
-    client
+    pods.client
         .resource(withClaim(pod(writer, "sh", "-c", "echo shared > /data/sub/file"), claim, "sub"))
         .create();
-    awaitPhase(writer, "Succeeded");
-    client.resource(withClaim(pod(reader, "cat", "/data/sub/file"), claim, "")).create();
-    awaitPhase(reader, "Succeeded");
-    assertThat(new String(log(reader, ""), StandardCharsets.UTF_8)).isEqualTo("shared\n");
-    client.persistentVolumeClaims().withName(claim).delete();
+    pods.awaitPhase(writer, "Succeeded");
+    pods.client.resource(withClaim(pod(reader, "cat", "/data/sub/file"), claim, "")).create();
+    pods.awaitPhase(reader, "Succeeded");
+    assertThat(new String(pods.log(reader, ""), StandardCharsets.UTF_8)).isEqualTo("shared\n");
+    pods.client.persistentVolumeClaims().withName(claim).delete();
     assertThat(
-            client
+            pods.client
                 .persistentVolumeClaims()
                 .withName(claim)
                 .get()
                 .getMetadata()
                 .getDeletionTimestamp())
         .isNotNull();
-    client.pods().withName(writer).withGracePeriod(0).delete();
-    client.pods().withName(reader).withGracePeriod(0).delete();
+    pods.client.pods().withName(writer).withGracePeriod(0).delete();
+    pods.client.pods().withName(reader).withGracePeriod(0).delete();
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> client.persistentVolumeClaims().withName(claim).get() == null);
+        .until(() -> pods.client.persistentVolumeClaims().withName(claim).get() == null);
   }
 
   private static Pod withClaim(Pod pod, String claim, String subPath) {
@@ -665,25 +459,27 @@ class EmulatedKubeletTest {
     String name = name("noimage");
     Pod pod = pod(name, "true");
     pod.getSpec().getContainers().get(0).setImage("no-such-image-here:1");
-    client.resource(pod).create();
+    pods.client.resource(pod).create();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
-              var statuses = client.pods().withName(name).get().getStatus().getContainerStatuses();
+              var statuses =
+                  pods.client.pods().withName(name).get().getStatus().getContainerStatuses();
               return statuses != null
                   && !statuses.isEmpty()
                   && statuses.get(0).getState().getWaiting() != null
                   && List.of("ErrImagePull", "ImagePullBackOff")
                       .contains(statuses.get(0).getState().getWaiting().getReason());
             });
-    assertThat(client.pods().withName(name).get().getStatus().getPhase()).isEqualTo("Pending");
+    assertThat(pods.client.pods().withName(name).get().getStatus().getPhase()).isEqualTo("Pending");
     String late = name("noimage-deadline");
     Pod deadline = pod(late, "true");
     deadline.getSpec().getContainers().get(0).setImage("no-such-image-here:1");
     deadline.getSpec().setActiveDeadlineSeconds(1L);
-    client.resource(deadline).create();
-    assertThat(awaitPhase(late, "Failed").getStatus().getReason()).isEqualTo("DeadlineExceeded");
+    pods.client.resource(deadline).create();
+    assertThat(pods.awaitPhase(late, "Failed").getStatus().getReason())
+        .isEqualTo("DeadlineExceeded");
   }
 
   @Test
@@ -698,14 +494,14 @@ class EmulatedKubeletTest {
                     .withNewEmptyDir()
                     .endEmptyDir()
                     .build()));
-    String uid = client.resource(pod).create().getMetadata().getUid();
-    client.pods().withName(name).withGracePeriod(0).delete();
-    assertThat(client.pods().withName(name).get()).isNull();
+    String uid = pods.client.resource(pod).create().getMetadata().getUid();
+    pods.client.pods().withName(name).withGracePeriod(0).delete();
+    assertThat(pods.client.pods().withName(name).get()).isNull();
     await()
         .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () ->
-                assertThat(kubelet.leftovers())
+                assertThat(pods.kubelet.leftovers())
                     .filteredOn(line -> line.contains(name) || line.contains(uid))
                     .isEmpty());
   }
@@ -716,11 +512,12 @@ class EmulatedKubeletTest {
     for (int i = 0; i < 8; i++) {
       names.add(name("many"));
     }
-    names.parallelStream().forEach(n -> client.resource(pod(n, "sh", "-c", "echo " + n)).create());
+    names.parallelStream()
+        .forEach(n -> pods.client.resource(pod(n, "sh", "-c", "echo " + n)).create());
     for (String n : names) {
-      awaitPhase(n, "Succeeded");
+      pods.awaitPhase(n, "Succeeded");
     }
-    assertThat(client.pods().withLabel("test", "emulated").list().getItems())
+    assertThat(pods.client.pods().withLabel("test", "emulated").list().getItems())
         .extracting(p -> p.getMetadata().getName())
         .containsAll(names);
   }
@@ -730,7 +527,7 @@ class EmulatedKubeletTest {
     String name = name("informed");
     List<String> seen = new CopyOnWriteArrayList<>();
     var informer =
-        client
+        pods.client
             .pods()
             .withLabel("test", "emulated")
             .inform(
@@ -752,9 +549,9 @@ class EmulatedKubeletTest {
                   }
                 });
     try {
-      client.resource(pod(name, "true")).create();
-      awaitPhase(name, "Succeeded");
-      client.pods().withName(name).delete();
+      pods.client.resource(pod(name, "true")).create();
+      pods.awaitPhase(name, "Succeeded");
+      pods.client.pods().withName(name).delete();
       await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains("delete " + name));
       assertThat(seen).contains("add " + name, "update " + name + " Succeeded");
     } finally {
@@ -765,8 +562,8 @@ class EmulatedKubeletTest {
   @Test
   void execOverV5EndsInputWithTheCloseChannel() throws Exception {
     String name = name("v5");
-    client.resource(pod(name, "sleep", "600")).create();
-    awaitPhase(name, "Running");
+    pods.client.resource(pod(name, "sleep", "600")).create();
+    pods.awaitPhase(name, "Running");
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     java.util.concurrent.CompletableFuture<String> status =
         new java.util.concurrent.CompletableFuture<>();
@@ -775,7 +572,7 @@ class EmulatedKubeletTest {
             .subprotocols("v5.channel.k8s.io")
             .buildAsync(
                 URI.create(
-                    kubelet.url().toString().replace("http:", "ws:")
+                    pods.kubelet.url().toString().replace("http:", "ws:")
                         + "/api/v1/namespaces/default/pods/"
                         + name
                         + "/exec?command=cat&stdin=true&stdout=true&stderr=true"),
@@ -823,8 +620,8 @@ class EmulatedKubeletTest {
                 .withLimits(Map.of("memory", new Quantity("16Mi")))
                 .withRequests(Map.of("cpu", new Quantity("250m")))
                 .build());
-    client.resource(pod).create();
-    Pod failed = awaitPhase(name, "Failed");
+    pods.client.resource(pod).create();
+    Pod failed = pods.awaitPhase(name, "Failed");
     assertThat(
             failed.getStatus().getContainerStatuses().get(0).getState().getTerminated().getReason())
         .isEqualTo("OOMKilled");
@@ -834,46 +631,10 @@ class EmulatedKubeletTest {
   void theKubeconfigNamesTheServerAndTheDefaultNamespace() throws Exception {
     var config =
         io.fabric8.kubernetes.client.Config.fromKubeconfig(
-            java.nio.file.Files.readString(kubelet.kubeconfig()));
-    assertThat(config.getMasterUrl()).startsWith(kubelet.url().toString());
+            java.nio.file.Files.readString(pods.kubelet.kubeconfig()));
+    assertThat(config.getMasterUrl()).startsWith(pods.kubelet.url().toString());
     assertThat(config.getNamespace()).isEqualTo("default");
-    assertThat(kubelet.toString()).contains("emulated");
-  }
-
-  @Test
-  void aLargeLogStreamsWholeWhileFollowedAndAfterwards() throws Exception {
-    String name = name("big");
-    long size = 64L * 1024 * 1024 + 3;
-    client.resource(pod(name, "sh", "-c", "head -c " + size + " /dev/urandom")).create();
-    awaitPhase(name, "Running");
-    assertThat(countLog(name, "follow=true&stream=Stdout")).isEqualTo(size);
-    awaitPhase(name, "Succeeded");
-    assertThat(countLog(name, "stream=Stdout")).isEqualTo(size);
-    assertThat(countLog(name, "stream=Stderr")).isZero();
-    assertThat(countLog(name, "limitBytes=1000")).isEqualTo(1000);
-  }
-
-  private static long countLog(String name, String query) throws Exception {
-    HttpResponse<InputStream> answer =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        kubelet.url()
-                            + "/api/v1/namespaces/default/pods/"
-                            + name
-                            + "/log?"
-                            + query))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-    assertThat(answer.statusCode()).isEqualTo(200);
-    long count = 0;
-    byte[] buffer = new byte[65536];
-    try (InputStream body = answer.body()) {
-      for (int n; (n = body.read(buffer)) >= 0; ) {
-        count += n;
-      }
-    }
-    return count;
+    assertThat(pods.kubelet.toString()).contains("emulated");
   }
 
   @Test
