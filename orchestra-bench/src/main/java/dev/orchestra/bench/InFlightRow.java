@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * Many tasks in flight on one driver at once: the threads and the live heap they cost while every
  * task runs and its {@code onExit()} waits. A driver that spends a thread per waiting task shows it
  * here. Local processes are compared with the same number of plain {@code ProcessBuilder}
- * processes, because the JDK itself runs one "process reaper" thread per live child process
- * (blocked in {@code waitpid}), whoever started it.
+ * processes, because the JDK itself runs one "process reaper" thread per live child process that it
+ * started (blocked in {@code waitpid}); the local driver's own launch on Linux does not.
  */
 final class InFlightRow {
 
@@ -169,7 +169,7 @@ final class InFlightRow {
                 + " against the same before the first start. Threads other than the JDK's"
                 + " \"process reaper\" threads: %d before, %d with all in flight (%+d); reaper"
                 + " threads waiting for a child process: %d before, %d with all in flight (the"
-                + " JDK starts one per live child process, whoever started it). Largest thread"
+                + " JDK starts one per live child process it started). Largest thread"
                 + " groups in flight, digits as #: %s. Live heap: %.1f MB before, %.1f MB with"
                 + " all in flight, %.1f KB a task. Starting them all took %.1f s. \"No thread per"
                 + " task\" (met): at most %d more threads besides the JDK's reapers, whatever the"

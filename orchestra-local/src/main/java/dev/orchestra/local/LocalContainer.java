@@ -267,18 +267,10 @@ final class LocalContainer implements Container {
   }
 
   private Process spawn(Launch planned) {
-    ProcessBuilder builder =
-        new ProcessBuilder(planned.command())
-            .directory(planned.workDir().toFile())
-            .redirectOutput(ProcessBuilder.Redirect.to(logFiles.stdout().toFile()))
-            .redirectError(ProcessBuilder.Redirect.to(logFiles.stderr().toFile()))
-            .redirectInput(ProcessBuilder.Redirect.PIPE);
-    builder.environment().clear();
-    builder.environment().putAll(planned.env());
     LOG.debug("starting {} in {}", description, planned.workDir());
     Process started;
     try {
-      started = SpawnLock.starting("starting " + description, builder::start);
+      started = SpawnLock.starting("starting " + description, () -> launch(planned));
     } catch (IOException e) {
       throw new OrchestraException(
           "starting "
@@ -304,6 +296,28 @@ final class LocalContainer implements Container {
     return started;
   }
 
+  /** One {@code posix_spawn} where {@link PosixSpawn} can be used, else {@link ProcessBuilder}. */
+  private Process launch(Launch planned) throws IOException {
+    if (PosixSpawn.unavailable().isEmpty()) {
+      return PosixSpawn.start(
+          planned.command(),
+          planned.env(),
+          planned.workDir(),
+          logFiles.stdout(),
+          logFiles.stderr(),
+          planned.stdin().isPresent());
+    }
+    ProcessBuilder builder =
+        new ProcessBuilder(planned.command())
+            .directory(planned.workDir().toFile())
+            .redirectOutput(ProcessBuilder.Redirect.to(logFiles.stdout().toFile()))
+            .redirectError(ProcessBuilder.Redirect.to(logFiles.stderr().toFile()))
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
+    builder.environment().clear();
+    builder.environment().putAll(planned.env());
+    return builder.start();
+  }
+
   private void removeRoot(RuntimeException failure) {
     try {
       FileTrees.delete(root);
@@ -317,7 +331,7 @@ final class LocalContainer implements Container {
     }
   }
 
-  /** Runs once the JDK has seen the process end. */
+  /** Runs once the process has ended and been reaped. */
   private void processEnded() {
     ContainerStatus status = exited(process.exitValue());
     ScheduledFuture<?> limit = timeout;
@@ -390,7 +404,7 @@ final class LocalContainer implements Container {
     return p.isAlive() ? ContainerStatus.running() : exited(p.exitValue());
   }
 
-  /** Completed by the JDK's own exit notification; every call returns a new dependent future. */
+  /** Completed once the process is reaped; every call returns a new dependent future. */
   @Override
   public CompletableFuture<ContainerStatus> onExit() {
     return exit.copy();
@@ -615,7 +629,7 @@ final class LocalContainer implements Container {
       throw notKilled("cleaning up", survivors);
     }
     try {
-      // The process is gone; wait for the JDK to collect its exit status too.
+      // The process is gone; wait for its exit status to be collected too.
       if (!p.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new OrchestraException(
             "cleaning up " + description + " failed: pid " + p.pid() + " is not reaped");
