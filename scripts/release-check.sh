@@ -92,6 +92,9 @@ repo="$(mvn -B -q help:evaluate -Dexpression=settings.localRepository -DforceStd
 slf4j_version="$(sed -n 's:^ *<slf4j.version>\(.*\)</slf4j.version>$:\1:p' pom.xml)"
 slf4j="$repo/org/slf4j/slf4j-api/$slf4j_version/slf4j-api-$slf4j_version.jar"
 [ -s "$slf4j" ] || fail "cannot find slf4j-api $slf4j_version at $slf4j"
+jna_version="$(sed -n 's:^ *<jna.version>\(.*\)</jna.version>$:\1:p' pom.xml)"
+jna="$repo/net/java/dev/jna/jna/$jna_version/jna-$jna_version.jar"
+[ -s "$jna" ] || fail "cannot find jna $jna_version at $jna"
 app="$(mktemp -d)"
 trap 'rm -rf "$GNUPGHOME" "$app"' EXIT
 mkdir -p "$app/src/check" "$app/out"
@@ -127,7 +130,7 @@ JAVA
 api="orchestra-api/target/orchestra-api-$version.jar"
 local_jar="orchestra-local/target/orchestra-local-$version.jar"
 javac -d "$app/out" --module-path "$api:$slf4j" $(find "$app/src" -name '*.java')
-answer="$(java --module-path "$api:$local_jar:$slf4j:$app/out" \
+answer="$(java --module-path "$api:$local_jar:$jna:$slf4j:$app/out" \
   -m orchestra.modulecheck/check.Main 2>&1)" || fail "the module-path check failed: $answer"
 [[ "$answer" == *"[local] hello from the module path"* ]] ||
   fail "on the module path, expected the local driver to run a task; got: $answer"

@@ -50,6 +50,9 @@ final class LocalContainer implements Container {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalContainer.class);
 
+  /** Whether processes start through {@link PosixSpawn}: not where it cannot, nor without JNA. */
+  private static final boolean POSIX_SPAWN = posixSpawn();
+
   /** How long cleanup and stop wait for killed processes to exit. */
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
 
@@ -298,7 +301,7 @@ final class LocalContainer implements Container {
 
   /** One {@code posix_spawn} where {@link PosixSpawn} can be used, else {@link ProcessBuilder}. */
   private Process launch(Launch planned) throws IOException {
-    if (PosixSpawn.unavailable().isEmpty()) {
+    if (POSIX_SPAWN) {
       return PosixSpawn.start(
           planned.command(),
           planned.env(),
@@ -316,6 +319,18 @@ final class LocalContainer implements Container {
     builder.environment().clear();
     builder.environment().putAll(planned.env());
     return builder.start();
+  }
+
+  private static boolean posixSpawn() {
+    try {
+      return PosixSpawn.unavailable().isEmpty();
+    } catch (LinkageError e) {
+      LOG.warn(
+          "starting processes with ProcessBuilder: posix_spawn needs JNA (net.java.dev.jna:jna),"
+              + " a dependency of this driver, which cannot be loaded: {}",
+          e.toString());
+      return false;
+    }
   }
 
   private void removeRoot(RuntimeException failure) {
