@@ -27,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * command, so every process costs two program loads, and it keeps a reaper thread per running
  * child. Both costs dominate a short task. This launch gives the child what the JDK's gives it: the
  * command resolved on the caller's {@code PATH}, the given environment only, the working directory,
- * standard output and error appended to nothing but the given files (created or truncated),
- * standard input either a pipe or {@code /dev/null}, every other descriptor closed, the default
- * disposition of every signal and an empty signal mask. Arguments and the environment are encoded
- * with the default charset and paths with the file-name charset, as the JDK does.
+ * standard output and error written to the given files (created or truncated), standard input
+ * either a pipe or {@code /dev/null}, every other descriptor closed, an empty signal mask, and the
+ * signals this JVM ignores ignored (as under {@code nohup}), every other one at its default (the
+ * program's load resets the JVM's handlers). Arguments and the environment are encoded with the
+ * default charset and paths with the file-name charset, as the JDK does.
  *
  * <p>Used where it can be: Linux on x86-64 or AArch64 (the flag values below are theirs) with a C
  * library that has {@code posix_spawn_file_actions_addchdir_np} and {@code
@@ -52,7 +53,6 @@ final class PosixSpawn {
   static final int O_CLOEXEC = 02000000;
   private static final int CREATE_MODE = 0666;
 
-  private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
   private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
 
   /** glibc's types are smaller (80 and 336 bytes); the spare room costs nothing. */
@@ -89,11 +89,7 @@ final class PosixSpawn {
 
     int posix_spawnattr_setsigmask(Pointer attr, Pointer mask);
 
-    int posix_spawnattr_setsigdefault(Pointer attr, Pointer signals);
-
     int sigemptyset(Pointer set);
-
-    int sigfillset(Pointer set);
 
     String strerror(int errno);
 
@@ -124,7 +120,9 @@ final class PosixSpawn {
     static Loaded load() {
       String choice = System.getProperty(PROPERTY, "native");
       if (choice.equals("jdk")) {
-        return failed("the system property " + PROPERTY + " is 'jdk'");
+        String why = "the system property " + PROPERTY + " is 'jdk'";
+        LOG.debug("starting processes with ProcessBuilder: {}", why);
+        return new Loaded(null, null, why);
       }
       if (!choice.equals("native")) {
         LOG.warn(
@@ -144,18 +142,11 @@ final class PosixSpawn {
         c.getFunction("posix_spawn_file_actions_addchdir_np");
         c.getFunction("posix_spawn_file_actions_addclosefrom_np");
         Memory attr = new Memory(ATTR_BYTES);
-        Memory all = new Memory(SIGSET_BYTES);
         Memory none = new Memory(SIGSET_BYTES);
         check(libc, libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
-        check(libc, libc.sigfillset(all) == 0 ? 0 : 22, "sigfillset");
         check(libc, libc.sigemptyset(none) == 0 ? 0 : 22, "sigemptyset");
-        check(libc, libc.posix_spawnattr_setsigdefault(attr, all), "setsigdefault");
         check(libc, libc.posix_spawnattr_setsigmask(attr, none), "setsigmask");
-        check(
-            libc,
-            libc.posix_spawnattr_setflags(
-                attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)),
-            "setflags");
+        check(libc, libc.posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK), "setflags");
         ChildReaper.probe(libc);
         return new Loaded(libc, attr, null);
       } catch (LinkageError | IOException | LastErrorException | IllegalStateException e) {
@@ -163,8 +154,9 @@ final class PosixSpawn {
       }
     }
 
+    /** Logged at INFO: the operator learns why tasks start slower than they could. */
     private static Loaded failed(String why) {
-      LOG.debug("starting processes with ProcessBuilder: {}", why);
+      LOG.info("starting processes with ProcessBuilder: {}", why);
       return new Loaded(null, null, why);
     }
   }
