@@ -382,7 +382,11 @@ class DockerLifecycleTest {
     try (Driver driver = open(namespace)) {
       Container slow =
           driver.runContainer(task("slow", "sleep", "300").timeout(Duration.ofSeconds(1)).build());
-      Container stopped = driver.runContainer(task("stopped", "sleep", "300").build());
+      // Stopped once it runs: a SIGTERM that reaches the container's init before it handles
+      // signals (a busy engine starts containers slowly) is lost, and the stop ends in SIGKILL.
+      Container stopped =
+          driver.runContainer(task("stopped", "sh", "-c", "echo ready; exec sleep 300").build());
+      await().atMost(TASK_TIMEOUT).until(() -> stdout(stopped).equals("ready\n"));
       assertThat(awaitEnd(slow).reason()).isEqualTo(ExitReason.TIMED_OUT);
       assertThat(stopped.stop(Duration.ofSeconds(10)).reason()).isEqualTo(ExitReason.STOPPED);
 
