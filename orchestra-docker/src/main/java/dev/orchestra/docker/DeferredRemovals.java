@@ -1,5 +1,6 @@
 package dev.orchestra.docker;
 
+import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +36,9 @@ final class DeferredRemovals {
 
   private final DockerNamespace namespace;
 
+  /** The engine's client: the namespace's own, or in tests one that orders the engine's answers. */
+  private final DockerClient api;
+
   /** The containers to remove, by container name (one per task id). */
   private final Map<String, Leftover> containers = new ConcurrentHashMap<>();
 
@@ -41,7 +46,12 @@ final class DeferredRemovals {
   private final Map<String, Leftover> volumes = new ConcurrentHashMap<>();
 
   DeferredRemovals(DockerNamespace namespace) {
+    this(namespace, namespace.api());
+  }
+
+  DeferredRemovals(DockerNamespace namespace, DockerClient api) {
     this.namespace = namespace;
+    this.api = api;
   }
 
   /**
@@ -99,6 +109,11 @@ final class DeferredRemovals {
     }
   }
 
+  /** Whether a container is still to be removed. */
+  boolean removingContainers() {
+    return !containers.isEmpty();
+  }
+
   /** The driver is closing: close() removes everything of the namespace itself. */
   void clear() {
     containers.clear();
@@ -112,9 +127,11 @@ final class DeferredRemovals {
             return;
           }
           try {
-            leftover.run();
+            boolean removed = leftover.run();
             map.remove(key, leftover);
-            LOG.info("removed the {} once the engine answered again", leftover.what);
+            if (removed) {
+              LOG.info("removed the {} once the engine answered again", leftover.what);
+            }
           } catch (RuntimeException e) {
             Duration doubled = pause.multipliedBy(2);
             Duration next = doubled.compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : doubled;
@@ -129,38 +146,45 @@ final class DeferredRemovals {
         pause);
   }
 
-  private void removeContainer(String name, String taskId, String containerId, String what) {
+  /** Removes a container; {@code false} if there was none to remove, or it is kept. */
+  private boolean removeContainer(String name, String taskId, String containerId, String what) {
     if (containerId != null) {
-      ContainerRemoval.remove(namespace.api(), containerId, what);
-      return;
+      return ContainerRemoval.remove(api, containerId, what);
     }
     InspectContainerResponse found;
     try {
-      found = namespace.api().inspectContainerCmd(name).exec();
+      found = api.inspectContainerCmd(name).exec();
     } catch (NotFoundException e) {
       LOG.debug("the engine never created {}", what);
-      return;
+      return false;
     } catch (RuntimeException e) {
       throw EngineErrors.failure("looking up " + what, e);
     }
     if (namespace.isTask(found, taskId) && ContainerCreation.unstarted(found)) {
-      ContainerRemoval.remove(namespace.api(), found.getId(), what);
-    } else {
-      LOG.debug("keeping {}: another run holds its name now", what);
+      return ContainerRemoval.remove(api, found.getId(), what);
     }
+    LOG.debug("keeping {}: another run holds its name now", what);
+    return false;
   }
 
-  private void removeVolume(String dockerName) {
+  /** Removes a volume; {@code false} if it was gone already, or is kept. */
+  private boolean removeVolume(String dockerName) {
+    // Looked at before the request, not after its answer: a container removed in between (most
+    // likely the failed run's own, on another thread) may be what made the engine refuse.
+    boolean containersPending = removingContainers();
     try {
-      namespace.api().removeVolumeCmd(dockerName).exec();
+      api.removeVolumeCmd(dockerName).exec();
+      return true;
     } catch (NotFoundException e) {
       LOG.debug("volume {} is gone already", dockerName);
+      return false;
     } catch (ConflictException e) {
-      if (!containers.isEmpty()) {
-        // Most likely in use by the failed task's container, which is still to be removed.
+      if (containersPending) {
+        // Most likely in use by the failed task's container, still to be removed when asked.
         throw e;
       }
       LOG.debug("keeping volume {}: {}", dockerName, EngineErrors.answer(e));
+      return false;
     } catch (RuntimeException e) {
       throw EngineErrors.failure("removing volume " + dockerName, e);
     }
@@ -169,15 +193,16 @@ final class DeferredRemovals {
   /** One thing to remove; its attempts are serialised. */
   private static final class Leftover {
     final String what;
-    private final Runnable attempt;
+    private final BooleanSupplier attempt;
 
-    Leftover(String what, Runnable attempt) {
+    Leftover(String what, BooleanSupplier attempt) {
       this.what = what;
       this.attempt = attempt;
     }
 
-    synchronized void run() {
-      attempt.run();
+    /** {@code true} if it removed the leftover, {@code false} if there was none or it is kept. */
+    synchronized boolean run() {
+      return attempt.getAsBoolean();
     }
   }
 }
