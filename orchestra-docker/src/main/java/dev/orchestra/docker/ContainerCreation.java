@@ -414,6 +414,7 @@ final class ContainerCreation {
         image);
     Instant started = Instant.now();
     container.scheduleTimeout(started);
+    namespace.events().started(container);
     return container;
   }
 

@@ -489,6 +489,22 @@ final class DockerContainer implements Container {
   }
 
   /**
+   * Reads the status once, soon after the start ({@link ExitEvents#started}), unless it is known
+   * already. A failed read is not tried again: the exit event and the sweep still come.
+   */
+  void readEarly() {
+    if (done != null || removing || namespace.isClosed()) {
+      return;
+    }
+    try {
+      refresh(inspect("reading the status of"));
+    } catch (RuntimeException e) {
+      LOG.debug(
+          "an early status read of container {} of {} failed: {}", name, describe(), e.toString());
+    }
+  }
+
+  /**
    * The engine reported the container's death with this exit code (the event's {@code exitCode},
    * null if it had none): final at once when the code tells everything, else read the status.
    */

@@ -47,6 +47,11 @@ enum EngineFlavour {
     }
 
     @Override
+    boolean exitEventsLag() {
+      return true;
+    }
+
+    @Override
     boolean closedAttachKeepsInput() {
       return false;
     }
@@ -220,6 +225,18 @@ enum EngineFlavour {
    */
   boolean exactLogTails() {
     return true;
+  }
+
+  /**
+   * Whether the engine's events may reach a subscriber well after what they report. Docker's do
+   * not. Podman's (4.3) service writes them to its event log and reads that back for its {@code GET
+   * /events} stream; with the {@code file} event logger (its default where journald does not run)
+   * the log is polled every 250 ms, so a {@code died} event comes 0 to 250 ms after the exit, which
+   * {@code podman run} learns of at once through its attach. {@link ExitEvents#started} makes up
+   * for it.
+   */
+  boolean exitEventsLag() {
+    return false;
   }
 
   /**

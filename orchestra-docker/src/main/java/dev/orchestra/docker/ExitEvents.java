@@ -47,6 +47,14 @@ final class ExitEvents implements AutoCloseable {
   private static final Duration FIRST_PAUSE = Duration.ofMillis(500);
   private static final Duration LONGEST_PAUSE = Duration.ofSeconds(30);
 
+  /**
+   * When a container's status is read after its start on an engine whose exit events lag ({@link
+   * EngineFlavour#exitEventsLag()}): a task that ends within a quarter second is seen about as soon
+   * as it ends, at the cost of at most three reads for each task.
+   */
+  static final List<Duration> EARLY_READS =
+      List.of(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(150));
+
   /** How often, while containers are watched, the namespace's exited containers are listed. */
   static final Duration SWEEP_PERIOD = Duration.ofSeconds(10);
 
@@ -127,6 +135,20 @@ final class ExitEvents implements AutoCloseable {
     }
     sweepLater();
     return true;
+  }
+
+  /**
+   * A container just started. On an engine whose exit events lag ({@link
+   * EngineFlavour#exitEventsLag()}), its status is read at each of {@link #EARLY_READS} after now,
+   * until it is done: a short task's end is then seen without waiting for its event.
+   */
+  void started(DockerContainer container) {
+    if (!namespace.connection().flavour().exitEventsLag()) {
+      return;
+    }
+    for (Duration delay : EARLY_READS) {
+      namespace.schedule(container::readEarly, delay);
+    }
   }
 
   /** Stops watching a container (it is done, or forgotten). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.dockerjava.api.model.LogConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -136,5 +137,15 @@ class EngineFlavourTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'engine'")
         .hasMessageContaining("containerd");
+  }
+
+  @Test
+  void onlyPodmansExitEventsLagSoOnlyThereIsAStartedTasksStatusReadEarly() {
+    assertThat(EngineFlavour.PODMAN.exitEventsLag()).isTrue();
+    assertThat(EngineFlavour.DOCKER.exitEventsLag()).isFalse();
+    assertThat(ExitEvents.EARLY_READS)
+        .as("the early reads fall before the end of Podman's 250 ms poll of its event log")
+        .isSorted()
+        .allSatisfy(d -> assertThat(d).isPositive().isLessThan(Duration.ofMillis(250)));
   }
 }
