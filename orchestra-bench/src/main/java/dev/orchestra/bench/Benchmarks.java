@@ -209,10 +209,12 @@ public final class Benchmarks {
     md.append(
         String.format(
             Locale.ROOT,
-            "This run: started %s, took %s. Timed rows: %d measured rounds after %d warm-up"
-                + " round(s); ratio = library median / baseline median.%n%n",
+            "This run: started %s, took %s. Timed rows: %d measured rounds each (%d for the"
+                + " rows whose round takes seconds: docker parallel, docker over ssh, status),"
+                + " after %d warm-up round(s); ratio = library median / baseline median.%n%n",
             result.started(),
             duration(result.wall()),
+            s.quickRuns(),
             s.runs(),
             s.warmups()));
     md.append("| machine | |\n|---|---|\n");

@@ -99,7 +99,7 @@ final class DockerRows {
       List<Samples> s =
           Rotation.run(
               settings.warmups(),
-              settings.runs(),
+              settings.quickRuns(),
               List.of(library, dockerRun, rawFloor, testcontainers));
       String order = Rotation.describeOrder("L", "D", "F", "T");
       Row floorRow =
@@ -370,7 +370,8 @@ final class DockerRows {
             return t1 - t0;
           };
       List<Samples> s =
-          Rotation.run(settings.warmups(), settings.runs(), List.of(library, dockerLogs, floor));
+          Rotation.run(
+              settings.warmups(), settings.quickRuns(), List.of(library, dockerLogs, floor));
       String order = Rotation.describeOrder("L", "D", "F");
       String what =
           "A finished task that wrote "

@@ -96,7 +96,7 @@ final class LocalRows {
           }
         };
     List<Samples> s =
-        Rotation.run(settings.warmups(), settings.runs(), List.of(library, baseline, floor));
+        Rotation.run(settings.warmups(), settings.quickRuns(), List.of(library, baseline, floor));
     String order = Rotation.describeOrder("L", "B", "F");
     String what =
         n

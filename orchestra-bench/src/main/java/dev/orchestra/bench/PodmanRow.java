@@ -79,7 +79,7 @@ final class PodmanRow {
                       floor,
                       ns,
                       DockerRows.floorCreateBody(settings.image(), ns, PODMAN_LOG_CONFIG))));
-      List<Samples> s = Rotation.run(settings.warmups(), settings.runs(), trials);
+      List<Samples> s = Rotation.run(settings.warmups(), settings.quickRuns(), trials);
       String order =
           floorClient.isPresent()
               ? Rotation.describeOrder("L", "P", "F")

@@ -13,7 +13,11 @@ import java.util.stream.Collectors;
  * What a benchmark run measures and how often, from system properties (defaults in brackets):
  *
  * <ul>
- *   <li>{@code bench.runs} [7]: measured rounds per row; each reports the median
+ *   <li>{@code bench.runs} [7]: measured rounds of the rows whose round takes seconds (docker
+ *       parallel, docker over ssh) and of the status row; each row reports its median
+ *   <li>{@code bench.quickRuns} [31]: measured rounds of the rows whose round takes a second or
+ *       less a contender (docker latency, docker logs, Podman, local spawn): their spread is mostly
+ *       the machine's, and more rounds steady a median that lies close to a target
  *   <li>{@code bench.warmups} [2]: rounds run first and discarded
  *   <li>{@code bench.parallel} [20]: tasks at once in the parallel row
  *   <li>{@code bench.logBytes} [100000000]: bytes of stdout read back in the logs row
@@ -31,6 +35,7 @@ import java.util.stream.Collectors;
  */
 record Settings(
     int runs,
+    int quickRuns,
     int warmups,
     int parallel,
     long logBytes,
@@ -53,13 +58,15 @@ record Settings(
 
   Settings {
     if (runs < 1
+        || quickRuns < 1
         || warmups < 0
         || parallel < 1
         || localTasks < 1
         || statusCalls < 1
         || inFlight < 1) {
       throw new IllegalArgumentException(
-          "runs, parallel, localTasks, statusCalls and inFlight must be positive, warmups not"
+          "runs, quickRuns, parallel, localTasks, statusCalls and inFlight must be positive,"
+              + " warmups not"
               + " negative");
     }
     if (logBytes < 1 || memoryBytes < 1) {
@@ -74,6 +81,7 @@ record Settings(
   }
 
   private static final String RUNS = "bench.runs";
+  private static final String QUICK_RUNS = "bench.quickRuns";
   private static final String WARMUPS = "bench.warmups";
   private static final String PARALLEL = "bench.parallel";
   private static final String LOG_BYTES = "bench.logBytes";
@@ -91,6 +99,7 @@ record Settings(
     String rows = System.getProperty(ROWS, "").strip();
     return new Settings(
         Integer.getInteger(RUNS, 7),
+        Integer.getInteger(QUICK_RUNS, 31),
         Integer.getInteger(WARMUPS, 2),
         Integer.getInteger(PARALLEL, 20),
         Long.getLong(LOG_BYTES, 100_000_000L),
@@ -113,6 +122,7 @@ record Settings(
   Map<String, String> asProperties() {
     Map<String, String> p = new LinkedHashMap<>();
     p.put(RUNS, String.valueOf(runs));
+    p.put(QUICK_RUNS, String.valueOf(quickRuns));
     p.put(WARMUPS, String.valueOf(warmups));
     p.put(PARALLEL, String.valueOf(parallel));
     p.put(LOG_BYTES, String.valueOf(logBytes));

@@ -18,6 +18,7 @@ class BenchmarksReportTest {
   private static final Settings SETTINGS =
       new Settings(
           3,
+          5,
           1,
           4,
           1_000,
@@ -71,7 +72,9 @@ class BenchmarksReportTest {
             "## How it measures",
             "## Settings of this run");
     assertThat(report)
-        .contains("This run: started 2026-01-02T03:04:05Z, took 2 min 5 s. Timed rows: 3 measured")
+        .contains(
+            "This run: started 2026-01-02T03:04:05Z, took 2 min 5 s. Timed rows: 5 measured rounds"
+                + " each (3 for the rows whose round takes seconds")
         .contains("| kernel | Linux 6.1.0 |")
         .contains("| JDK | OpenJDK 64-Bit Server VM 17.0.15 |")
         .contains("| engine | Docker engine 20.10.24 (API 1.41) |")
@@ -87,7 +90,8 @@ class BenchmarksReportTest {
             "- **local spawn**: 5 tasks started one after the other. Samples (ms), round by"
                 + " round: library 3.0, 2.0, 4.0; baseline 2.0, 2.0, 2.0.")
         .contains("A row is **noisy** when its target lies within that range")
-        .contains("| `bench.runs` | 3 |\n| `bench.warmups` | 1 |\n| `bench.parallel` | 4 |")
+        .contains(
+            "| `bench.runs` | 3 |\n| `bench.quickRuns` | 5 |\n| `bench.warmups` | 1 |\n| `bench.parallel` | 4 |")
         .contains("| `bench.memoryHeap` | 32m |\n| `bench.inFlight` | 7 |")
         .contains(
             "| `bench.rows` | breakdown,docker-latency,docker-logs,docker-parallel,docker-ssh,"

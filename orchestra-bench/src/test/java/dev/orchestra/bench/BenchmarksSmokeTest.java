@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchmarksSmokeTest {
 
   private static Settings tiny(Set<String> rows, Path output) {
-    return new Settings(2, 0, 3, 1_000_000, 5, 100, 1_000_000, "64m", 4, "busybox", rows, output);
+    return new Settings(
+        2, 2, 0, 3, 1_000_000, 5, 100, 1_000_000, "64m", 4, "busybox", rows, output);
   }
 
   @Test
