@@ -34,8 +34,6 @@ final class ChildReaper implements Runnable {
   private static final int EFD_NONBLOCK = 04000;
   private static final short POLLIN = 1;
   private static final int POLLFD_BYTES = 8;
-  private static final int EINTR = 4;
-  private static final int EAGAIN = 11;
 
   /** How long the thread waits, with nothing to watch, before it ends. */
   static final int IDLE_MILLIS = 2000;
@@ -154,7 +152,7 @@ final class ChildReaper implements Runnable {
       libc.write(wakeFd, ONE, 8);
     } catch (LastErrorException e) {
       // EAGAIN: the counter is full, so the thread is awake already.
-      if (e.getErrorCode() != EAGAIN) {
+      if (e.getErrorCode() != LibC.EAGAIN) {
         LOG.error("waking the child reaper failed: {}", e.getMessage());
       }
     }
@@ -183,7 +181,7 @@ final class ChildReaper implements Runnable {
             return;
           }
         } catch (LastErrorException e) {
-          if (e.getErrorCode() != EINTR) {
+          if (e.getErrorCode() != LibC.EINTR) {
             throw e;
           }
           continue;
@@ -192,7 +190,7 @@ final class ChildReaper implements Runnable {
           try {
             libc.read(wakeFd, drain, 8);
           } catch (LastErrorException e) {
-            if (e.getErrorCode() != EAGAIN) {
+            if (e.getErrorCode() != LibC.EAGAIN) {
               throw e;
             }
           }
@@ -238,7 +236,7 @@ final class ChildReaper implements Runnable {
         libc.waitpid(pid, status, 0);
         break;
       } catch (LastErrorException e) {
-        if (e.getErrorCode() == EINTR) {
+        if (e.getErrorCode() == LibC.EINTR) {
           continue;
         }
         // ECHILD: someone else reaped it (a SIGCHLD handler set to ignore, say); nothing else is

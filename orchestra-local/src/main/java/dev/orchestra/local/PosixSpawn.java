@@ -63,6 +63,12 @@ final class PosixSpawn {
 
   /** The C library functions used here and by {@link ChildReaper}. */
   interface LibC extends Library {
+    /** {@code errno}: a call interrupted by a signal. */
+    int EINTR = 4;
+
+    /** {@code errno}: try again (a full counter, nothing to reap yet). */
+    int EAGAIN = 11;
+
     int posix_spawnp(
         IntByReference pid,
         String file,
@@ -344,7 +350,6 @@ final class PosixSpawn {
   /** The writing end of a child's input pipe: plain blocking writes, no buffering. */
   private static final class PipeOutputStream extends OutputStream {
 
-    private static final int EINTR = 4;
     private static final int CHUNK = 64 * 1024;
 
     private final LibC libc;
@@ -384,7 +389,7 @@ final class PosixSpawn {
         try {
           done += (int) libc.write(fd, from, n);
         } catch (LastErrorException e) {
-          if (e.getErrorCode() != EINTR) {
+          if (e.getErrorCode() != LibC.EINTR) {
             throw new IOException(e.getMessage(), e);
           }
         }
