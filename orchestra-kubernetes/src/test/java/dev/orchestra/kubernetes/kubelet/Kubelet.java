@@ -1,8 +1,12 @@
 package dev.orchestra.kubernetes.kubelet;
 
+import static org.awaitility.Awaitility.await;
+
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -42,6 +46,9 @@ final class Kubelet {
 
   /** The label on every container and volume of one fixture instance. */
   static final String LABEL = "dev.orchestra.emulated-kubelet";
+
+  /** How long {@link #removeAll()} waits for removals in progress: a bound on a busy engine. */
+  private static final Duration REMOVAL = Duration.ofMinutes(1);
 
   final Store store;
   final DockerClient docker;
@@ -177,20 +184,16 @@ final class Kubelet {
     return left;
   }
 
-  /** Force-removes every container and volume of this instance. */
+  /**
+   * Force-removes every container and volume of this instance. A container whose removal is in
+   * progress already (a pod's deletion got there first: the engine answers 409) is waited for, up
+   * to {@link #REMOVAL}, before the volumes it may still use are removed.
+   */
   void removeAll() {
-    for (var c :
-        docker
-            .listContainersCmd()
-            .withShowAll(true)
-            .withLabelFilter(Map.of(LABEL, instance))
-            .exec()) {
-      try {
-        docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
-      } catch (NotFoundException e) {
-        LOG.debug("container {} was gone already", c.getId());
-      }
-    }
+    await("the removal of the emulated kubelet's containers (" + instance + ")")
+        .atMost(REMOVAL)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> removeContainers() == 0);
     var volumes =
         docker
             .listVolumesCmd()
@@ -206,6 +209,26 @@ final class Kubelet {
         }
       }
     }
+  }
+
+  /** Sends the removal of every container of this instance; answers how many were listed. */
+  private int removeContainers() {
+    var listed =
+        docker
+            .listContainersCmd()
+            .withShowAll(true)
+            .withLabelFilter(Map.of(LABEL, instance))
+            .exec();
+    for (var c : listed) {
+      try {
+        docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+      } catch (NotFoundException e) {
+        LOG.debug("container {} was gone already", c.getId());
+      } catch (ConflictException e) {
+        LOG.debug("container {} is being removed already: {}", c.getId(), e.getMessage());
+      }
+    }
+    return listed.size();
   }
 
   /** The Docker volume that holds a claim's data. */
