@@ -489,12 +489,18 @@ final class DockerContainer implements Container {
   }
 
   /**
-   * Reads the status once, soon after the start ({@link ExitEvents#started}), unless it is known
-   * already. A failed read is not tried again: the exit event and the sweep still come.
+   * Reads the status once, soon after the start ({@link ExitEvents#started}), if someone waits for
+   * the end ({@link #onExit()}) and it is not known already: a caller of {@link #status()} reads it
+   * anyway. A failed read is not tried again: the exit event and the sweep still come.
    */
   void readEarly() {
     if (done != null || removing || namespace.isClosed()) {
       return;
+    }
+    synchronized (lock) {
+      if (exit == null) {
+        return;
+      }
     }
     try {
       refresh(inspect("reading the status of"));

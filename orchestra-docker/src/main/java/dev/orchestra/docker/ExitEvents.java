@@ -50,7 +50,7 @@ final class ExitEvents implements AutoCloseable {
   /**
    * When a container's status is read after its start on an engine whose exit events lag ({@link
    * EngineFlavour#exitEventsLag()}): a task that ends within a quarter second is seen about as soon
-   * as it ends, at the cost of at most three reads for each task.
+   * as it ends, at the cost of at most three reads for each awaited task.
    */
   static final List<Duration> EARLY_READS =
       List.of(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(150));
@@ -139,8 +139,9 @@ final class ExitEvents implements AutoCloseable {
 
   /**
    * A container just started. On an engine whose exit events lag ({@link
-   * EngineFlavour#exitEventsLag()}), its status is read at each of {@link #EARLY_READS} after now,
-   * until it is done: a short task's end is then seen without waiting for its event.
+   * EngineFlavour#exitEventsLag()}), its status is read at each of {@link #EARLY_READS} after now
+   * while someone waits for its end, until it is done: a short task's end is then seen without
+   * waiting for its event.
    */
   void started(DockerContainer container) {
     if (!namespace.connection().flavour().exitEventsLag()) {
