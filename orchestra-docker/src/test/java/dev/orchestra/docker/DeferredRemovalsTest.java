@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -61,25 +62,28 @@ class DeferredRemovalsTest {
     AtomicBoolean firstVolumeAttempt = new AtomicBoolean(true);
     AtomicReference<DeferredRemovals> deferred = new AtomicReference<>();
     DockerClient ordered =
-        intercept(
+        wrap(
             DockerClient.class,
             engine,
-            (method, result) -> {
+            result -> {
               if (result instanceof RemoveContainerCmd cmd) {
                 // The container goes only once the engine refused the volume because of it.
-                return intercept(
+                return wrap(
                     RemoveContainerCmd.class,
                     cmd,
-                    (m, r) -> r,
+                    r -> r,
                     () ->
                         assertThat(volumeRefused.await(BOUND.toSeconds(), TimeUnit.SECONDS))
                             .as("the volume's removal was refused")
-                            .isTrue());
+                            .isTrue(),
+                    failure -> {});
               }
               if (result instanceof RemoveVolumeCmd cmd) {
-                return interceptFailure(
+                return wrap(
                     RemoveVolumeCmd.class,
                     cmd,
+                    r -> r,
+                    () -> {},
                     failure -> {
                       if (failure instanceof ConflictException
                           && firstVolumeAttempt.getAndSet(false)) {
@@ -92,7 +96,8 @@ class DeferredRemovalsTest {
               }
               return result;
             },
-            () -> {});
+            () -> {},
+            failure -> {});
 
     DockerConnection connection = DockerConnection.open(Optional.empty());
     DockerNamespace namespace = new DockerNamespace(name, connection);
@@ -117,11 +122,6 @@ class DeferredRemovalsTest {
     }
   }
 
-  /** What a call on a wrapped object returned, in place of what it returned. */
-  private interface Results {
-    Object replace(java.lang.reflect.Method method, Object result) throws Exception;
-  }
-
   /** Work before a wrapped object's {@code exec()}. */
   private interface BeforeExec {
     void run() throws Exception;
@@ -133,19 +133,16 @@ class DeferredRemovalsTest {
   }
 
   /**
-   * Wraps an object of a docker-java interface: its builder calls return the wrapper, so that the
-   * {@code exec()} at the end of a chain is the wrapper's too.
+   * Wraps an object of a docker-java interface: what its calls return passes through {@code
+   * results}, except that its builder calls return the wrapper, so that the {@code exec()} at the
+   * end of a chain is the wrapper's too.
    */
-  private static <T> T intercept(Class<T> type, T target, Results results, BeforeExec beforeExec) {
-    return wrap(type, target, results, beforeExec, failure -> {});
-  }
-
-  private static <T> T interceptFailure(Class<T> type, T target, OnFailure onFailure) {
-    return wrap(type, target, (m, r) -> r, () -> {}, onFailure);
-  }
-
   private static <T> T wrap(
-      Class<T> type, T target, Results results, BeforeExec beforeExec, OnFailure onFailure) {
+      Class<T> type,
+      T target,
+      UnaryOperator<Object> results,
+      BeforeExec beforeExec,
+      OnFailure onFailure) {
     AtomicReference<Object> self = new AtomicReference<>();
     InvocationHandler handler =
         (proxy, method, args) -> {
@@ -161,7 +158,7 @@ class DeferredRemovalsTest {
             }
             throw e.getCause();
           }
-          return result == target ? self.get() : results.replace(method, result);
+          return result == target ? self.get() : results.apply(result);
         };
     T proxy =
         type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));

@@ -91,15 +91,8 @@ class KubernetesLifecycleMockTest extends KubernetesMockTesting {
   void podDeletedBehindTheDriversBackIsNotFound() {
     Driver d = open("gone");
     Container c = d.runContainer(task("g").build());
-    client.pods().inNamespace(KUBE_NS).withName(c.id()).delete();
-    await()
-        .atMost(Duration.ofSeconds(75))
-        .until(() -> client.pods().inNamespace(KUBE_NS).withName(c.id()).get() == null);
-    await()
-        .atMost(Duration.ofSeconds(75))
-        .untilAsserted(
-            () -> assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class));
-    await().atMost(Duration.ofSeconds(75)).until(() -> c.onExit().isCompletedExceptionally());
+    deleteBehindTheDriversBack(c);
+    awaitGoneForTheDriver(c);
   }
 
   @Test
@@ -107,10 +100,7 @@ class KubernetesLifecycleMockTest extends KubernetesMockTesting {
     Driver d = open("uid");
     Container c = d.runContainer(task("r").build());
     Pod old = pod(c);
-    client.pods().inNamespace(KUBE_NS).withName(c.id()).delete();
-    await()
-        .atMost(Duration.ofSeconds(75))
-        .until(() -> client.pods().inNamespace(KUBE_NS).withName(c.id()).get() == null);
+    deleteBehindTheDriversBack(c);
     Pod twin =
         new PodBuilder(old)
             .editMetadata()
@@ -121,11 +111,7 @@ class KubernetesLifecycleMockTest extends KubernetesMockTesting {
     client.pods().inNamespace(KUBE_NS).resource(twin).create();
     assertThat(pod(c).getMetadata().getUid()).isNotEqualTo(old.getMetadata().getUid());
     terminate(c, 0, "Completed", null);
-    await()
-        .atMost(Duration.ofSeconds(75))
-        .untilAsserted(
-            () -> assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class));
-    await().atMost(Duration.ofSeconds(75)).until(() -> c.onExit().isCompletedExceptionally());
+    awaitGoneForTheDriver(c);
   }
 
   @Test
@@ -174,5 +160,22 @@ class KubernetesLifecycleMockTest extends KubernetesMockTesting {
       }
     }
     assertThat(sawLogRequest).as("a log request reached the server").isTrue();
+  }
+
+  /** Deletes the task's pod as another client would, and waits until the API server has no pod. */
+  private void deleteBehindTheDriversBack(Container c) {
+    client.pods().inNamespace(KUBE_NS).withName(c.id()).delete();
+    await()
+        .atMost(Duration.ofSeconds(75))
+        .until(() -> client.pods().inNamespace(KUBE_NS).withName(c.id()).get() == null);
+  }
+
+  /** Waits until the driver reports the task not found and fails its waiters. */
+  private static void awaitGoneForTheDriver(Container c) {
+    await()
+        .atMost(Duration.ofSeconds(75))
+        .untilAsserted(
+            () -> assertThatThrownBy(c::status).isInstanceOf(ContainerNotFoundException.class));
+    await().atMost(Duration.ofSeconds(75)).until(() -> c.onExit().isCompletedExceptionally());
   }
 }
