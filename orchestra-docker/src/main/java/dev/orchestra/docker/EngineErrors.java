@@ -154,10 +154,16 @@ final class EngineErrors {
    * The interruption somewhere in a failure's causes: docker-java wraps the transport's {@link
    * InterruptedIOException} (an interrupted wait for a pooled connection) in a plain runtime
    * exception. An {@link InterruptedIOException} counts only when the thread's flag is set, since
-   * connect timeouts are {@link InterruptedIOException}s too.
+   * connect timeouts are {@link InterruptedIOException}s too. A request's deadline ({@link
+   * EngineTimeoutException}) is never an interruption, whatever its causes.
    */
   static Throwable interruption(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof EngineTimeoutException) {
+        // Its cause is how the deadline ended the request (an interrupt it sent and cleared): a
+        // timeout, not an interruption of the caller's.
+        return null;
+      }
       if (c instanceof InterruptedException || c instanceof ClosedByInterruptException) {
         return c;
       }

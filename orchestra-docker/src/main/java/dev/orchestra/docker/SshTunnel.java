@@ -318,12 +318,21 @@ final class SshTunnel implements AutoCloseable {
     }
   }
 
-  /** Carries one local connection through a new channel, both ways, until both ends finished. */
+  /**
+   * Carries one local connection through a new channel, both ways, until both ends finished. When
+   * no channel opens, the local connection is closed at once, so that its request fails at once and
+   * does not wait for an answer until its deadline.
+   */
   private void forward(SocketChannel local) {
     Link link;
     try {
       ensureConnected();
       link = openChannel(local);
+    } catch (RuntimeException e) {
+      LOG.warn("no channel to the engine at {}", target, e);
+      channelFailure = new IOException("no channel to the engine: " + e, e);
+      closeQuietly(local);
+      return;
     } catch (IOException | JSchException e) {
       IOException failure =
           new IOException(
@@ -421,7 +430,7 @@ final class SshTunnel implements AutoCloseable {
     long start = System.nanoTime();
     if (!dialStdio) {
       ChannelDirectStreamLocal channel =
-          (ChannelDirectStreamLocal) s.openChannel("direct-streamlocal@openssh.com");
+          (ChannelDirectStreamLocal) newChannel(s, "direct-streamlocal@openssh.com");
       channel.setSocketPath(target.engineSocket);
       // The streams must exist before connect: JSch delivers into them from the start.
       InputStream in = channel.getInputStream();
@@ -442,7 +451,7 @@ final class SshTunnel implements AutoCloseable {
         dialStdio = true;
       }
     }
-    ChannelExec exec = (ChannelExec) s.openChannel("exec");
+    ChannelExec exec = (ChannelExec) newChannel(s, "exec");
     exec.setCommand(dialStdioCommand());
     exec.setErrStream(new BoundedLog(), true);
     InputStream in = exec.getInputStream();
@@ -450,6 +459,18 @@ final class SshTunnel implements AutoCloseable {
     exec.connect(timeout);
     opened(start);
     return new Link(local, exec, in, out);
+  }
+
+  /**
+   * A new channel of the session. JSch answers {@code null} instead of failing when the session
+   * went down after its check that it is up (the server was killed, say): that is a failure here.
+   */
+  private static Channel newChannel(Session s, String type) throws JSchException {
+    Channel channel = s.openChannel(type);
+    if (channel == null) {
+      throw new JSchException("the SSH session went down while opening a '" + type + "' channel");
+    }
+    return channel;
   }
 
   private void opened(long start) {

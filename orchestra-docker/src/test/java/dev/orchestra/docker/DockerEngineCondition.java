@@ -206,6 +206,13 @@ public final class DockerEngineCondition implements ExecutionCondition {
 
     /** Probes now; restarts a hung engine while it may; fails for good if it stays hung. */
     private void check(String testClass) {
+      if (Thread.currentThread().isInterrupted()) {
+        LOG.warn(
+            "the thread that checks the engine before {} ({}) is interrupted: the probe and a"
+                + " restart run regardless, and the flag stays set",
+            testClass,
+            Thread.currentThread().getName());
+      }
       String problem = probe(testClass);
       while (problem != null) {
         troubled();

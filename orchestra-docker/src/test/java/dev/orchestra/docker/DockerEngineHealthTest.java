@@ -30,6 +30,23 @@ class DockerEngineHealthTest {
     assertThat(EngineHealthProbe.problem(Optional.empty())).isNull();
   }
 
+  /**
+   * The probe and the restart run on the thread of the test about to start or just failed: an
+   * interrupt of that thread is no engine problem, and is kept for its owner.
+   */
+  @Test
+  void anInterruptOfTheCallingThreadNeitherFailsTheProbeNorTheRestartAndIsKept() {
+    try {
+      Thread.currentThread().interrupt();
+      assertThat(EngineHealthProbe.problem(Optional.empty())).isNull();
+      assertThat(Thread.currentThread().isInterrupted()).as("the flag after the probe").isTrue();
+      assertThat(new EngineRestart("sleep 0.2", () -> "42").run()).isNull();
+      assertThat(Thread.currentThread().isInterrupted()).as("the flag after the restart").isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
   @Test
   void anEngineThatNeverAnswersAStartFailsTheProbeWithinItsBound() throws Exception {
     try (TcpEngine tcp = TcpEngine.open()) {

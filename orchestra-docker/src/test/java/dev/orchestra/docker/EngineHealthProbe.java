@@ -8,9 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -46,7 +44,8 @@ final class EngineHealthProbe {
   }
 
   /**
-   * Probes an engine within {@link #BOUND}.
+   * Probes an engine within {@link #BOUND}. An interrupt of the calling thread does not end the
+   * probe early ({@link Uninterruptibly}): it says nothing about the engine.
    *
    * @param host the engine's address, or empty for {@code DOCKER_HOST}
    * @return {@code null} when it ran the container, else what failed or hung, naming the engine
@@ -79,10 +78,7 @@ final class EngineHealthProbe {
             "docker-engine-health-probe");
     thread.setDaemon(true);
     thread.start();
-    try {
-      run.get(bound.toMillis(), TimeUnit.MILLISECONDS);
-      return null;
-    } catch (TimeoutException e) {
+    if (!Uninterruptibly.await(run, bound)) {
       thread.interrupt();
       return "the engine at "
           + probe.engine()
@@ -91,16 +87,17 @@ final class EngineHealthProbe {
           + " (stuck "
           + probe.step
           + ")";
-    } catch (ExecutionException e) {
+    }
+    try {
+      run.join();
+      return null;
+    } catch (CompletionException e) {
       return "the engine at "
           + probe.engine()
           + " failed to run a busybox container: "
           + probe.step
           + " failed: "
           + EngineErrors.answer(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "the probe was interrupted";
     }
   }
 

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +105,7 @@ final class EngineRestart implements DockerEngineCondition.Restart {
               .redirectErrorStream(true)
               .redirectOutput(output.toFile())
               .start();
-      boolean ended = process.waitFor(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+      boolean ended = Uninterruptibly.await(process.onExit(), BOUND);
       if (!ended) {
         process.destroyForcibly();
       }
@@ -120,9 +119,6 @@ final class EngineRestart implements DockerEngineCondition.Restart {
           : "'" + command + "' exited with " + process.exitValue();
     } catch (IOException e) {
       return "'" + command + "' could not run: " + e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted while '" + command + "' ran";
     } finally {
       if (output != null) {
         try {

@@ -14,6 +14,7 @@ import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,6 +112,29 @@ class SmallPartsTest {
       assertThat(EngineErrors.failure("waiting", new InterruptedException()))
           .isInstanceOf(OrchestraInterruptedException.class);
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  /**
+   * A request's deadline ends a read on a channel-based socket by interrupting it: the failure
+   * carries a {@link ClosedByInterruptException}, and the interrupt is cleared. It is a timeout.
+   * Taken for an interruption, the call would throw an OrchestraInterruptedException and set the
+   * flag of a thread that nobody interrupted.
+   */
+  @Test
+  void aDeadlinesInterruptIsATimeoutNotAnInterruption() {
+    URI host = URI.create("unix:///var/run/docker.sock");
+    RuntimeException timedOut =
+        new ReconnectingHttpClient.EngineUnreachableException(
+            new EngineTimeoutException(
+                host, Duration.ofSeconds(60), new ClosedByInterruptException()));
+    try {
+      assertThat(EngineErrors.failure("reading the status of container c", timedOut))
+          .isExactlyInstanceOf(OrchestraException.class)
+          .hasMessageContaining("did not answer within PT1M");
+      assertThat(Thread.currentThread().isInterrupted()).isFalse();
     } finally {
       Thread.interrupted();
     }
