@@ -328,31 +328,38 @@ final class SshTunnel implements AutoCloseable {
     try {
       ensureConnected();
       link = openChannel(local);
-    } catch (RuntimeException e) {
-      LOG.warn("no channel to the engine at {}", target, e);
-      channelFailure = new IOException("no channel to the engine: " + e, e);
-      closeQuietly(local);
-      return;
-    } catch (IOException | JSchException e) {
-      IOException failure =
-          new IOException(
-              e instanceof JSchException
-                  ? "the SSH server "
-                      + target.knownHostsName()
-                      + " opened no channel to the engine's socket "
-                      + target.engineSocket
-                      + " (is the engine running there, and may user '"
-                      + target.user
-                      + "' use its socket?): "
-                      + e.getMessage()
-                  : e.getMessage());
-      LOG.debug("no channel to the engine at {}: {}", target, failure.getMessage());
+    } catch (IOException | JSchException | RuntimeException e) {
+      IOException failure = noChannel(e);
+      if (e instanceof RuntimeException) {
+        LOG.warn("{}", failure.getMessage(), e);
+      } else {
+        LOG.debug("no channel to the engine at {}: {}", target, failure.getMessage());
+      }
       channelFailure = failure;
       closeQuietly(local);
       return;
     }
     threads.execute(link::toRemote);
     link.fromRemote();
+  }
+
+  /** Why a local connection got no channel, as {@link #check()} reports it. */
+  private IOException noChannel(Exception e) {
+    if (e instanceof JSchException) {
+      return new IOException(
+          "the SSH server "
+              + target.knownHostsName()
+              + " opened no channel to the engine's socket "
+              + target.engineSocket
+              + " (is the engine running there, and may user '"
+              + target.user
+              + "' use its socket?): "
+              + e.getMessage());
+    }
+    if (e instanceof IOException) {
+      return new IOException(e.getMessage());
+    }
+    return new IOException("no channel to the engine at " + target + ": " + e, e);
   }
 
   /** One local connection and its channel; each direction ends on its own, both end the link. */
